@@ -1,0 +1,359 @@
+/**
+ * What the three cells share: the sequence options and results, input
+ * validation, activations, dropout masks, the workspace that holds each
+ * fused pass's buffer plan, time-major layout kernels, and the reference loop
+ * that runs a cell's autograd `step` over a whole sequence.
+ *
+ * Letters used for shapes in every cell file:
+ *   B batch, T timesteps, D input features, H units, G gate blocks
+ *   (SimpleRNN 1, GRU 3, LSTM 4).
+ *
+ * Inside the fused passes sequences are time-major ([T, B, ·]) so that the
+ * rows of one step are contiguous and each step's matmul is a plain gemm.
+ */
+import {
+  Tensor, allocate, concat, formatShape, mulMask, reshape, slice, random,
+  type DType, type FloatArray,
+} from '../autograd/index.ts';
+import * as ops from '../autograd/ops.ts';
+
+// ---------------------------------------------------------------- weights and options
+
+/** A cell's parameters in the Keras layout. */
+export interface CellWeights {
+  /** W: [D, G·H], gate blocks side by side along the last axis. */
+  kernel: Tensor;
+  /** U: [H, G·H]. */
+  recurrentKernel: Tensor;
+  /** b: [G·H] (GRU resetAfter: [2, 3H]); null when the layer has no bias. */
+  bias: Tensor | null;
+}
+
+export type ActivationName = 'tanh' | 'sigmoid' | 'relu' | 'linear' | 'hard_sigmoid';
+
+/**
+ * Inverted-dropout masks, one per gate block. Kept entries hold 1/(1 − rate),
+ * dropped entries 0. `input[g]` is [B, D], `recurrent[g]` is [B, H]. When one
+ * mask serves every gate, the array holds the same mask G times.
+ */
+export interface DropoutMasks {
+  input: FloatArray[] | null;
+  recurrent: FloatArray[] | null;
+}
+
+export interface SequenceOptions {
+  /** [h0] (and [h0, c0] for LSTM), each [B, H]; zeros when absent. */
+  initialState?: readonly Tensor[];
+  /** Return all outputs [B, T, H] instead of the last [B, H]. */
+  returnSequences?: boolean;
+  /** Process the sequence from its last step to its first (outputs in processing order, as Keras). */
+  goBackwards?: boolean;
+  /** [B, T] in input order: 1 runs the step, 0 carries the state over and repeats the previous output. */
+  mask?: Readonly<FloatArray> | null;
+  /** Fixed dropout masks (drawn by `drawDropoutMasks`); absent at inference. */
+  dropoutMasks?: DropoutMasks | null;
+  /** Activation of the candidate / output (default tanh). */
+  activation?: ActivationName;
+  /** Activation of the gates (default sigmoid). */
+  recurrentActivation?: ActivationName;
+  /** Holds the buffer plans of the fused pass; one per layer. A fresh one is used when absent. */
+  workspace?: Workspace;
+}
+
+export interface SequenceResult {
+  /** [B, T, H] with returnSequences, else [B, H]. */
+  output: Tensor;
+  /** The final states: [h] or [h, c], each [B, H]. */
+  states: Tensor[];
+}
+
+// ---------------------------------------------------------------- activations
+
+export interface Activation {
+  name: ActivationName;
+  /** y = f(x). */
+  apply: (x: number) => number;
+  /** f'(x) written from the output y, so the backward needs only cached outputs. */
+  derivative: (y: number) => number;
+  /** The same function as an autograd op, for the reference step. */
+  op: (x: Tensor) => Tensor;
+}
+
+const sigmoid = (v: number): number => ops.sigmoidOf(v);
+const hardSigmoid = (v: number): number => Math.min(1, Math.max(0, 0.2 * v + 0.5));
+
+export const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = {
+  tanh: { name: 'tanh', apply: Math.tanh, derivative: (y) => 1 - y * y, op: ops.tanh },
+  sigmoid: { name: 'sigmoid', apply: sigmoid, derivative: (y) => y * (1 - y), op: ops.sigmoid },
+  relu: { name: 'relu', apply: (v) => (v > 0 ? v : 0), derivative: (y) => (y > 0 ? 1 : 0), op: ops.relu },
+  linear: { name: 'linear', apply: (v) => v, derivative: () => 1, op: (x) => x },
+  hard_sigmoid: {
+    name: 'hard_sigmoid',
+    apply: hardSigmoid,
+    derivative: (y) => (y > 0 && y < 1 ? 0.2 : 0),
+    op: (x) => hardSigmoidOp(x),
+  },
+};
+
+function hardSigmoidOp(x: Tensor): Tensor {
+  // clip(0.2x + 0.5, 0, 1) = relu(0.2x + 0.5) − relu(0.2x − 0.5)
+  const s = ops.mulScalar(x, 0.2);
+  return ops.sub(ops.relu(ops.addScalar(s, 0.5)), ops.relu(ops.addScalar(s, -0.5)));
+}
+
+export function activation(cell: string, argument: string, name: ActivationName | undefined, fallback: ActivationName): Activation {
+  const a = ACTIVATIONS[name ?? fallback];
+  if (!a) {
+    throw new Error(`${cell}: ${argument} '${String(name)}' is unknown; known: ${Object.keys(ACTIVATIONS).join(', ')}`);
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------- validation
+
+export interface SequenceDims {
+  B: number;
+  T: number;
+  D: number;
+  H: number;
+}
+
+/**
+ * Checks the input, weights, mask and initial states of a cell call and
+ * returns the dimensions. `gates` is G, `states` the number of state tensors,
+ * `biasShapes` the bias shapes the cell accepts.
+ */
+export function checkSequence(
+  cell: string, x: Tensor, w: CellWeights, options: SequenceOptions,
+  gates: number, states: number, biasShape: readonly number[],
+): SequenceDims {
+  if (x.rank !== 3) {
+    throw new Error(`${cell}: input must be [batch, timesteps, features], got shape ${formatShape(x.shape)}`);
+  }
+  const [B, T, D] = x.shape;
+  if (B === 0 || T === 0) {
+    throw new Error(`${cell}: input ${formatShape(x.shape)} has no samples or no timesteps`);
+  }
+  const W = w.kernel.shape;
+  const U = w.recurrentKernel.shape;
+  if (U.length !== 2 || U[1] % gates !== 0 || U[0] * gates !== U[1]) {
+    throw new Error(`${cell}: recurrentKernel must be [H, ${gates}H], got ${formatShape(U)}`);
+  }
+  const H = U[0];
+  if (W.length !== 2 || W[1] !== gates * H) {
+    throw new Error(`${cell}: kernel must be [D, ${gates}H] = [D, ${gates * H}], got ${formatShape(W)}`);
+  }
+  if (W[0] !== D) {
+    throw new Error(`${cell}: input has ${D} features (shape ${formatShape(x.shape)}) but the kernel expects ${W[0]} (kernel ${formatShape(W)})`);
+  }
+  if (w.bias && formatShape(w.bias.shape) !== formatShape(biasShape)) {
+    throw new Error(`${cell}: bias must be ${formatShape(biasShape)}, got ${formatShape(w.bias.shape)}`);
+  }
+  for (const t of [w.kernel, w.recurrentKernel, ...(w.bias ? [w.bias] : [])]) {
+    if (t.dtype !== x.dtype) {
+      throw new Error(`${cell}: weights are ${t.dtype} but the input ${formatShape(x.shape)} is ${x.dtype}`);
+    }
+  }
+  if (options.mask && options.mask.length !== B * T) {
+    throw new Error(`${cell}: mask must be [B, T] = [${B},${T}] (${B * T} values), got ${options.mask.length} values`);
+  }
+  const init = options.initialState;
+  if (init) {
+    if (init.length !== states) {
+      throw new Error(`${cell}: initialState must hold ${states} tensor(s) of shape [${B},${H}], got ${init.length}`);
+    }
+    for (const s of init) {
+      if (s.rank !== 2 || s.shape[0] !== B || s.shape[1] !== H) {
+        throw new Error(`${cell}: initialState must be [B, H] = [${B},${H}], got ${formatShape(s.shape)}`);
+      }
+      if (s.dtype !== x.dtype) throw new Error(`${cell}: initialState is ${s.dtype} but the input is ${x.dtype}`);
+    }
+  }
+  const masks = options.dropoutMasks;
+  if (masks) {
+    for (const [which, list, width] of [['input', masks.input, D], ['recurrent', masks.recurrent, H]] as const) {
+      if (!list) continue;
+      if (list.length !== gates || list.some((m) => m.length !== B * width)) {
+        throw new Error(`${cell}: ${which} dropout masks must be ${gates} arrays of [B, ${which === 'input' ? 'D' : 'H'}] = [${B},${width}]`);
+      }
+    }
+  }
+  return { B, T, D, H };
+}
+
+// ---------------------------------------------------------------- dropout
+
+function checkRate(cell: string, argument: string, rate: number): void {
+  if (!(rate >= 0 && rate < 1)) {
+    throw new Error(`${cell}: ${argument} must be in [0, 1), got ${rate}`);
+  }
+}
+
+function inverted(n: number, rate: number, dtype: DType): FloatArray {
+  const m = allocate(dtype, n);
+  const keep = 1 / (1 - rate);
+  for (let i = 0; i < n; i++) m[i] = random() < rate ? 0 : keep;
+  return m;
+}
+
+/**
+ * Draws the masks of one batch from the seeded generator, as Keras 2 does:
+ * with recurrentDropout > 0 each of the G gate blocks gets its own input mask
+ * and its own state mask; with only dropout > 0 one input mask serves every gate.
+ */
+export function drawDropoutMasks(
+  cell: string, B: number, D: number, H: number, gates: number,
+  dropout: number, recurrentDropout: number, dtype: DType = 'float32',
+): DropoutMasks {
+  checkRate(cell, 'dropout', dropout);
+  checkRate(cell, 'recurrentDropout', recurrentDropout);
+  const perGate = recurrentDropout > 0;
+  let input: FloatArray[] | null = null;
+  if (dropout > 0) {
+    if (perGate) input = Array.from({ length: gates }, () => inverted(B * D, dropout, dtype));
+    else input = new Array<FloatArray>(gates).fill(inverted(B * D, dropout, dtype));
+  }
+  const recurrent = perGate ? Array.from({ length: gates }, () => inverted(B * H, recurrentDropout, dtype)) : null;
+  return { input, recurrent };
+}
+
+/** True when every gate shares one mask, so one gemm can serve all gates. */
+export function sharedMask(masks: readonly FloatArray[]): boolean {
+  return masks.every((m) => m === masks[0]);
+}
+
+// ---------------------------------------------------------------- the workspace
+
+/**
+ * Holds the buffer plans of one layer's fused passes. A plan is one
+ * allocation cut into named views, made once per (name, dtype, sizes) and
+ * reused while they stay the same. `allocations` counts how many plans were
+ * made (the specs use it to show that repeated calls allocate nothing).
+ *
+ * A workspace serves one pass at a time: `begin()` starts a pass and returns
+ * its ticket; a backward holding an older ticket than `current` throws
+ * instead of reading buffers a later forward has overwritten.
+ */
+export class Workspace {
+  allocations = 0;
+  current = 0;
+  private readonly plans = new Map<string, Record<string, FloatArray>>();
+
+  begin(): number {
+    return ++this.current;
+  }
+
+  check(ticket: number, cell: string): void {
+    if (ticket !== this.current) {
+      throw new Error(`${cell}: backward of an earlier forward pass; its workspace has since been reused by another forward`);
+    }
+  }
+
+  plan<K extends string>(name: string, dtype: DType, sizes: Readonly<Record<K, number>>): Record<K, FloatArray> {
+    const keys = Object.keys(sizes) as K[];
+    const key = `${name}:${dtype}:${keys.map((k) => `${k}=${sizes[k]}`).join(',')}`;
+    const found = this.plans.get(key);
+    if (found) return found as Record<K, FloatArray>;
+    let total = 0;
+    for (const k of keys) total += sizes[k];
+    const block = allocate(dtype, total);
+    const views = {} as Record<K, FloatArray>;
+    let offset = 0;
+    for (const k of keys) {
+      views[k] = block.subarray(offset, offset + sizes[k]);
+      offset += sizes[k];
+    }
+    this.plans.set(key, views);
+    this.allocations++;
+    return views;
+  }
+}
+
+// ---------------------------------------------------------------- layout kernels
+
+/**
+ * out[t, b, :] = x[b, t', :] with t' = t, or T−1−t when `reverse`:
+ * [B, T, D] batch-major → [T, B, D] time-major in processing order.
+ */
+export function toTimeMajor<A extends FloatArray>(out: A, x: Readonly<FloatArray>, B: number, T: number, D: number, reverse: boolean): A {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const src = (b * T + (reverse ? T - 1 - t : t)) * D;
+      const dst = (t * B + b) * D;
+      for (let d = 0; d < D; d++) out[dst + d] = x[src + d];
+    }
+  }
+  return out;
+}
+
+/** Adds a time-major [T, B, D] gradient back into batch-major [B, T, D] (the inverse of toTimeMajor). */
+export function addFromTimeMajor<A extends FloatArray>(out: A, xTM: Readonly<FloatArray>, B: number, T: number, D: number, reverse: boolean): A {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const dst = (b * T + (reverse ? T - 1 - t : t)) * D;
+      const src = (t * B + b) * D;
+      for (let d = 0; d < D; d++) out[dst + d] += xTM[src + d];
+    }
+  }
+  return out;
+}
+
+/** mask [B, T] in input order → [T, B] in processing order. */
+export function maskTimeMajor<A extends FloatArray>(out: A, mask: Readonly<FloatArray>, B: number, T: number, reverse: boolean): A {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) out[t * B + b] = mask[b * T + (reverse ? T - 1 - t : t)];
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the reference loop
+
+/**
+ * One timestep of a cell written with autograd ops.
+ * x: [B, D]; states: [h] or [h, c], each [B, H]. Returns the new states (h first).
+ */
+export type StepFunction = (x: Tensor, states: readonly Tensor[]) => Tensor[];
+
+/**
+ * Runs `step` over a sequence with autograd ops: the readable reference the
+ * fused passes are checked against. Honours initial states, goBackwards,
+ * masking and returnSequences exactly as the fused passes do; dropout
+ * belongs to `step` (it knows which gate a mask serves).
+ */
+export function referenceLoop(
+  x: Tensor, H: number, stateCount: number, step: StepFunction, options: SequenceOptions,
+): SequenceResult {
+  const [B, T, D] = x.shape;
+  let states: Tensor[] = options.initialState
+    ? [...options.initialState]
+    : Array.from({ length: stateCount }, () => new Tensor(allocate(x.dtype, B * H), [B, H]));
+  let previousOutput = new Tensor(allocate(x.dtype, B * H), [B, H]);
+  const outputs: Tensor[] = [];
+  for (let s = 0; s < T; s++) {
+    const t = options.goBackwards ? T - 1 - s : s;
+    const xt = reshape(slice(x, 1, t, t + 1), [B, D]);
+    let next = step(xt, states);
+    let output = next[0];
+    if (options.mask) {
+      // keep = m_t broadcast over units; carried = 1 − keep
+      const keep = allocate(x.dtype, B * H);
+      const carried = allocate(x.dtype, B * H);
+      for (let b = 0; b < B; b++) {
+        const m = options.mask[b * T + t];
+        keep.fill(m, b * H, (b + 1) * H);
+        carried.fill(1 - m, b * H, (b + 1) * H);
+      }
+      const blend = (fresh: Tensor, old: Tensor): Tensor => ops.add(mulMask(fresh, keep), mulMask(old, carried));
+      const fresh = next;
+      next = fresh.map((n, i) => blend(n, states[i]));
+      output = blend(fresh[0], previousOutput);
+    }
+    states = next;
+    previousOutput = output;
+    outputs.push(output);
+  }
+  const output = options.returnSequences
+    ? reshape(concat(outputs.map((o) => reshape(o, [B, 1, H])), 1), [B, T, H])
+    : outputs[outputs.length - 1];
+  return { output, states };
+}
