@@ -1,0 +1,24 @@
+/**
+ * Unrolled's public entry: everything a user writes comes from here.
+ *
+ *   import { Sequential, Embedding, LSTM, Dense, setSeed } from 'unrolled';
+ */
+export {
+  Tensor, tensor, zeros, ones, full, randomUniform, randomNormal, fromNdarray, noGrad, setSeed,
+  type DType, type FloatArray, type Shape, type TensorLike, type NestedArray,
+} from '../autograd/index.ts';
+export { Layer, clearSession, type LayerOptions, type ShapeSpec } from './layers/layer.ts';
+export { Embedding, type EmbeddingOptions } from './layers/embedding.ts';
+export { Dense, type DenseOptions, type DenseActivation } from './layers/dense.ts';
+export { Dropout } from './layers/dropout.ts';
+export { RNN, SimpleRNN, LSTM, GRU, type RecurrentOptions, type LstmOptions, type GruOptions } from './layers/recurrent.ts';
+export { Bidirectional, type BidirectionalOptions, type MergeMode } from './layers/bidirectional.ts';
+export {
+  Sequential, History,
+  type CompileOptions, type FitOptions, type FitGeneratorOptions, type EvaluateOptions, type Batch, type BatchSource,
+} from './model/sequential.ts';
+export { EarlyStopping, type Callback, type EarlyStoppingOptions, type Logs } from './callbacks.ts';
+export { getLoss, LOSSES, type LossName } from './losses.ts';
+export { getMetric, type MetricName } from './metrics.ts';
+export * from '../optim/index.ts';
+export * from './data/index.ts';

@@ -1,0 +1,109 @@
+/** Dense: y = activation(x K + b) over the last axis, on [B, F] or [B, T, F]. */
+import {
+  Tensor, add, matmul, relu, reshape, sigmoid, softmax, tanh,
+} from '../../autograd/index.ts';
+import { initialize, type InitializerName } from '../../cells/init.ts';
+import { Layer, checkOptions, type LayerOptions, type ShapeSpec } from './layer.ts';
+
+export type DenseActivation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax';
+
+export interface DenseOptions extends LayerOptions {
+  activation?: DenseActivation;
+  useBias?: boolean;
+  kernelInitializer?: InitializerName;
+  biasInitializer?: InitializerName;
+}
+
+const KNOWN = ['name', 'inputShape', 'dtype', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'];
+const ACTIVATIONS: readonly DenseActivation[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softmax'];
+
+/**
+ * For outputs of a sigmoid or softmax Dense layer, the pre-activations. The
+ * cross-entropy losses use them to compute log σ(z) and log softmax(z) stably
+ * (as Keras does when it finds the logits behind a probability).
+ */
+export const logitsOf = new WeakMap<Tensor, { kind: 'sigmoid' | 'softmax'; logits: Tensor }>();
+
+export class Dense extends Layer {
+  readonly className = 'Dense';
+  readonly units: number;
+  readonly activation: DenseActivation;
+  readonly useBias: boolean;
+  private readonly kernelInitializer: InitializerName;
+  private readonly biasInitializer: InitializerName;
+  /** [in, units]. */
+  kernel: Tensor | null = null;
+  /** [units]. */
+  bias: Tensor | null = null;
+
+  constructor(units: number, options: DenseOptions = {}) {
+    checkOptions('Dense', options, KNOWN);
+    super('dense', options);
+    if (!Number.isInteger(units) || units <= 0) throw new Error(`Dense: units must be a positive integer, got ${units}`);
+    const activation = options.activation ?? 'linear';
+    if (!ACTIVATIONS.includes(activation)) {
+      throw new Error(`Dense: activation '${String(activation)}' is unknown; known: ${ACTIVATIONS.join(', ')}`);
+    }
+    this.units = units;
+    this.activation = activation;
+    this.useBias = options.useBias ?? true;
+    this.kernelInitializer = options.kernelInitializer ?? 'glorotUniform';
+    this.biasInitializer = options.biasInitializer ?? 'zeros';
+  }
+
+  weights(): Tensor[] {
+    return [this.kernel, this.bias].filter((w): w is Tensor => w !== null);
+  }
+
+  protected override weightLabels(): string[] {
+    return this.bias ? ['kernel', 'bias'] : ['kernel'];
+  }
+
+  computeOutputShape(inputShape: ShapeSpec): ShapeSpec {
+    const last = inputShape[inputShape.length - 1];
+    if (inputShape.length < 2 || last === null) {
+      throw new Error(`${this.name} (Dense): needs a known last dimension, got input shape ${JSON.stringify(inputShape)}`);
+    }
+    if (this.kernel && this.kernel.shape[0] !== last) {
+      throw new Error(`${this.name} (Dense): input has ${last} features but the kernel is [${this.kernel.shape.join(',')}]`);
+    }
+    return [...inputShape.slice(0, -1), this.units];
+  }
+
+  protected buildWeights(inputShape: ShapeSpec): void {
+    const features = inputShape[inputShape.length - 1] as number;
+    this.kernel = initialize(this.kernelInitializer, [features, this.units], this.dtype);
+    this.kernel.requiresGrad = true;
+    if (this.useBias) {
+      this.bias = initialize(this.biasInitializer, [this.units], this.dtype);
+      this.bias.requiresGrad = true;
+    }
+  }
+
+  call(x: Tensor): Tensor {
+    const features = this.kernel!.shape[0];
+    if (x.shape[x.rank - 1] !== features) {
+      throw new Error(`${this.name} (Dense): input [${x.shape.join(',')}] has ${x.shape[x.rank - 1]} features, the kernel expects ${features}`);
+    }
+    const flat = x.rank === 2 ? x : reshape(x, [-1, features]);
+    let z = matmul(flat, this.kernel!);
+    if (this.bias) z = add(z, this.bias);
+    if (x.rank !== 2) z = reshape(z, [...x.shape.slice(0, -1), this.units]);
+    switch (this.activation) {
+      case 'linear': return z;
+      case 'tanh': return tanh(z);
+      case 'relu': return relu(z);
+      case 'sigmoid': {
+        const y = sigmoid(z);
+        logitsOf.set(y, { kind: 'sigmoid', logits: z });
+        return y;
+      }
+      case 'softmax': {
+        const y = softmax(z);
+        logitsOf.set(y, { kind: 'softmax', logits: z });
+        return y;
+      }
+    }
+  }
+}
+
