@@ -136,8 +136,8 @@ export function checkSequence(
   }
   const W = w.kernel.shape;
   const U = w.recurrentKernel.shape;
-  if (U.length !== 2 || U[1] % gates !== 0 || U[0] * gates !== U[1]) {
-    throw new Error(`${cell}: recurrentKernel must be [H, ${gates}H], got ${formatShape(U)}`);
+  if (U.length !== 2 || U[0] * gates !== U[1]) {
+    throw new Error(`${cell}: recurrentKernel must be [H, ${gates === 1 ? 'H' : `${gates}H`}], got ${formatShape(U)}`);
   }
   const H = U[0];
   if (W.length !== 2 || W[1] !== gates * H) {
@@ -154,8 +154,16 @@ export function checkSequence(
       throw new Error(`${cell}: weights are ${t.dtype} but the input ${formatShape(x.shape)} is ${x.dtype}`);
     }
   }
-  if (options.mask && options.mask.length !== B * T) {
-    throw new Error(`${cell}: mask must be [B, T] = [${B},${T}] (${B * T} values), got ${options.mask.length} values`);
+  const mask = options.mask;
+  if (mask) {
+    if (mask.length !== B * T) {
+      throw new Error(`${cell}: mask must be [B, T] = [${B},${T}] (${B * T} values), got ${mask.length} values`);
+    }
+    for (let i = 0; i < mask.length; i++) {
+      if (mask[i] !== 0 && mask[i] !== 1) {
+        throw new Error(`${cell}: mask values must be 0 or 1, got ${mask[i]} at [${Math.floor(i / T)},${i % T}] of [${B},${T}]`);
+      }
+    }
   }
   const init = options.initialState;
   if (init) {
@@ -174,7 +182,8 @@ export function checkSequence(
     for (const [which, list, width] of [['input', masks.input, D], ['recurrent', masks.recurrent, H]] as const) {
       if (!list) continue;
       if (list.length !== gates || list.some((m) => m.length !== B * width)) {
-        throw new Error(`${cell}: ${which} dropout masks must be ${gates} arrays of [B, ${which === 'input' ? 'D' : 'H'}] = [${B},${width}]`);
+        const got = list.map((m) => m.length).join(', ');
+        throw new Error(`${cell}: ${which} dropout masks must be ${gates} array(s) of [B, ${which === 'input' ? 'D' : 'H'}] = [${B},${width}] (${B * width} values); got ${list.length} of lengths ${got}`);
       }
     }
   }
@@ -230,14 +239,16 @@ export function sharedMask(masks: readonly FloatArray[]): boolean {
  * reused while they stay the same. `allocations` counts how many plans were
  * made (the specs use it to show that repeated calls allocate nothing).
  *
- * A workspace serves one pass at a time: `begin()` starts a pass and returns
- * its ticket; a backward holding an older ticket than `current` throws
- * instead of reading buffers a later forward has overwritten.
+ * A workspace serves one training pass at a time: a training forward calls
+ * `begin()` and keeps its ticket; a backward holding an older ticket than
+ * `current` throws instead of reading buffers a later forward has
+ * overwritten. Inference passes use plans of their own and take no ticket.
  */
 export class Workspace {
   allocations = 0;
   current = 0;
-  private readonly plans = new Map<string, Record<string, FloatArray>>();
+  /** The latest plan per name and dtype; a new shape replaces it (so varying lengths do not pile up plans). */
+  private readonly plans = new Map<string, { sizes: string; views: Record<string, FloatArray> }>();
 
   begin(): number {
     return ++this.current;
@@ -251,9 +262,10 @@ export class Workspace {
 
   plan<K extends string>(name: string, dtype: DType, sizes: Readonly<Record<K, number>>): Record<K, FloatArray> {
     const keys = Object.keys(sizes) as K[];
-    const key = `${name}:${dtype}:${keys.map((k) => `${k}=${sizes[k]}`).join(',')}`;
+    const key = `${name}:${dtype}`;
+    const signature = keys.map((k) => `${k}=${sizes[k]}`).join(',');
     const found = this.plans.get(key);
-    if (found) return found as Record<K, FloatArray>;
+    if (found && found.sizes === signature) return found.views as Record<K, FloatArray>;
     let total = 0;
     for (const k of keys) total += sizes[k];
     const block = allocate(dtype, total);
@@ -263,7 +275,7 @@ export class Workspace {
       views[k] = block.subarray(offset, offset + sizes[k]);
       offset += sizes[k];
     }
-    this.plans.set(key, views);
+    this.plans.set(key, { sizes: signature, views });
     this.allocations++;
     return views;
   }
