@@ -353,7 +353,7 @@ test('bad inputs: errors name the cell, the argument and the shapes', () => {
     assert.throws(() => cell(x, w, { initialState: [] }), /simpleRnn: initialState must hold 1 tensor\(s\) of shape \[3,3\], got 0/);
     assert.throws(() => cell(x, { ...w, bias: new Tensor(new Float64Array(4), [4]) }, {}), /simpleRnn: bias must be \[3\], got \[4\]/);
     assert.throws(() => cell(x, { ...w, recurrentKernel: new Tensor(new Float64Array(6), [3, 2]) }, {}), /simpleRnn: recurrentKernel must be \[H, H\], got \[3,2\]/);
-    assert.throws(() => cell(x, w, { dropoutMasks: { input: null, recurrent: [new Float64Array(B * D)] } }), /simpleRnn: recurrent dropout masks must be 1 arrays of \[B, H\] = \[3,3\]/);
+    assert.throws(() => cell(x, w, { dropoutMasks: { input: null, recurrent: [new Float64Array(B * D)] } }), /simpleRnn: recurrent dropout masks must be 1 array\(s\) of \[B, H\] = \[3,3\]/);
     assert.throws(() => cell(x, w, { activation: 'swish' as 'tanh' }), /simpleRnn: activation 'swish' is unknown/);
   }
   assert.throws(() => drawDropoutMasks('simpleRnn', B, D, H, 1, 1, 0), /simpleRnn: dropout must be in \[0, 1\), got 1/);
