@@ -189,7 +189,7 @@ test('callbacks: onEpochEnd / onBatchEnd are called; EarlyStopping stops and res
   assert.ok(stop.stoppedEpoch >= 0 && h.epoch.length < 30, `stopped at ${stop.stoppedEpoch}`);
   assert.is(epochs.length, h.epoch.length);
   assert.is(batches, 3 * h.epoch.length);
-  const after = await model.evaluate(tensor(x.data.slice(48), [16, 4, 1]), tensor(y.data.slice(48), [16, 1]));
+  const after = await model.evaluate(tensor(x.data.slice(48 * 4), [16, 4, 1]), tensor(y.data.slice(48), [16, 1]));
   assert.ok(Math.abs(after.loss - Math.min(...seen)) < 1e-5, `restored val_loss ${after.loss} vs best ${Math.min(...seen)}`);
 });
 
