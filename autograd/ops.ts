@@ -417,3 +417,30 @@ export function gather(table: Tensor, indices: ArrayLike<number>, indexShape: Sh
   });
   return out;
 }
+
+/** The elements of `x` in reverse order along `axis` (the backward half of a bidirectional layer). */
+export function reverse(x: Tensor, axis: number): Tensor {
+  const ax = axis < 0 ? axis + x.rank : axis;
+  if (ax < 0 || ax >= x.rank) throw new Error(`reverse: axis ${axis} is out of range for shape ${formatShape(x.shape)}`);
+  const outer = sizeOf(x.shape.slice(0, ax));
+  const len = x.shape[ax];
+  const inner = sizeOf(x.shape.slice(ax + 1));
+  const out = like(x);
+  const flip = (dst: FloatArray, src: Readonly<FloatArray>, addInto: boolean): void => {
+    for (let o = 0; o < outer; o++) {
+      for (let l = 0; l < len; l++) {
+        const from = (o * len + l) * inner;
+        const to = (o * len + (len - 1 - l)) * inner;
+        for (let i = 0; i < inner; i++) dst[to + i] = (addInto ? dst[to + i] : 0) + src[from + i];
+      }
+    }
+  };
+  flip(out.data, x.data, false);
+  record('reverse', [x], [out], () => flip(gradOf(x), out.grad!, true));
+  return out;
+}
+
+/** min(max(x, lo), hi); the gradient passes where lo < x < hi and is zero where clipped. */
+export function clip(x: Tensor, lo: number, hi: number): Tensor {
+  return unary('clip', x, (v) => (v < lo ? lo : v > hi ? hi : v), (v) => (v > lo && v < hi ? 1 : 0));
+}

@@ -69,6 +69,8 @@ export const autogradCases: GradCase[] = [
     const mask = new Float64Array([0, 2, 0.5, 1, 0]);
     return { f: (x) => ops.mulMask(x, mask), inputs: [leaf([3, 5])] };
   }),
+  seeded('reverse (axis 1)', () => ({ f: (x) => ops.reverse(x, 1), inputs: [leaf([2, 4, 3])] })),
+  seeded('clip (no element at a bound)', () => ({ f: (x) => ops.clip(x, -0.7, 0.9), inputs: [leaf([3, 5], true)] })),
   seeded('composite: log(sigmoid(x)·y) + tanh(x)', () => ({
     f: (x, y) => ops.add(ops.log(ops.mul(ops.sigmoid(x), y)), ops.tanh(x)),
     inputs: [leaf([3, 5]), positive([5])],
