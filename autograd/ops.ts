@@ -200,11 +200,17 @@ export function softplusOf(v: number): number {
 
 // ---------------------------------------------------------------- reductions
 
-function reduceDims(op: string, x: Tensor, axis: number): { outer: number; len: number; inner: number; shape: number[] } {
+/** `axis` (negative counts from the end) as an index into x's shape, or an error naming the op. */
+function axisOf(op: string, x: Tensor, axis: number): number {
   const ax = axis < 0 ? axis + x.rank : axis;
   if (!Number.isInteger(ax) || ax < 0 || ax >= x.rank) {
     throw new Error(`${op}: axis ${axis} is out of range for shape ${formatShape(x.shape)}`);
   }
+  return ax;
+}
+
+function reduceDims(op: string, x: Tensor, axis: number): { outer: number; len: number; inner: number; shape: number[] } {
+  const ax = axisOf(op, x, axis);
   return {
     outer: sizeOf(x.shape.slice(0, ax)),
     len: x.shape[ax],
@@ -323,8 +329,7 @@ export function transpose(x: Tensor): Tensor {
 export function concat(xs: readonly Tensor[], axis: number): Tensor {
   if (xs.length === 0) throw new Error('concat: needs at least one tensor');
   const first = xs[0];
-  const ax = axis < 0 ? axis + first.rank : axis;
-  if (ax < 0 || ax >= first.rank) throw new Error(`concat: axis ${axis} is out of range for shape ${formatShape(first.shape)}`);
+  const ax = axisOf('concat', first, axis);
   for (const x of xs) {
     sameDtype('concat', first, x);
     const ok = x.rank === first.rank && x.shape.every((d, i) => i === ax || d === first.shape[i]);
@@ -362,8 +367,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
 
 /** The part of `x` with start ≤ index < end along `axis`. */
 export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
-  const ax = axis < 0 ? axis + x.rank : axis;
-  if (ax < 0 || ax >= x.rank) throw new Error(`slice: axis ${axis} is out of range for shape ${formatShape(x.shape)}`);
+  const ax = axisOf('slice', x, axis);
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > x.shape[ax] || start > end) {
     throw new Error(`slice: range [${start}, ${end}) is outside axis ${ax} of shape ${formatShape(x.shape)}`);
   }
@@ -420,8 +424,7 @@ export function gather(table: Tensor, indices: ArrayLike<number>, indexShape: Sh
 
 /** The elements of `x` in reverse order along `axis` (the backward half of a bidirectional layer). */
 export function reverse(x: Tensor, axis: number): Tensor {
-  const ax = axis < 0 ? axis + x.rank : axis;
-  if (ax < 0 || ax >= x.rank) throw new Error(`reverse: axis ${axis} is out of range for shape ${formatShape(x.shape)}`);
+  const ax = axisOf('reverse', x, axis);
   const outer = sizeOf(x.shape.slice(0, ax));
   const len = x.shape[ax];
   const inner = sizeOf(x.shape.slice(ax + 1));
