@@ -1,0 +1,779 @@
+/**
+ * GRU, the gated recurrent unit, in both of its Keras variants.
+ *
+ * Shapes: B batch, T timesteps, D input features, H units, G = 3 gate blocks.
+ * Weights in the Keras layout, gate order z, r, h along the last axis:
+ *
+ *   W  kernel           [D, 3H] = [W_z | W_r | W_h]
+ *   U  recurrentKernel  [H, 3H] = [U_z | U_r | U_h]
+ *   b  bias             resetAfter true:  [2, 3H], row 0 bx (input side), row 1 bh (recurrent side)
+ *                       resetAfter false: [3H]
+ *
+ * One step, x [B, D] and hPrev [B, H] → h [B, H]; σ is the recurrentActivation
+ * (default sigmoid), tanh the activation (default tanh); ĥ is `hh` in the code.
+ *
+ *   resetAfter true (the Keras default; PyTorch's form):
+ *     z = σ(x W_z + bx_z + hPrev U_z + bh_z)              update gate
+ *     r = σ(x W_r + bx_r + hPrev U_r + bh_r)              reset gate
+ *     ĥ = tanh(x W_h + bx_h + r ⊙ (hPrev U_h + bh_h))     candidate
+ *   resetAfter false:
+ *     z = σ(x W_z + hPrev U_z + b_z)
+ *     r = σ(x W_r + hPrev U_r + b_r)
+ *     ĥ = tanh(x W_h + b_h + (r ⊙ hPrev) U_h)
+ *   both:
+ *     h = z ⊙ hPrev + (1 − z) ⊙ ĥ
+ *
+ * Dropout, as Keras 2's GRUCell (implementation 1): inverted masks drawn once
+ * per batch and reused at every step, one per gate. The input to gate g is
+ * x ⊙ m_g and the state fed to gate g's recurrent product is hPrev ⊙ r_g
+ * (Keras's h_tm1_z, h_tm1_r, h_tm1_h; with resetAfter false the candidate's
+ * product is (r ⊙ (hPrev ⊙ r_h)) U_h). The hPrev of the final blend is never
+ * masked. With `dropout` alone one input mask serves all three gates.
+ *
+ * Masking, goBackwards, returnSequences and initial states follow
+ * SequenceOptions (common.ts): a masked step carries h over and repeats the
+ * previous output, which is zero before a sample's first unmasked step.
+ */
+import {
+  Tensor, addRow, allocate, axpy, formatShape, gemm, gradOf, isGradEnabled, record, sumRows,
+  type DType, type FloatArray,
+} from '../autograd/index.ts';
+import * as ops from '../autograd/ops.ts';
+import {
+  Workspace, activation, addFromTimeMajor, checkSequence, referenceLoop, sharedMask, toTimeMajor,
+  type Activation, type ActivationName, type CellWeights, type DropoutMasks, type SequenceDims,
+  type SequenceOptions, type SequenceResult,
+} from './common.ts';
+import { initialize, type InitializerName } from './init.ts';
+
+// ---------------------------------------------------------------- sizes and weights
+
+/** G: the gate blocks z, r, h. */
+export const GRU_GATES = 3;
+
+export interface GruOptions extends SequenceOptions {
+  /**
+   * Keras `reset_after` (default true): r multiplies (hPrev U_h + bh_h) after
+   * the product, and b is [2, 3H]. False: r multiplies hPrev before it, b is [3H].
+   */
+  resetAfter?: boolean;
+}
+
+export interface GruParamOptions {
+  useBias?: boolean;
+  resetAfter?: boolean;
+}
+
+export interface GruInitOptions extends GruParamOptions {
+  dtype?: DType;
+  kernelInitializer?: InitializerName;
+  recurrentInitializer?: InitializerName;
+  biasInitializer?: InitializerName;
+}
+
+/** The bias shape of a variant: [2, 3H] with resetAfter, else [3H]. */
+export function gruBiasShape(H: number, resetAfter = true): number[] {
+  return resetAfter ? [2, GRU_GATES * H] : [GRU_GATES * H];
+}
+
+/** 3H(D + H + 2) with resetAfter, 3H(D + H + 1) without, 3H(D + H) without a bias. */
+export function gruParamCount(D: number, H: number, { useBias = true, resetAfter = true }: GruParamOptions = {}): number {
+  const biasRows = useBias ? (resetAfter ? 2 : 1) : 0;
+  return GRU_GATES * H * (D + H + biasRows);
+}
+
+/** Weights in the Keras layout with the Keras defaults; each requires a gradient. */
+export function initGruWeights(D: number, H: number, {
+  useBias = true, resetAfter = true, dtype = 'float32',
+  kernelInitializer = 'glorotUniform', recurrentInitializer = 'orthogonal', biasInitializer = 'zeros',
+}: GruInitOptions = {}): CellWeights {
+  const kernel = initialize(kernelInitializer, [D, GRU_GATES * H], dtype); // [D, 3H]
+  const recurrentKernel = initialize(recurrentInitializer, [H, GRU_GATES * H], dtype); // [H, 3H]
+  const bias = useBias ? initialize(biasInitializer, gruBiasShape(H, resetAfter), dtype) : null; // [2, 3H] or [3H]
+  for (const t of [kernel, recurrentKernel, bias]) if (t) t.requiresGrad = true;
+  return { kernel, recurrentKernel, bias };
+}
+
+/** checkSequence, after checking that the bias fits the variant. */
+function checkGru(x: Tensor, w: CellWeights, options: GruOptions): SequenceDims {
+  const resetAfter = options.resetAfter ?? true;
+  const U = w.recurrentKernel.shape;
+  const H = U.length === 2 ? U[0] : 0;
+  const expected = gruBiasShape(H, resetAfter);
+  if (w.bias && U.length === 2 && formatShape(w.bias.shape) !== formatShape(expected)) {
+    const other = formatShape(w.bias.shape) === formatShape(gruBiasShape(H, !resetAfter))
+      ? ` (the layout of resetAfter ${!resetAfter})` : '';
+    throw new Error(
+      `gru: bias must be ${resetAfter ? '[2, 3H]' : '[3H]'} = ${formatShape(expected)} when resetAfter is ${resetAfter}, `
+      + `got ${formatShape(w.bias.shape)}${other}`,
+    );
+  }
+  return checkSequence('gru', x, w, options, GRU_GATES, 1, expected);
+}
+
+// ---------------------------------------------------------------- the reference step
+
+export interface GruStepOptions {
+  resetAfter?: boolean;
+  activation?: ActivationName;
+  recurrentActivation?: ActivationName;
+  /** Dropout masks: input[g] [B, D], recurrent[g] [B, H]. */
+  masks?: DropoutMasks | null;
+}
+
+/**
+ * One step with autograd ops: x [B, D], states [hPrev [B, H]] → [h [B, H]].
+ * The readable reference the fused pass is checked against.
+ */
+export function gruStep(x: Tensor, states: readonly Tensor[], w: CellWeights, options: GruStepOptions = {}): Tensor[] {
+  const resetAfter = options.resetAfter ?? true;
+  const act = activation('gru', 'activation', options.activation, 'tanh');
+  const rec = activation('gru', 'recurrentActivation', options.recurrentActivation, 'sigmoid');
+  const hPrev = states[0]; // [B, H]
+  const H = hPrev.shape[1];
+  const block = (t: Tensor, g: number): Tensor => ops.slice(t, t.rank - 1, g * H, (g + 1) * H); // gate g of [·, 3H]
+  const input = options.masks?.input ?? null;
+  const recurrent = options.masks?.recurrent ?? null;
+  const xIn = (g: number): Tensor => (input ? ops.mulMask(x, input[g]) : x); // x ⊙ m_g [B, D]
+  const hIn = (g: number): Tensor => (recurrent ? ops.mulMask(hPrev, recurrent[g]) : hPrev); // hPrev ⊙ r_g [B, H]
+  const plus = (t: Tensor, b: Tensor | null): Tensor => (b ? ops.add(t, b) : t);
+  const b = w.bias;
+  const bx = b && resetAfter ? ops.reshape(ops.slice(b, 0, 0, 1), [GRU_GATES * H]) : b; // [3H] input side
+  const bh = b && resetAfter ? ops.reshape(ops.slice(b, 0, 1, 2), [GRU_GATES * H]) : null; // [3H] recurrent side
+  const [Wz, Wr, Wh] = [0, 1, 2].map((g) => block(w.kernel, g)); // [D, H] each
+  const [Uz, Ur, Uh] = [0, 1, 2].map((g) => block(w.recurrentKernel, g)); // [H, H] each
+  const [bxZ, bxR, bxH] = [0, 1, 2].map((g) => (bx ? block(bx, g) : null)); // [H] each
+  const [bhZ, bhR, bhH] = [0, 1, 2].map((g) => (bh ? block(bh, g) : null));
+
+  let z: Tensor, r: Tensor, hh: Tensor;
+  if (resetAfter) {
+    z = rec.op(ops.add(plus(ops.matmul(xIn(0), Wz), bxZ), plus(ops.matmul(hIn(0), Uz), bhZ)));
+    r = rec.op(ops.add(plus(ops.matmul(xIn(1), Wr), bxR), plus(ops.matmul(hIn(1), Ur), bhR)));
+    hh = act.op(ops.add(plus(ops.matmul(xIn(2), Wh), bxH), ops.mul(r, plus(ops.matmul(hIn(2), Uh), bhH))));
+  } else {
+    z = rec.op(ops.add(plus(ops.matmul(xIn(0), Wz), bxZ), ops.matmul(hIn(0), Uz)));
+    r = rec.op(ops.add(plus(ops.matmul(xIn(1), Wr), bxR), ops.matmul(hIn(1), Ur)));
+    hh = act.op(ops.add(plus(ops.matmul(xIn(2), Wh), bxH), ops.matmul(ops.mul(r, hIn(2)), Uh)));
+  }
+  const h = ops.add(ops.mul(z, hPrev), ops.mul(ops.addScalar(ops.neg(z), 1), hh));
+  return [h];
+}
+
+/** The whole sequence through `gruStep` and the autograd: slow, plain, the reference. */
+export function gruReference(x: Tensor, w: CellWeights, options: GruOptions = {}): SequenceResult {
+  const { H } = checkGru(x, w, options);
+  const stepOptions: GruStepOptions = {
+    resetAfter: options.resetAfter ?? true,
+    activation: options.activation,
+    recurrentActivation: options.recurrentActivation,
+    masks: options.dropoutMasks ?? null,
+  };
+  return referenceLoop(x, H, 1, (xt, states) => gruStep(xt, states, w, stepOptions), options);
+}
+
+// ---------------------------------------------------------------- the fused pass: buffers
+
+/**
+ * The buffer plan of one fused pass. Row blocks are time-major: row t·B + b
+ * of a [T·B, ·] buffer is sample b at processing step t.
+ *
+ * What grows with T. Training ('gru:train'): everything marked [T·B, ·] or
+ * [T, B, ·]. Inference ('gru:infer'): only xTM and xw (the time-major input
+ * and its projection, kept so the projection stays one gemm), plus xIn and
+ * block when per-gate input dropout masks are passed at inference; the
+ * caches shrink to one step and the backward buffers are absent.
+ */
+function planSizes(
+  d: SequenceDims, resetAfter: boolean, inputMasks: 'none' | 'shared' | 'perGate',
+  recurrentMasks: boolean, training: boolean,
+) {
+  const { B, T, D, H } = d;
+  const TB = T * B;
+  const perGateInput = inputMasks === 'perGate';
+  const train = training ? 1 : 0;
+  const steps = training ? T : 1; // the caches hold every step for the backward, else only the current one
+  const huCols = resetAfter ? 3 * H : 2 * H; // recurrent products in hu: z, r, h (resetAfter) or z, r
+  // Widest gate block made contiguous for a gemm: the per-gate input projection,
+  // and in the backward per-gate dW / dU blocks (z|r together without recurrent masks).
+  const blockCols = training && !resetAfter && !recurrentMasks ? 2 * H
+    : perGateInput || (training && (recurrentMasks || !resetAfter)) ? H : 0;
+  return {
+    // the input and its projection, all steps
+    xTM: TB * D, // [T·B, D] x in processing order
+    xIn: inputMasks === 'none' ? 0 : TB * D, // [T·B, D] x ⊙ m (per gate: one gate at a time)
+    xw: TB * 3 * H, // [T·B, 3H] x W + bx
+    block: TB * blockCols, // [T·B, H or 2H] one gate block of xw or dZ, contiguous
+    // gate blocks of the weights, copied once per call
+    wBlock: perGateInput ? D * H : 0, // [D, H] W_g
+    uZR: !resetAfter && !recurrentMasks ? H * 2 * H : 0, // [H, 2H] U_z | U_r
+    uZ: recurrentMasks ? H * H : 0, // [H, H]
+    uR: recurrentMasks ? H * H : 0, // [H, H]
+    uH: recurrentMasks || !resetAfter ? H * H : 0, // [H, H]
+    // one step
+    hu: B * huCols, // [B, 3H] hPrev U + bh, or [B, 2H] hPrev U_zr
+    huBlock: B * H, // [B, H] one gate's recurrent product
+    hm: B * H, // [B, H] hPrev ⊙ r_g, or (resetAfter false) r ⊙ hPrev_h
+    h: B * H, // [B, H] the carried state
+    o: B * H, // [B, H] the previous output
+    // Caches the backward reads (one step's worth at inference). The activations
+    // are cached, not recomputed: σ' = s(1 − s) and tanh' = 1 − y² need only them.
+    // hRec is the one pre-activation term the backward needs besides them.
+    gates: steps * B * 3 * H, // [T, B, 3H] z, r, ĥ
+    hRec: steps * B * H, // [T, B, H] hPrev U_h + bh_h (resetAfter), or r ⊙ hPrev_h
+    hs: train * (T + 1) * B * H, // [T+1, B, H] h0, then the state after each step
+    // the backward
+    dZx: train * TB * 3 * H, // [T·B, 3H] ∂L/∂(x W + bx), the gate pre-activations' input side
+    dZh: train * (resetAfter ? TB * 3 * H : 0), // [T·B, 3H] ∂L/∂(hPrev U + bh)
+    dHu: train * B * huCols, // [B, 3H or 2H] one step's ∂L/∂hu
+    dHuBlock: train * B * H, // [B, H] one gate block of it, or ∂L/∂((r ⊙ hPrev_h) U_h)
+    dhBlock: train * B * H, // [B, H] one block's share of ∂L/∂hPrev, or ∂L/∂(r ⊙ hPrev_h)
+    dhNext: train * B * H, // [B, H] ∂L/∂h carried back through time
+    doNext: train * B * H, // [B, H] ∂L/∂(previous output), through masked steps
+    dXTM: train * TB * D, // [T·B, D]
+    dWBlock: train * (perGateInput ? D * H : 0), // [D, H]
+    dUBlock: train * (recurrentMasks ? H * H : resetAfter ? 0 : 2 * H * H), // [H, H or 2H]
+    hPrevMasked: train * (recurrentMasks ? TB * H : 0), // [T·B, H] hPrev ⊙ r_g over all steps
+  };
+}
+
+type GruBuffers = Record<keyof ReturnType<typeof planSizes>, FloatArray>;
+
+/** Everything one fused pass works with, gathered once per call. */
+interface GruPass {
+  B: number;
+  T: number;
+  D: number;
+  H: number;
+  resetAfter: boolean;
+  /** Caches every step for the backward (train plan), or overwrites one step (infer plan). */
+  training: boolean;
+  returnSequences: boolean;
+  goBackwards: boolean;
+  act: Activation;
+  rec: Activation;
+  W: FloatArray; // [D, 3H]
+  U: FloatArray; // [H, 3H]
+  bx: FloatArray | null; // [3H] bias of the input side (all of b when resetAfter is false)
+  bh: FloatArray | null; // [3H] bias of the recurrent side (resetAfter only)
+  mask: Readonly<FloatArray> | null; // [B, T] in input order
+  inputMasks: FloatArray[] | null; // G × [B, D]
+  sharedInput: boolean; // one input mask serves all gates: one gemm
+  recurrentMasks: FloatArray[] | null; // G × [B, H]
+  uBlocks: FloatArray[]; // [U_z, U_r, U_h] copies, with recurrent masks
+  buf: GruBuffers;
+  output: FloatArray; // [B, T, H] or [B, H], fresh per call
+  finalH: FloatArray; // [B, H], fresh per call
+  workspace: Workspace;
+  ticket: number;
+}
+
+function preparePass(x: Tensor, w: CellWeights, options: GruOptions, d: SequenceDims, training: boolean): GruPass {
+  const { B, T, H } = d;
+  const act = activation('gru', 'activation', options.activation, 'tanh');
+  const rec = activation('gru', 'recurrentActivation', options.recurrentActivation, 'sigmoid');
+  const resetAfter = options.resetAfter ?? true;
+  const inputMasks = options.dropoutMasks?.input ?? null;
+  const recurrentMasks = options.dropoutMasks?.recurrent ?? null;
+  const sharedInput = inputMasks !== null && sharedMask(inputMasks);
+  const inputKind = inputMasks === null ? 'none' : sharedInput ? 'shared' : 'perGate';
+  const workspace = options.workspace ?? new Workspace();
+  const buf = workspace.plan(training ? 'gru:train' : 'gru:infer', x.dtype,
+    planSizes(d, resetAfter, inputKind, recurrentMasks !== null, training));
+  // Only the train plan holds what a backward reads, so only its passes take a ticket.
+  const ticket = training ? workspace.begin() : 0;
+  const b = w.bias?.data ?? null;
+  const H3 = GRU_GATES * H;
+  const returnSequences = options.returnSequences ?? false;
+  return {
+    ...d,
+    resetAfter,
+    training,
+    returnSequences,
+    goBackwards: options.goBackwards ?? false,
+    act,
+    rec,
+    W: w.kernel.data,
+    U: w.recurrentKernel.data,
+    bx: b && resetAfter ? b.subarray(0, H3) : b,
+    bh: b && resetAfter ? b.subarray(H3, 2 * H3) : null,
+    mask: options.mask ?? null,
+    inputMasks,
+    sharedInput,
+    recurrentMasks,
+    uBlocks: [buf.uZ, buf.uR, buf.uH],
+    buf,
+    output: allocate(x.dtype, returnSequences ? B * T * H : B * H),
+    finalH: allocate(x.dtype, B * H),
+    workspace,
+    ticket,
+  };
+}
+
+// ---------------------------------------------------------------- the fused forward
+
+/** Runs the whole sequence: fills p.output and p.finalH, and the caches when training. */
+function forwardSequence(p: GruPass, x: Readonly<FloatArray>, h0: Readonly<FloatArray> | null): void {
+  const { B, T, D, H, buf } = p;
+  const TB = T * B;
+  const H3 = GRU_GATES * H;
+
+  // The input projection of every step, before the time loop: xw [T·B, 3H] = x W + bx.
+  toTimeMajor(buf.xTM, x, B, T, D, p.goBackwards); // [T·B, D]
+  if (p.inputMasks === null) {
+    gemm(buf.xw, buf.xTM, p.W, TB, D, H3);
+  } else if (p.sharedInput) {
+    maskInto(buf.xIn, buf.xTM, p.inputMasks[0], TB * D); // x ⊙ m, kept for dW
+    gemm(buf.xw, buf.xIn, p.W, TB, D, H3);
+  } else {
+    for (let g = 0; g < GRU_GATES; g++) {
+      maskInto(buf.xIn, buf.xTM, p.inputMasks[g], TB * D); // x ⊙ m_g
+      copyColumns(buf.wBlock, p.W, D, H3, g * H, H); // W_g [D, H]
+      gemm(buf.block, buf.xIn, buf.wBlock, TB, D, H); // (x ⊙ m_g) W_g [T·B, H]
+      writeColumns(buf.xw, buf.block, TB, H3, g * H, H);
+    }
+  }
+  if (p.bx) addRow(buf.xw, p.bx, TB, H3);
+
+  // The gate blocks of U that the loop multiplies by one at a time.
+  if (p.recurrentMasks) {
+    for (let g = 0; g < GRU_GATES; g++) copyColumns(p.uBlocks[g], p.U, H, H3, g * H, H);
+  } else if (!p.resetAfter) {
+    copyColumns(buf.uZR, p.U, H, H3, 0, 2 * H); // [H, 2H]
+    copyColumns(buf.uH, p.U, H, H3, 2 * H, H); // [H, H]
+  }
+
+  if (h0) buf.h.set(h0);
+  else buf.h.fill(0);
+  buf.o.fill(0); // the output before a sample's first unmasked step
+  if (p.training) buf.hs.set(buf.h, 0);
+  for (let t = 0; t < T; t++) {
+    if (p.resetAfter) resetAfterStep(p, t);
+    else resetBeforeStep(p, t);
+    if (p.training) buf.hs.set(buf.h, (t + 1) * B * H);
+  }
+  p.finalH.set(buf.h);
+  if (!p.returnSequences) p.output.set(buf.o);
+}
+
+/** One step of resetAfter true: one recurrent gemm, then all gate math in one pass. */
+function resetAfterStep(p: GruPass, t: number): void {
+  const { B, T, H, buf, act, rec, mask } = p;
+  const H3 = GRU_GATES * H;
+  const { xw, hu, h, o, gates, hRec } = buf;
+  const output = p.output;
+  // hu [B, 3H] = hPrev U + bh: one gemm, or one per gate with recurrent masks
+  if (p.recurrentMasks) maskedRecurrentProducts(p, p.recurrentMasks, H3, GRU_GATES);
+  else gemm(hu, h, p.U, B, H, H3);
+  if (p.bh) addRow(hu, p.bh, B, H3);
+
+  const tIn = p.goBackwards ? T - 1 - t : t; // the step's index in input order
+  const cacheRow = p.training ? t * B : 0;
+  for (let b = 0; b < B; b++) {
+    const m = mask === null ? 1 : mask[b * T + tIn];
+    const xi = (t * B + b) * H3; // row of xw
+    const ci = (cacheRow + b) * H3; // row of the gate cache
+    for (let j = 0; j < H; j++) {
+      const bj = b * H + j;
+      const hp = h[bj];
+      const z = rec.apply(xw[xi + j] + hu[b * H3 + j]); // z = σ(x W_z + bx_z + hPrev U_z + bh_z)
+      const r = rec.apply(xw[xi + H + j] + hu[b * H3 + H + j]); // r = σ(x W_r + bx_r + hPrev U_r + bh_r)
+      const huH = hu[b * H3 + 2 * H + j]; // hPrev U_h + bh_h
+      const hh = act.apply(xw[xi + 2 * H + j] + r * huH); // ĥ = tanh(x W_h + bx_h + r ⊙ (hPrev U_h + bh_h))
+      const hNew = z * hp + (1 - z) * hh; // h = z ⊙ hPrev + (1 − z) ⊙ ĥ
+      const out = m * hNew + (1 - m) * o[bj]; // a masked step repeats the previous output
+      h[bj] = m * hNew + (1 - m) * hp; // ... and carries the state over
+      o[bj] = out;
+      if (p.returnSequences) output[(b * T + t) * H + j] = out;
+      gates[ci + j] = z;
+      gates[ci + H + j] = r;
+      gates[ci + 2 * H + j] = hh;
+      hRec[cacheRow * H + bj] = huH;
+    }
+  }
+}
+
+/**
+ * One step of resetAfter false. The candidate's recurrent product needs r
+ * first, so the step is two gemms with a pass after each: z and r, then ĥ and h.
+ */
+function resetBeforeStep(p: GruPass, t: number): void {
+  const { B, T, H, buf, act, rec, mask } = p;
+  const H2 = 2 * H;
+  const H3 = GRU_GATES * H;
+  const { xw, hu, huBlock, hm, h, o, gates, hRec } = buf;
+  const output = p.output;
+  const rH = p.recurrentMasks ? p.recurrentMasks[2] : null;
+  // hu [B, 2H] = hPrev [U_z | U_r]: one gemm, or one per gate with recurrent masks
+  if (p.recurrentMasks) maskedRecurrentProducts(p, p.recurrentMasks, H2, 2);
+  else gemm(hu, h, buf.uZR, B, H, H2);
+
+  const tIn = p.goBackwards ? T - 1 - t : t; // the step's index in input order
+  const cacheRow = p.training ? t * B : 0;
+  for (let b = 0; b < B; b++) {
+    const xi = (t * B + b) * H3;
+    const ci = (cacheRow + b) * H3;
+    for (let j = 0; j < H; j++) {
+      const bj = b * H + j;
+      const z = rec.apply(xw[xi + j] + hu[b * H2 + j]); // z = σ(x W_z + b_z + hPrev U_z)
+      const r = rec.apply(xw[xi + H + j] + hu[b * H2 + H + j]); // r = σ(x W_r + b_r + hPrev U_r)
+      hm[bj] = r * (rH ? h[bj] * rH[bj] : h[bj]); // r ⊙ hPrev_h
+      gates[ci + j] = z;
+      gates[ci + H + j] = r;
+    }
+  }
+  gemm(huBlock, hm, buf.uH, B, H, H); // (r ⊙ hPrev_h) U_h [B, H]
+  if (p.training) hRec.set(hm, t * B * H);
+
+  for (let b = 0; b < B; b++) {
+    const m = mask === null ? 1 : mask[b * T + tIn];
+    const xi = (t * B + b) * H3;
+    const ci = (cacheRow + b) * H3;
+    for (let j = 0; j < H; j++) {
+      const bj = b * H + j;
+      const hp = h[bj];
+      const z = gates[ci + j];
+      const hh = act.apply(xw[xi + 2 * H + j] + huBlock[bj]); // ĥ = tanh(x W_h + b_h + (r ⊙ hPrev) U_h)
+      const hNew = z * hp + (1 - z) * hh; // h = z ⊙ hPrev + (1 − z) ⊙ ĥ
+      const out = m * hNew + (1 - m) * o[bj]; // a masked step repeats the previous output
+      h[bj] = m * hNew + (1 - m) * hp; // ... and carries the state over
+      o[bj] = out;
+      if (p.returnSequences) output[(b * T + t) * H + j] = out;
+      gates[ci + 2 * H + j] = hh;
+    }
+  }
+}
+
+/** hu[:, gH:(g+1)H] = (hPrev ⊙ r_g) U_g for the first `gates` gates; hu is [B, cols]. */
+function maskedRecurrentProducts(p: GruPass, masks: readonly FloatArray[], cols: number, gates: number): void {
+  const { B, H, buf } = p;
+  for (let g = 0; g < gates; g++) {
+    maskInto(buf.hm, buf.h, masks[g], B * H); // hPrev ⊙ r_g
+    gemm(buf.huBlock, buf.hm, p.uBlocks[g], B, H, H); // (hPrev ⊙ r_g) U_g
+    writeColumns(buf.hu, buf.huBlock, B, cols, g * H, H);
+  }
+}
+
+// ---------------------------------------------------------------- the hand-written backward
+
+/** Where the backward adds its gradients; null for inputs that need none. */
+interface GruGrads {
+  x: FloatArray | null; // [B, T, D]
+  W: FloatArray | null; // [D, 3H]
+  U: FloatArray | null; // [H, 3H]
+  b: FloatArray | null; // [2, 3H] or [3H]
+  h0: FloatArray | null; // [B, H]
+}
+
+/**
+ * BPTT over the whole sequence, given ∂L/∂output and ∂L/∂h_T. One reversed
+ * loop carries dhNext (∂L/∂h) and doNext (∂L/∂ previous output, which masked
+ * steps pass back) and keeps ∂L/∂(gate pre-activations) of every step; the
+ * weight and input gradients are then one large gemm each.
+ */
+function backwardSequence(p: GruPass, dOutput: Readonly<FloatArray>, dFinalH: Readonly<FloatArray>, grads: GruGrads): void {
+  p.workspace.check(p.ticket, 'gru');
+  const { T, buf } = p;
+  buf.dhNext.set(dFinalH); // ∂L/∂h_T
+  if (p.returnSequences) buf.doNext.fill(0); // each step adds its own output's gradient
+  else buf.doNext.set(dOutput); // the output is the last step's output
+  for (let t = T - 1; t >= 0; t--) {
+    if (p.resetAfter) resetAfterStepBackward(p, t, dOutput);
+    else resetBeforeStepBackward(p, t, dOutput);
+  }
+  if (grads.h0) axpy(grads.h0, 1, buf.dhNext); // ∂L/∂h0 is what reaches the start
+  inputGradients(p, grads);
+  recurrentGradients(p, grads);
+}
+
+/** The reverse of resetAfterStep: one pass, then dhPrev += dHu Uᵀ. */
+function resetAfterStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatArray>): void {
+  const { B, T, H, buf, act, rec, mask } = p;
+  const H3 = GRU_GATES * H;
+  const { gates, hRec, hs, dZx, dHu, dhNext, doNext } = buf;
+  const tIn = p.goBackwards ? T - 1 - t : t;
+  for (let b = 0; b < B; b++) {
+    const m = mask === null ? 1 : mask[b * T + tIn];
+    const ci = (t * B + b) * H3; // row of the gate cache and of dZx
+    for (let j = 0; j < H; j++) {
+      const bj = b * H + j;
+      const hi = t * B * H + bj; // step t's row of hs (its hPrev) and of hRec
+      const dO = doNext[bj] + (p.returnSequences ? dOutput[(b * T + t) * H + j] : 0); // ∂L/∂output_t
+      const dS = dhNext[bj]; // ∂L/∂h_t, the carried state
+      const dh = m * (dO + dS); // ∂L/∂hNew: output_t and h_t both take m·hNew
+      doNext[bj] = (1 - m) * dO; // a masked step repeated the previous output
+      const z = gates[ci + j];
+      const r = gates[ci + H + j];
+      const hh = gates[ci + 2 * H + j];
+      dhNext[bj] = (1 - m) * dS + dh * z; // ∂L/∂hPrev: the carry (1 − m)·hPrev and z ⊙ hPrev
+      const dhh = dh * (1 - z); // ∂hNew/∂ĥ = 1 − z
+      const dz = dh * (hs[hi] - hh); // ∂hNew/∂z = hPrev − ĥ
+      const dhhPre = dhh * act.derivative(hh); // through ĥ = tanh(·), from the cached ĥ: 1 − ĥ²
+      const dr = dhhPre * hRec[hi]; // ∂/∂r of r ⊙ (hPrev U_h + bh_h)
+      const dHuH = dhhPre * r; // ∂/∂(hPrev U_h + bh_h) of the same
+      const drPre = dr * rec.derivative(r); // through r = σ(·): r(1 − r)
+      const dzPre = dz * rec.derivative(z); // through z = σ(·): z(1 − z)
+      dZx[ci + j] = dzPre; // input side: x W + bx
+      dZx[ci + H + j] = drPre;
+      dZx[ci + 2 * H + j] = dhhPre;
+      dHu[b * H3 + j] = dzPre; // recurrent side: hPrev U + bh
+      dHu[b * H3 + H + j] = drPre;
+      dHu[b * H3 + 2 * H + j] = dHuH;
+    }
+  }
+  buf.dZh.set(dHu, t * B * H3); // kept for dU and dbh after the loop
+  // ∂L/∂hPrev += dHu Uᵀ: one gemm, or per gate (dHu_g U_gᵀ) ⊙ r_g with recurrent masks
+  if (p.recurrentMasks) maskedRecurrentGradients(p, p.recurrentMasks, H3, GRU_GATES);
+  else gemm(dhNext, dHu, p.U, B, H3, H, false, true, true);
+}
+
+/** The reverse of resetBeforeStep: a pass, the candidate's gemm, a pass, then dhPrev += dHu [U_z | U_r]ᵀ. */
+function resetBeforeStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatArray>): void {
+  const { B, T, H, buf, act, rec, mask } = p;
+  const H2 = 2 * H;
+  const H3 = GRU_GATES * H;
+  const { gates, hs, dZx, dHu, dHuBlock, dhBlock, dhNext, doNext } = buf;
+  const rH = p.recurrentMasks ? p.recurrentMasks[2] : null;
+  const tIn = p.goBackwards ? T - 1 - t : t;
+  for (let b = 0; b < B; b++) {
+    const m = mask === null ? 1 : mask[b * T + tIn];
+    const ci = (t * B + b) * H3;
+    for (let j = 0; j < H; j++) {
+      const bj = b * H + j;
+      const hi = t * B * H + bj;
+      const dO = doNext[bj] + (p.returnSequences ? dOutput[(b * T + t) * H + j] : 0); // ∂L/∂output_t
+      const dS = dhNext[bj]; // ∂L/∂h_t, the carried state
+      const dh = m * (dO + dS); // ∂L/∂hNew: output_t and h_t both take m·hNew
+      doNext[bj] = (1 - m) * dO; // a masked step repeated the previous output
+      const z = gates[ci + j];
+      const hh = gates[ci + 2 * H + j];
+      dhNext[bj] = (1 - m) * dS + dh * z; // ∂L/∂hPrev: the carry (1 − m)·hPrev and z ⊙ hPrev
+      const dhh = dh * (1 - z); // ∂hNew/∂ĥ = 1 − z
+      const dz = dh * (hs[hi] - hh); // ∂hNew/∂z = hPrev − ĥ
+      const dhhPre = dhh * act.derivative(hh); // through ĥ = tanh(·), from the cached ĥ: 1 − ĥ²
+      dZx[ci + 2 * H + j] = dhhPre; // input side of ĥ: x W_h + b_h
+      dHuBlock[bj] = dhhPre; // ∂L/∂((r ⊙ hPrev_h) U_h)
+      dHu[b * H2 + j] = dz; // ∂L/∂z, held for the z line below
+    }
+  }
+  gemm(dhBlock, dHuBlock, buf.uH, B, H, H, false, true); // ∂L/∂(r ⊙ hPrev_h) = dĥpre U_hᵀ
+  for (let b = 0; b < B; b++) {
+    const ci = (t * B + b) * H3;
+    for (let j = 0; j < H; j++) {
+      const bj = b * H + j;
+      const hi = t * B * H + bj;
+      const z = gates[ci + j];
+      const r = gates[ci + H + j];
+      const keep = rH ? rH[bj] : 1; // r_h: hPrev_h = hPrev ⊙ r_h is recomputed, one multiply, not cached
+      const dr = dhBlock[bj] * (hs[hi] * keep); // ∂/∂r of r ⊙ hPrev_h
+      dhNext[bj] += dhBlock[bj] * r * keep; // ∂/∂hPrev of r ⊙ (hPrev ⊙ r_h)
+      const drPre = dr * rec.derivative(r); // through r = σ(·): r(1 − r)
+      const dzPre = dHu[b * H2 + j] * rec.derivative(z); // through z = σ(·): z(1 − z)
+      dZx[ci + j] = dzPre; // input side: x W + b
+      dZx[ci + H + j] = drPre;
+      dHu[b * H2 + j] = dzPre; // recurrent side: hPrev [U_z | U_r]
+      dHu[b * H2 + H + j] = drPre;
+    }
+  }
+  // ∂L/∂hPrev += dHu [U_z | U_r]ᵀ: one gemm, or per gate (dHu_g U_gᵀ) ⊙ r_g with recurrent masks
+  if (p.recurrentMasks) maskedRecurrentGradients(p, p.recurrentMasks, H2, 2);
+  else gemm(dhNext, dHu, buf.uZR, B, H2, H, false, true, true);
+}
+
+/** dhNext += (dHu[:, gH:(g+1)H] U_gᵀ) ⊙ r_g for the first `gates` gates; dHu is [B, cols]. */
+function maskedRecurrentGradients(p: GruPass, masks: readonly FloatArray[], cols: number, gates: number): void {
+  const { B, H, buf } = p;
+  for (let g = 0; g < gates; g++) {
+    copyColumns(buf.dHuBlock, buf.dHu, B, cols, g * H, H); // ∂L/∂((hPrev ⊙ r_g) U_g)
+    gemm(buf.dhBlock, buf.dHuBlock, p.uBlocks[g], B, H, H, false, true); // ∂L/∂(hPrev ⊙ r_g)
+    addMasked(buf.dhNext, buf.dhBlock, masks[g], B * H); // ∂L/∂hPrev through ⊙ r_g
+  }
+}
+
+/** dW += xᵀ dZx, dx += dZx Wᵀ, dbx += Σ_rows dZx, each over all steps at once (per gate with per-gate input masks). */
+function inputGradients(p: GruPass, grads: GruGrads): void {
+  const { B, T, D, H, buf } = p;
+  const TB = T * B;
+  const H3 = GRU_GATES * H;
+  if (grads.b) sumRows(grads.b.subarray(0, H3), buf.dZx, TB, H3); // dbx (all of db when resetAfter is false)
+  if (p.inputMasks === null || p.sharedInput) {
+    const xIn = p.inputMasks === null ? buf.xTM : buf.xIn; // x, or x ⊙ m as the forward kept it
+    if (grads.W) gemm(grads.W, xIn, buf.dZx, D, TB, H3, true, false, true); // dW += xᵀ dZx
+    if (grads.x) {
+      gemm(buf.dXTM, buf.dZx, p.W, TB, H3, D, false, true); // ∂L/∂(x ⊙ m) = dZx Wᵀ
+      if (p.inputMasks) maskInto(buf.dXTM, buf.dXTM, p.inputMasks[0], TB * D); // ⊙ m
+      addFromTimeMajor(grads.x, buf.dXTM, B, T, D, p.goBackwards);
+    }
+    return;
+  }
+  if (grads.x) buf.dXTM.fill(0);
+  for (let g = 0; g < GRU_GATES; g++) {
+    const m = p.inputMasks[g];
+    copyColumns(buf.block, buf.dZx, TB, H3, g * H, H); // dZx_g [T·B, H]
+    if (grads.W) {
+      // x ⊙ m_g is recomputed, not cached: one multiply per element against G copies of x.
+      maskInto(buf.xIn, buf.xTM, m, TB * D);
+      gemm(buf.dWBlock, buf.xIn, buf.block, D, TB, H, true); // dW_g = (x ⊙ m_g)ᵀ dZx_g
+      addColumns(grads.W, buf.dWBlock, D, H3, g * H, H);
+    }
+    if (grads.x) {
+      copyColumns(buf.wBlock, p.W, D, H3, g * H, H); // W_g
+      gemm(buf.xIn, buf.block, buf.wBlock, TB, H, D, false, true); // dZx_g W_gᵀ, into xIn (free by now)
+      addMasked(buf.dXTM, buf.xIn, m, TB * D); // ∂L/∂x += (dZx_g W_gᵀ) ⊙ m_g
+    }
+  }
+  if (grads.x) addFromTimeMajor(grads.x, buf.dXTM, B, T, D, p.goBackwards);
+}
+
+/**
+ * dU and dbh after the loop. dU is one gemm over the cached hPrev of all steps
+ * (hsᵀ dZ, [H, T·B] · [T·B, 3H]) instead of T per-step accumulations: the same
+ * FLOPs as one large gemm rather than T small ones. Per gate block where the
+ * state fed to a gate differs (recurrent masks; r ⊙ hPrev_h for resetAfter false).
+ */
+function recurrentGradients(p: GruPass, grads: GruGrads): void {
+  const { B, T, H, buf } = p;
+  const TB = T * B;
+  const H3 = GRU_GATES * H;
+  const masks = p.recurrentMasks;
+  const dU = grads.U;
+  if (p.resetAfter) {
+    if (grads.b) sumRows(grads.b.subarray(H3, 2 * H3), buf.dZh, TB, H3); // dbh += Σ_rows dZh
+    if (!dU) return;
+    if (!masks) {
+      gemm(dU, buf.hs, buf.dZh, H, TB, H3, true, false, true); // dU += hPrevᵀ dZh (hs rows 0..T·B−1 are the hPrevs)
+      return;
+    }
+    for (let g = 0; g < GRU_GATES; g++) {
+      maskInto(buf.hPrevMasked, buf.hs, masks[g], TB * H); // hPrev ⊙ r_g, every step (masks are constant over time)
+      addBlockProduct(dU, buf.hPrevMasked, buf.dZh, TB, H, H3, g * H, H, buf.block, buf.dUBlock); // dU_g
+    }
+    return;
+  }
+  if (!dU) return;
+  if (!masks) {
+    addBlockProduct(dU, buf.hs, buf.dZx, TB, H, H3, 0, 2 * H, buf.block, buf.dUBlock); // dU_zr += hPrevᵀ dZ_zr
+  } else {
+    for (let g = 0; g < 2; g++) {
+      maskInto(buf.hPrevMasked, buf.hs, masks[g], TB * H); // hPrev ⊙ r_g
+      addBlockProduct(dU, buf.hPrevMasked, buf.dZx, TB, H, H3, g * H, H, buf.block, buf.dUBlock);
+    }
+  }
+  addBlockProduct(dU, buf.hRec, buf.dZx, TB, H, H3, 2 * H, H, buf.block, buf.dUBlock); // dU_h += (r ⊙ hPrev_h)ᵀ dĥpre
+}
+
+// ---------------------------------------------------------------- the public entry points
+
+/**
+ * The GRU over a sequence, fused: x [B, T, D] → output [B, T, H] (returnSequences)
+ * or [B, H], and states [h_T [B, H]]. When recording, the whole sequence is one
+ * tape node whose backward is the hand-written BPTT above.
+ */
+export function gruSequence(x: Tensor, w: CellWeights, options: GruOptions = {}): SequenceResult {
+  const d = checkGru(x, w, options);
+  const { B, T, H } = d;
+  const h0 = options.initialState?.[0] ?? null;
+  const inputs = [x, w.kernel, w.recurrentKernel, ...(w.bias ? [w.bias] : []), ...(h0 ? [h0] : [])];
+  const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  const p = preparePass(x, w, options, d, recording);
+  forwardSequence(p, x.data, h0?.data ?? null);
+  const output = new Tensor(p.output, p.returnSequences ? [B, T, H] : [B, H]);
+  const hT = new Tensor(p.finalH, [B, H]);
+  if (recording) {
+    record('gru', inputs, [output, hT], () => backwardSequence(p, gradOf(output), gradOf(hT), {
+      x: x.requiresGrad ? gradOf(x) : null,
+      W: w.kernel.requiresGrad ? gradOf(w.kernel) : null,
+      U: w.recurrentKernel.requiresGrad ? gradOf(w.recurrentKernel) : null,
+      b: w.bias?.requiresGrad ? gradOf(w.bias) : null,
+      h0: h0?.requiresGrad ? gradOf(h0) : null,
+    }));
+  }
+  return { output, states: [hT] };
+}
+
+/** The names of the traced activations. */
+export type GruTraceName = 'z' | 'r' | 'hh' | 'h';
+
+/**
+ * The fused forward's own per-step activations, each [B, T, H] in processing
+ * order (like the outputs): z, r, the candidate ĥ ('hh') and the state h after
+ * each step. h equals the output at every step except before a sample's first
+ * unmasked step, where the output is zero and h is still h0. Runs the training
+ * plan (which caches every step) without recording.
+ */
+export function gruTrace(x: Tensor, w: CellWeights, options: GruOptions = {}): Record<GruTraceName, Tensor> {
+  const d = checkGru(x, w, options);
+  const { B, T, H } = d;
+  const p = preparePass(x, w, options, d, true);
+  forwardSequence(p, x.data, options.initialState?.[0]?.data ?? null);
+  const { gates, hs } = p.buf;
+  const trace = (source: Readonly<FloatArray>, cols: number, start: number): Tensor => {
+    const out = allocate(x.dtype, B * T * H); // [B, T, H]
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < H; j++) out[(b * T + t) * H + j] = source[(t * B + b) * cols + start + j];
+      }
+    }
+    return new Tensor(out, [B, T, H]);
+  };
+  return {
+    z: trace(gates, 3 * H, 0),
+    r: trace(gates, 3 * H, H),
+    hh: trace(gates, 3 * H, 2 * H),
+    h: trace(hs.subarray(B * H), H, 0), // hs row block t + 1 is the state after step t
+  };
+}
+
+// ---------------------------------------------------------------- block kernels
+
+/** out[i] = x[i] · mask[i mod mask.length] for i < n: a [B, ·] mask over [T·B, ·] rows (out may be x). */
+function maskInto<A extends FloatArray>(out: A, x: Readonly<FloatArray>, mask: Readonly<FloatArray>, n: number): A {
+  const period = mask.length;
+  for (let i = 0, k = 0; i < n; i++, k = k + 1 === period ? 0 : k + 1) out[i] = x[i] * mask[k];
+  return out;
+}
+
+/** out[i] += x[i] · mask[i mod mask.length] for i < n. */
+function addMasked<A extends FloatArray>(out: A, x: Readonly<FloatArray>, mask: Readonly<FloatArray>, n: number): A {
+  const period = mask.length;
+  for (let i = 0, k = 0; i < n; i++, k = k + 1 === period ? 0 : k + 1) out[i] += x[i] * mask[k];
+  return out;
+}
+
+/** out [rows, width] = src[:, start:start+width] of src [rows, cols]. */
+function copyColumns<A extends FloatArray>(out: A, src: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): A {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < width; c++) out[r * width + c] = src[r * cols + start + c];
+  }
+  return out;
+}
+
+/** out[:, start:start+width] = src [rows, width], out [rows, cols]. */
+function writeColumns<A extends FloatArray>(out: A, src: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): A {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < width; c++) out[r * cols + start + c] = src[r * width + c];
+  }
+  return out;
+}
+
+/** out[:, start:start+width] += src [rows, width], out [rows, cols]. */
+function addColumns<A extends FloatArray>(out: A, src: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): A {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < width; c++) out[r * cols + start + c] += src[r * width + c];
+  }
+  return out;
+}
+
+/**
+ * out[:, start:start+width] += aᵀ · g[:, start:start+width]: a [R, K], g [R, C],
+ * out [K, C]. The block of g goes through gBlock [R, width] and the product
+ * through outBlock [K, width] unless the block is all of g.
+ */
+function addBlockProduct<A extends FloatArray>(
+  out: A, a: Readonly<FloatArray>, g: Readonly<FloatArray>, R: number, K: number, C: number,
+  start: number, width: number, gBlock: FloatArray, outBlock: FloatArray,
+): A {
+  if (width === C) return gemm(out, a, g, K, R, C, true, false, true);
+  copyColumns(gBlock, g, R, C, start, width);
+  gemm(outBlock, a, gBlock, K, R, width, true);
+  return addColumns(out, outBlock, K, C, start, width);
+}
