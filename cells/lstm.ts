@@ -1,0 +1,628 @@
+/**
+ * LSTM: long short-term memory, exactly as Keras's LSTMCell.
+ *
+ * Shapes: B batch, T timesteps, D input features, H units, G = 4 gate blocks.
+ * σ is the recurrent activation (default sigmoid), tanh the activation
+ * (default tanh); both can be changed, as in Keras.
+ *
+ *   z = x W + hPrev U + b          [B, 4H], the gate blocks i | f | c | o
+ *   i = σ(z_i)                     input gate: how much of the candidate to write
+ *   f = σ(z_f)                     forget gate: how much of the old cell to keep
+ *   g = tanh(z_c)                  candidate cell values (the cell write)
+ *   o = σ(z_o)                     output gate: how much of the cell to show
+ *   c = f ⊙ cPrev + i ⊙ g          new cell state
+ *   h = o ⊙ tanh(c)                new hidden state, which is also the output
+ *
+ * Weights, Keras layout, gate blocks side by side along the last axis in the
+ * order i, f, c, o:
+ *   W = kernel [D, 4H],  U = recurrentKernel [H, 4H],  b = bias [4H] (or none).
+ * States: [h, c], each [B, H].
+ *
+ * Dropout (Keras 2, implementation 1): fixed inverted masks for the whole
+ * sequence, m_k [B, D] on the input and r_k [B, H] on the state, one per gate
+ * block k ∈ {i, f, c, o}:
+ *   z_k = (x ⊙ m_k) W_k + (hPrev ⊙ r_k) U_k + b_k
+ * With only `dropout`, one input mask serves all four blocks; with
+ * `recurrentDropout` each block has its own masks. The carried cell state c
+ * is never masked.
+ *
+ * The file reads top-down: sizes and initial weights, the reference step
+ * (autograd ops), the fused forward over a whole sequence, its hand-written
+ * BPTT, then the public sequence function and the trace.
+ */
+import {
+  Tensor, addRow, allocate, axpy, gemm, gradOf, isGradEnabled, record, sumRows,
+  type DType, type FloatArray,
+} from '../autograd/index.ts';
+import * as ops from '../autograd/ops.ts';
+import {
+  Workspace, activation, addFromTimeMajor, checkSequence, referenceLoop, sharedMask, toTimeMajor,
+  type Activation, type ActivationName, type CellWeights, type DropoutMasks, type SequenceDims,
+  type SequenceOptions, type SequenceResult,
+} from './common.ts';
+import { initialize, type InitializerName } from './init.ts';
+
+/** G: the gate blocks i, f, c, o. */
+export const LSTM_GATES = 4;
+
+const CELL = 'lstm';
+
+/** Trainable parameters: W [D, 4H], U [H, 4H] and b [4H] → 4H(D + H + 1). D = H = 32: 8320. */
+export function lstmParamCount(D: number, H: number, useBias = true): number {
+  return LSTM_GATES * H * (D + H + (useBias ? 1 : 0));
+}
+
+export interface LstmInitOptions {
+  useBias?: boolean;
+  dtype?: DType;
+  kernelInitializer?: InitializerName;
+  recurrentInitializer?: InitializerName;
+  biasInitializer?: InitializerName;
+  /** Keras's unit_forget_bias: the forget block of b is ones, the other blocks use biasInitializer. */
+  unitForgetBias?: boolean;
+}
+
+/**
+ * Fresh weights with the Keras defaults (glorot-uniform W, orthogonal U,
+ * zero b with the forget block set to 1), drawn in Keras's order W, U, b.
+ */
+export function initLstmWeights(D: number, H: number, options: LstmInitOptions = {}): CellWeights {
+  const {
+    useBias = true, dtype = 'float32', kernelInitializer = 'glorotUniform',
+    recurrentInitializer = 'orthogonal', biasInitializer = 'zeros', unitForgetBias = true,
+  } = options;
+  const GH = LSTM_GATES * H;
+  const kernel = initialize(kernelInitializer, [D, GH], dtype);
+  const recurrentKernel = initialize(recurrentInitializer, [H, GH], dtype);
+  let bias: Tensor | null = null;
+  if (useBias) {
+    if (unitForgetBias) {
+      // [biasInit(H), ones(H), biasInit(2H)], as Keras concatenates it
+      const data = allocate(dtype, GH);
+      data.set(initialize(biasInitializer, [H], dtype).data, 0);
+      data.fill(1, H, 2 * H);
+      data.set(initialize(biasInitializer, [2 * H], dtype).data, 2 * H);
+      bias = new Tensor(data, [GH]);
+    } else {
+      bias = initialize(biasInitializer, [GH], dtype);
+    }
+  }
+  for (const t of [kernel, recurrentKernel, bias]) if (t) t.requiresGrad = true;
+  return { kernel, recurrentKernel, bias };
+}
+
+// ---------------------------------------------------------------- the reference step
+
+export interface LstmStepOptions {
+  activation?: ActivationName;
+  recurrentActivation?: ActivationName;
+  /** Dropout masks, one per gate block: input[k] [B, D], recurrent[k] [B, H]. */
+  masks?: DropoutMasks | null;
+}
+
+/**
+ * One timestep with autograd ops. x: [B, D]; states: [hPrev, cPrev], each
+ * [B, H]. Returns [h, c]. Written per gate block (Keras implementation 1) so
+ * that each block can see its own dropout mask.
+ */
+export function lstmStep(x: Tensor, states: readonly Tensor[], w: CellWeights, options: LstmStepOptions = {}): Tensor[] {
+  const tanh = activation(CELL, 'activation', options.activation, 'tanh');
+  const sigma = activation(CELL, 'recurrentActivation', options.recurrentActivation, 'sigmoid');
+  const [hPrev, cPrev] = states; // [B, H] each
+  const H = hPrev.shape[1];
+  const masks = options.masks;
+  // z_k = (x ⊙ m_k) W_k + (hPrev ⊙ r_k) U_k + b_k, for gate block k
+  const z = (k: number): Tensor => {
+    const xk = masks?.input ? ops.mulMask(x, masks.input[k]) : x; // [B, D]
+    const hk = masks?.recurrent ? ops.mulMask(hPrev, masks.recurrent[k]) : hPrev; // [B, H]
+    const Wk = ops.slice(w.kernel, 1, k * H, (k + 1) * H); // [D, H]
+    const Uk = ops.slice(w.recurrentKernel, 1, k * H, (k + 1) * H); // [H, H]
+    const zk = ops.add(ops.matmul(xk, Wk), ops.matmul(hk, Uk)); // [B, H]
+    return w.bias ? ops.add(zk, ops.slice(w.bias, 0, k * H, (k + 1) * H)) : zk;
+  };
+  const i = sigma.op(z(0));
+  const f = sigma.op(z(1));
+  const g = tanh.op(z(2));
+  const o = sigma.op(z(3));
+  const c = ops.add(ops.mul(f, cPrev), ops.mul(i, g));
+  const h = ops.mul(o, tanh.op(c));
+  return [h, c];
+}
+
+/** The whole sequence through `lstmStep` with autograd ops: what the fused pass is checked against. */
+export function lstmReference(x: Tensor, w: CellWeights, options: SequenceOptions = {}): SequenceResult {
+  const { H } = checkSequence(CELL, x, w, options, LSTM_GATES, 2, [LSTM_GATES * lstmUnits(w)]);
+  const stepOptions: LstmStepOptions = {
+    activation: options.activation,
+    recurrentActivation: options.recurrentActivation,
+    masks: options.dropoutMasks,
+  };
+  return referenceLoop(x, H, 2, (xt, states) => lstmStep(xt, states, w, stepOptions), options);
+}
+
+function lstmUnits(w: CellWeights): number {
+  return w.recurrentKernel.shape[0];
+}
+
+// ---------------------------------------------------------------- buffers of the fused pass
+
+/**
+ * The buffer plan of one fused pass. Training ('lstm:train') keeps every
+ * step for the backward; inference ('lstm:infer') keeps one step.
+ *
+ * What grows with T at inference: only the input projection, xTM [T·B, D]
+ * and xw [T·B, 4H] (plus rowsD [T·B, D] and rowsH [T·B, H] when each gate has
+ * its own input dropout mask). It is kept as one gemm over all steps, the
+ * fast path, at that cost. Everything else is one step deep.
+ */
+function planSizes(dims: SequenceDims, train: boolean, inputPerGate: boolean, recurrentMasks: boolean, recurrentPerGate: boolean) {
+  const { B, T, D, H } = dims;
+  const TB = T * B;
+  const GH = LSTM_GATES * H;
+  const cached = train ? TB : B; // rows of the per-step caches
+  const stateRows = train ? TB + B : B; // h and c of every step, after h0 and c0
+  const grad = (n: number): number => (train ? n : 0); // backward-only buffers
+  return {
+    xTM: TB * D, //           [T, B, D] x in processing order (⊙ m when one input mask serves all gates)
+    xw: TB * GH, //           [T·B, 4H] x W + b, all steps
+    hu: B * GH, //            [B, 4H] hPrev U of the current step
+    gates: cached * GH, //    [T·B, 4H] cached i | f | g | o (training), [B, 4H] (inference)
+    tanhC: cached * H, //     [T·B, H] cached tanh(c) of each step's new cell (training), [B, H] (inference)
+    hStates: stateRows * H, // [T+1, B, H] h0, then h after each step (training); [B, H] updated in place (inference)
+    cStates: stateRows * H, // [T+1, B, H] c0, then c after each step; [B, H] in place (inference)
+    dZ: grad(TB * GH), //     [T·B, 4H] gradient of the pre-activations z, all steps
+    dXTM: grad(TB * D), //    [T, B, D] gradient of xTM
+    dhNext: grad(B * H), //   [B, H] gradient flowing into h of the step before
+    dcNext: grad(B * H), //   [B, H] gradient flowing into c of the step before
+    dOutCarry: grad(B * H), // [B, H] gradient of a masked step's output, on its way to the previous output
+    // Only with per-gate input dropout masks:
+    Wg: inputPerGate ? LSTM_GATES * D * H : 0, // [G, D, H] the gate blocks of W, each contiguous
+    rowsD: inputPerGate ? TB * D : 0, //          [T·B, D] one gate's x ⊙ m_k (or its input gradient)
+    rowsH: inputPerGate || (train && recurrentPerGate) ? TB * H : 0, // [T·B, H] one gate's column block of xw or dZ
+    dWg: inputPerGate ? grad(D * H) : 0, //       [D, H] one gate's block of dW
+    // Only with recurrent dropout masks:
+    hm: recurrentMasks ? B * H : 0, //            [B, H] hPrev ⊙ r_k of the current step
+    dhStep: recurrentMasks ? grad(B * H) : 0, //  [B, H] dZ_t U_kᵀ before ⊙ r_k
+    hGate: recurrentMasks ? grad(TB * H) : 0, //  [T·B, H] hPrev ⊙ r_k of all steps (for dU)
+    Ug: recurrentPerGate ? LSTM_GATES * H * H : 0, // [G, H, H] the gate blocks of U, each contiguous
+    huStep: recurrentPerGate ? B * H : 0, //      [B, H] (hPrev ⊙ r_k) U_k, or dZ_t of block k in the backward
+    dUg: recurrentPerGate ? grad(H * H) : 0, //   [H, H] one gate's block of dU
+  };
+}
+
+type LstmBuffers = Record<keyof ReturnType<typeof planSizes>, FloatArray>;
+
+/** The sizes of the buffer plan a call with these dimensions and options uses (for the specs and benchmarks). */
+export function lstmPlanSizes(kind: 'train' | 'infer', dims: SequenceDims, options: SequenceOptions = {}): Readonly<Record<string, number>> {
+  const { inputPerGate, recurrentMasks, recurrentPerGate } = dropoutLayout(options);
+  return planSizes(dims, kind === 'train', inputPerGate, recurrentMasks !== null, recurrentPerGate);
+}
+
+/** Which dropout masks are present, and whether each gate block has its own. */
+function dropoutLayout(options: SequenceOptions) {
+  const inputMasks = options.dropoutMasks?.input ?? null;
+  const recurrentMasks = options.dropoutMasks?.recurrent ?? null;
+  return {
+    inputMasks,
+    recurrentMasks,
+    inputPerGate: inputMasks !== null && !sharedMask(inputMasks),
+    recurrentPerGate: recurrentMasks !== null && !sharedMask(recurrentMasks),
+  };
+}
+
+/** `count` consecutive blocks of `size` values of a plan buffer, made once per buffer, never inside a time loop. */
+const blockViews = new WeakMap<FloatArray, FloatArray[]>();
+function blocks(buffer: FloatArray, count: number, size: number): FloatArray[] {
+  let views = blockViews.get(buffer);
+  if (!views || views.length !== count || views[0].length !== size) {
+    views = Array.from({ length: count }, (_, k) => buffer.subarray(k * size, (k + 1) * size));
+    blockViews.set(buffer, views);
+  }
+  return views;
+}
+
+// ---------------------------------------------------------------- small kernels
+
+/** out[r, :] = x[r, :] ⊙ mask[r mod B, :] for `rows` rows of `width`: a per-sample mask repeated over steps. `out` may be `x`. */
+function maskRows<A extends FloatArray>(out: A, x: Readonly<FloatArray>, mask: Readonly<FloatArray>, rows: number, B: number, width: number): A {
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    const m = (r % B) * width;
+    for (let k = 0; k < width; k++) out[base + k] = x[base + k] * mask[m + k];
+  }
+  return out;
+}
+
+/** out[r, :] += x[r, :] ⊙ mask[r mod B, :]. */
+function addMaskedRows<A extends FloatArray>(out: A, x: Readonly<FloatArray>, mask: Readonly<FloatArray>, rows: number, B: number, width: number): A {
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    const m = (r % B) * width;
+    for (let k = 0; k < width; k++) out[base + k] += x[base + k] * mask[m + k];
+  }
+  return out;
+}
+
+/** out [rows, cols] = the columns offset … offset+cols of a [rows, stride] matrix (one gate block). */
+function takeColumns<A extends FloatArray>(out: A, a: Readonly<FloatArray>, rows: number, cols: number, stride: number, offset: number): A {
+  for (let r = 0; r < rows; r++) {
+    const src = r * stride + offset;
+    const dst = r * cols;
+    for (let k = 0; k < cols; k++) out[dst + k] = a[src + k];
+  }
+  return out;
+}
+
+/** Columns offset … offset+cols of out [rows, stride] = (or += when `accumulate`) a [rows, cols]. */
+function putColumns<A extends FloatArray>(out: A, a: Readonly<FloatArray>, rows: number, cols: number, stride: number, offset: number, accumulate: boolean): A {
+  for (let r = 0; r < rows; r++) {
+    const dst = r * stride + offset;
+    const src = r * cols;
+    for (let k = 0; k < cols; k++) out[dst + k] = (accumulate ? out[dst + k] : 0) + a[src + k];
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the fused forward
+
+/** Everything the backward (and the trace) needs from a forward pass. */
+interface ForwardPass {
+  dims: SequenceDims;
+  train: boolean;
+  ticket: number;
+  workspace: Workspace;
+  buf: LstmBuffers;
+  w: CellWeights;
+  act: Activation;
+  recAct: Activation;
+  /** [B, T] in input order, or null. */
+  mask: Readonly<FloatArray> | null;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  inputMasks: FloatArray[] | null;
+  recurrentMasks: FloatArray[] | null;
+  inputPerGate: boolean;
+  recurrentPerGate: boolean;
+  /** [B, T, H] (processing order) or [B, H]; fresh per call. */
+  output: Tensor;
+  /** Final [h, c], each [B, H]; fresh per call. */
+  states: [Tensor, Tensor];
+}
+
+/**
+ * Runs the whole sequence: the input projection of all steps as one gemm,
+ * then per step one recurrent gemm and one pass of gate math over [B, 4H].
+ * `train` picks the plan: 'lstm:train' caches every step for the backward
+ * (and takes a workspace ticket), 'lstm:infer' keeps one step.
+ */
+function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options: SequenceOptions, train: boolean): ForwardPass {
+  const { B, T, D, H } = dims;
+  const TB = T * B;
+  const GH = LSTM_GATES * H;
+  const act = activation(CELL, 'activation', options.activation, 'tanh');
+  const recAct = activation(CELL, 'recurrentActivation', options.recurrentActivation, 'sigmoid');
+  const mask = options.mask ?? null;
+  const goBackwards = options.goBackwards ?? false;
+  const returnSequences = options.returnSequences ?? false;
+  const { inputMasks, recurrentMasks, inputPerGate, recurrentPerGate } = dropoutLayout(options);
+  const sigma = recAct.apply; // σ, the gates' activation
+  const tanh = act.apply; //     tanh, the candidate's and the cell output's activation
+
+  const workspace = options.workspace ?? new Workspace();
+  const sizes = planSizes(dims, train, inputPerGate, recurrentMasks !== null, recurrentPerGate);
+  const buf = workspace.plan(train ? 'lstm:train' : 'lstm:infer', x.dtype, sizes);
+  const ticket = train ? workspace.begin() : workspace.current;
+  const { xTM, xw, hu, gates, tanhC, hStates, cStates, Wg, rowsD, rowsH, hm, Ug, huStep } = buf;
+  const Wd = w.kernel.data; // [D, 4H]
+  const Ud = w.recurrentKernel.data; // [H, 4H]
+  const WgBlocks = inputPerGate ? blocks(Wg, LSTM_GATES, D * H) : []; // G × [D, H]
+  const UgBlocks = recurrentPerGate ? blocks(Ug, LSTM_GATES, H * H) : []; // G × [H, H]
+
+  // Input projection of all steps, before the time loop: xw = x W + b.
+  toTimeMajor(xTM, x.data, B, T, D, goBackwards); // [T, B, D]
+  if (inputMasks && inputPerGate) {
+    for (let k = 0; k < LSTM_GATES; k++) {
+      takeColumns(WgBlocks[k], Wd, D, H, GH, k * H); // W_k [D, H]
+      maskRows(rowsD, xTM, inputMasks[k], TB, B, D); // x ⊙ m_k
+      gemm(rowsH, rowsD, WgBlocks[k], TB, D, H); // [T·B, H] = (x ⊙ m_k) W_k
+      putColumns(xw, rowsH, TB, H, GH, k * H, false);
+    }
+  } else {
+    if (inputMasks) maskRows(xTM, xTM, inputMasks[0], TB, B, D); // x ⊙ m, one mask for every gate
+    gemm(xw, xTM, Wd, TB, D, GH); // [T·B, 4H] = [T·B, D] · [D, 4H]
+  }
+  if (w.bias) addRow(xw, w.bias.data, TB, GH);
+  if (recurrentPerGate) for (let k = 0; k < LSTM_GATES; k++) takeColumns(UgBlocks[k], Ud, H, H, GH, k * H); // U_k [H, H]
+
+  // Initial states: block 0 of hStates / cStates.
+  const init = options.initialState;
+  if (init) {
+    hStates.set(init[0].data, 0);
+    cStates.set(init[1].data, 0);
+  } else {
+    hStates.fill(0, 0, B * H);
+    cStates.fill(0, 0, B * H);
+  }
+  const hPrevBlocks = train ? blocks(hStates, T + 1, B * H) : blocks(hStates, 1, B * H); // [B, H] each
+  const output = new Tensor(allocate(x.dtype, returnSequences ? B * T * H : B * H), returnSequences ? [B, T, H] : [B, H]);
+  const out = output.data; // zeros: the output before the first unmasked step
+
+  for (let t = 0; t < T; t++) {
+    const tIn = goBackwards ? T - 1 - t : t; // the input-order step, to read the mask
+    const hPrev = hPrevBlocks[train ? t : 0]; // [B, H]
+    // Recurrent projection: hu = hPrev U (per gate block with recurrent dropout).
+    if (!recurrentMasks) {
+      gemm(hu, hPrev, Ud, B, H, GH); // [B, 4H] = [B, H] · [H, 4H]
+    } else if (!recurrentPerGate) {
+      gemm(hu, maskRows(hm, hPrev, recurrentMasks[0], B, B, H), Ud, B, H, GH); // (hPrev ⊙ r) U
+    } else {
+      for (let k = 0; k < LSTM_GATES; k++) {
+        maskRows(hm, hPrev, recurrentMasks[k], B, B, H); // hPrev ⊙ r_k
+        gemm(huStep, hm, UgBlocks[k], B, H, H); // [B, H] = (hPrev ⊙ r_k) U_k
+        putColumns(hu, huStep, B, H, GH, k * H, false);
+      }
+    }
+    // Gate math: one pass over [B, 4H].
+    const cacheRow = train ? t * B : 0; // first row of this step in gates / tanhC
+    const prevRow = train ? t * B : 0; // first row of hPrev / cPrev in hStates / cStates
+    const nextRow = train ? (t + 1) * B : 0; // first row of the new h / c (the same rows at inference: in place)
+    for (let b = 0; b < B; b++) {
+      const zx = (t * B + b) * GH; // row of xw
+      const zh = b * GH; // row of hu
+      const zc = (cacheRow + b) * GH; // row of gates
+      const r = (cacheRow + b) * H; // row of tanhC
+      const prev = (prevRow + b) * H;
+      const next = (nextRow + b) * H;
+      const kept = mask === null || mask[b * T + tIn] !== 0;
+      const o0 = returnSequences ? (b * T + t) * H : b * H; // row of the output
+      for (let j = 0; j < H; j++) {
+        const i = sigma(xw[zx + j] + hu[zh + j]);
+        const f = sigma(xw[zx + H + j] + hu[zh + H + j]);
+        const g = tanh(xw[zx + 2 * H + j] + hu[zh + 2 * H + j]);
+        const o = sigma(xw[zx + 3 * H + j] + hu[zh + 3 * H + j]);
+        const c = f * cStates[prev + j] + i * g;
+        // Cache tanh(c) rather than recompute it: the backward needs it for ∂h/∂o and, as its own derivative, for ∂h/∂c.
+        const tc = tanh(c);
+        gates[zc + j] = i;
+        gates[zc + H + j] = f;
+        gates[zc + 2 * H + j] = g;
+        gates[zc + 3 * H + j] = o;
+        tanhC[r + j] = tc;
+        if (kept) {
+          cStates[next + j] = c;
+          hStates[next + j] = o * tc;
+          out[o0 + j] = o * tc;
+        } else {
+          // A masked step carries the states over and repeats the previous output.
+          cStates[next + j] = cStates[prev + j];
+          hStates[next + j] = hStates[prev + j];
+          if (returnSequences && t > 0) out[o0 + j] = out[o0 - H + j];
+        }
+      }
+    }
+  }
+  const last = train ? T * B * H : 0;
+  const states: [Tensor, Tensor] = [
+    new Tensor(hStates.slice(last, last + B * H), [B, H]),
+    new Tensor(cStates.slice(last, last + B * H), [B, H]),
+  ];
+  return {
+    dims, train, ticket, workspace, buf, w, act, recAct, mask, goBackwards, returnSequences,
+    inputMasks, recurrentMasks, inputPerGate, recurrentPerGate, output, states,
+  };
+}
+
+// ---------------------------------------------------------------- the hand-written BPTT
+
+/** Where the backward adds its gradients (`+=`); null for inputs that want none. */
+interface LstmGrads {
+  x: FloatArray | null; // [B, T, D]
+  W: FloatArray | null; // [D, 4H]
+  U: FloatArray | null; // [H, 4H]
+  b: FloatArray | null; // [4H]
+  h0: FloatArray | null; // [B, H]
+  c0: FloatArray | null; // [B, H]
+}
+
+/**
+ * BPTT over the cached forward. dOut: [B, T, H] or [B, H] (like the output),
+ * dhFinal / dcFinal: [B, H], the gradients of the final states.
+ */
+function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: Readonly<FloatArray>, dcFinal: Readonly<FloatArray>, grads: LstmGrads): void {
+  fp.workspace.check(fp.ticket, CELL);
+  const { B, T, D, H } = fp.dims;
+  const TB = T * B;
+  const GH = LSTM_GATES * H;
+  const { mask, goBackwards, returnSequences, inputMasks, recurrentMasks, inputPerGate, recurrentPerGate } = fp;
+  const dSigma = fp.recAct.derivative; // σ' from σ's output: s(1 − s) for the sigmoid
+  const dTanh = fp.act.derivative; //     tanh' from tanh's output: 1 − y²
+  const { xTM, gates, tanhC, cStates, hStates, dZ, dXTM, dhNext, dcNext, dOutCarry, Wg, rowsD, rowsH, dWg, dhStep, hGate, Ug, huStep, dUg } = fp.buf;
+  const Wd = fp.w.kernel.data; // [D, 4H]
+  const Ud = fp.w.recurrentKernel.data; // [H, 4H]
+  const dZBlocks = blocks(dZ, T, B * GH); // T × [B, 4H]
+  const WgBlocks = inputPerGate ? blocks(Wg, LSTM_GATES, D * H) : []; // G × [D, H]
+  const UgBlocks = recurrentPerGate ? blocks(Ug, LSTM_GATES, H * H) : []; // G × [H, H]
+
+  dhNext.set(dhFinal);
+  dcNext.set(dcFinal);
+  // Without returnSequences the output is the last step's output; its gradient enters like a masked step's.
+  if (returnSequences) dOutCarry.fill(0);
+  else dOutCarry.set(dOut);
+
+  for (let t = T - 1; t >= 0; t--) {
+    const tIn = goBackwards ? T - 1 - t : t;
+    for (let b = 0; b < B; b++) {
+      const z = (t * B + b) * GH; // row of gates and dZ
+      const r = (t * B + b) * H; // row of tanhC, and of cPrev in cStates (block t)
+      const s = b * H; // row of dhNext, dcNext, dOutCarry
+      const dOutRow = (b * T + t) * H; // row of dOut with returnSequences
+      if (mask !== null && mask[b * T + tIn] === 0) {
+        // output_t = output_{t−1}: its gradient flows on to the previous output.
+        if (returnSequences) for (let j = 0; j < H; j++) dOutCarry[s + j] += dOut[dOutRow + j];
+        // The step did not run: no gate gradient; dhNext and dcNext pass through unchanged.
+        dZ.fill(0, z, z + GH);
+        continue;
+      }
+      for (let j = 0; j < H; j++) {
+        // output_t = h_t here: the output's gradient joins the state's.
+        const dh = dhNext[s + j] + dOutCarry[s + j] + (returnSequences ? dOut[dOutRow + j] : 0);
+        dOutCarry[s + j] = 0;
+        const i = gates[z + j];
+        const f = gates[z + H + j];
+        const g = gates[z + 2 * H + j];
+        const o = gates[z + 3 * H + j];
+        const tc = tanhC[r + j];
+        // h = o ⊙ tanh(c)
+        const dO = dh * tc; //                              ∂h/∂o = tanh(c)
+        const dc = dcNext[s + j] + dh * o * dTanh(tc); //   ∂h/∂c = o ⊙ tanh'(c) from the cached tanh(c), plus dc from step t+1
+        // c = f ⊙ cPrev + i ⊙ g
+        const dF = dc * cStates[r + j]; //                  ∂c/∂f = cPrev
+        const dI = dc * g; //                               ∂c/∂i = g
+        const dG = dc * i; //                               ∂c/∂g = i
+        dcNext[s + j] = dc * f; //                          ∂c/∂cPrev = f, carried to step t−1
+        // o = σ(z_o), g = tanh(z_c), f = σ(z_f), i = σ(z_i), derivatives from the cached outputs
+        dZ[z + 3 * H + j] = dO * dSigma(o); //              σ'(z_o) = o(1 − o)
+        dZ[z + 2 * H + j] = dG * dTanh(g); //               tanh'(z_c) = 1 − g²
+        dZ[z + H + j] = dF * dSigma(f); //                  σ'(z_f) = f(1 − f)
+        dZ[z + j] = dI * dSigma(i); //                      σ'(z_i) = i(1 − i)
+        dhNext[s + j] = 0; //                               ∂h_t/∂hPrev goes through z only: dZ_t Uᵀ, added below
+      }
+    }
+    // z = … + hPrev U: dhPrev = dZ_t Uᵀ (masked rows of dZ_t are zero and keep their dhNext).
+    const dZt = dZBlocks[t]; // [B, 4H]
+    if (!recurrentMasks) {
+      gemm(dhNext, dZt, Ud, B, GH, H, false, true, true); // [B, H] += [B, 4H] · [H, 4H]ᵀ
+    } else if (!recurrentPerGate) {
+      gemm(dhStep, dZt, Ud, B, GH, H, false, true); //        dZ_t Uᵀ
+      addMaskedRows(dhNext, dhStep, recurrentMasks[0], B, B, H); // ⊙ r
+    } else {
+      for (let k = 0; k < LSTM_GATES; k++) {
+        takeColumns(huStep, dZt, B, H, GH, k * H); //          dZ_t of block k [B, H]
+        gemm(dhStep, huStep, UgBlocks[k], B, H, H, false, true); // dZ_k U_kᵀ
+        addMaskedRows(dhNext, dhStep, recurrentMasks[k], B, B, H); // ⊙ r_k
+      }
+    }
+  }
+  // The states before the first step: the gradients of the initial states.
+  // (What is left in dOutCarry belongs to the output before the first step: the constant zero.)
+  if (grads.h0) axpy(grads.h0, 1, dhNext); // ∂L/∂h0
+  if (grads.c0) axpy(grads.c0, 1, dcNext); // ∂L/∂c0
+
+  // After the loop: gemms over all T·B rows of dZ at once (one per gate block where each block has its own masks).
+  // Input side: xw = x W + b.
+  if (inputMasks && inputPerGate) {
+    if (grads.x) dXTM.fill(0);
+    for (let k = 0; k < LSTM_GATES; k++) {
+      takeColumns(rowsH, dZ, TB, H, GH, k * H); //              dZ_k [T·B, H]
+      if (grads.W) {
+        // Recompute x ⊙ m_k (one multiply per element) rather than cache G copies of x.
+        maskRows(rowsD, xTM, inputMasks[k], TB, B, D);
+        gemm(dWg, rowsD, rowsH, D, TB, H, true); //             dW_k = (x ⊙ m_k)ᵀ dZ_k
+        putColumns(grads.W, dWg, D, H, GH, k * H, true);
+      }
+      if (grads.x) {
+        gemm(rowsD, rowsH, WgBlocks[k], TB, H, D, false, true); // dZ_k W_kᵀ
+        addMaskedRows(dXTM, rowsD, inputMasks[k], TB, B, D); //   ⊙ m_k
+      }
+    }
+    if (grads.x) addFromTimeMajor(grads.x, dXTM, B, T, D, goBackwards);
+  } else {
+    if (grads.W) gemm(grads.W, xTM, dZ, D, TB, GH, true, false, true); // dW += xTMᵀ dZ (xTM is x ⊙ m with a shared mask)
+    if (grads.x) {
+      gemm(dXTM, dZ, Wd, TB, GH, D, false, true); //           dXTM = dZ Wᵀ
+      if (inputMasks) maskRows(dXTM, dXTM, inputMasks[0], TB, B, D); // ⊙ m
+      addFromTimeMajor(grads.x, dXTM, B, T, D, goBackwards);
+    }
+  }
+  if (grads.b) sumRows(grads.b, dZ, TB, GH); //                   db += Σ_rows dZ
+
+  // Recurrent side: dU = Σ_t hPrev_tᵀ dZ_t, taken as ONE gemm over the cached hPrev of all
+  // steps [T·B, H] instead of accumulating T small ones: the same FLOPs, one large gemm.
+  if (grads.U) {
+    const hPrevAll = hStates.subarray(0, TB * H); // [T·B, H]: h0 and the h after steps 0 … T−2
+    if (!recurrentMasks) {
+      gemm(grads.U, hPrevAll, dZ, H, TB, GH, true, false, true); // dU += hPrevᵀ dZ
+    } else if (!recurrentPerGate) {
+      maskRows(hGate, hPrevAll, recurrentMasks[0], TB, B, H); //   hPrev ⊙ r, all steps (r is constant over time)
+      gemm(grads.U, hGate, dZ, H, TB, GH, true, false, true);
+    } else {
+      for (let k = 0; k < LSTM_GATES; k++) {
+        takeColumns(rowsH, dZ, TB, H, GH, k * H); //            dZ_k [T·B, H]
+        maskRows(hGate, hPrevAll, recurrentMasks[k], TB, B, H); // hPrev ⊙ r_k, all steps
+        gemm(dUg, hGate, rowsH, H, TB, H, true); //              dU_k = (hPrev ⊙ r_k)ᵀ dZ_k
+        putColumns(grads.U, dUg, H, H, GH, k * H, true);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the public sequence function
+
+function validate(x: Tensor, w: CellWeights, options: SequenceOptions): SequenceDims {
+  // checkSequence also requires the mask to hold 0 or 1 (Keras's booleans), which the fused pass relies on.
+  return checkSequence(CELL, x, w, options, LSTM_GATES, 2, [LSTM_GATES * lstmUnits(w)]);
+}
+
+/**
+ * The LSTM over a whole sequence, fused: x [B, T, D] → output [B, T, H]
+ * (returnSequences, in processing order) or [B, H], and the final states
+ * [h, c]. When recording, the whole sequence is ONE tape node whose backward
+ * is the hand-written BPTT.
+ */
+export function lstmSequence(x: Tensor, w: CellWeights, options: SequenceOptions = {}): SequenceResult {
+  const dims = validate(x, w, options);
+  const init = options.initialState ?? [];
+  const inputs = [x, w.kernel, w.recurrentKernel, ...(w.bias ? [w.bias] : []), ...init];
+  const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  const fp = forwardSequence(x, w, dims, options, recording);
+  const [h, c] = fp.states;
+  const output = fp.output;
+  if (recording) {
+    record(CELL, inputs, [output, h, c], () => {
+      const want = (t: Tensor | null | undefined): FloatArray | null => (t && t.requiresGrad ? gradOf(t) : null);
+      backwardSequence(fp, gradOf(output), gradOf(h), gradOf(c), {
+        x: want(x), W: want(w.kernel), U: want(w.recurrentKernel), b: want(w.bias),
+        h0: want(init[0]), c0: want(init[1]),
+      });
+    });
+  }
+  return { output, states: [h, c] };
+}
+
+// ---------------------------------------------------------------- the trace
+
+/** Names of the traced activations. */
+export type LstmTraceName = 'i' | 'f' | 'g' | 'o' | 'c' | 'h';
+
+/**
+ * The per-step activations of the fused forward, read from its training
+ * caches, each as [B, T, H] in processing order: the gates i, f, g, o and
+ * the states c, h after each step. At a masked step the gates are what the
+ * skipped step computed, and c, h are the carried states (h then differs from
+ * the output only before the first unmasked step, when h0 ≠ 0). Records nothing.
+ */
+export function lstmTrace(x: Tensor, w: CellWeights, options: SequenceOptions = {}): Record<LstmTraceName, Tensor> {
+  const dims = validate(x, w, options);
+  const { B, T, H } = dims;
+  const GH = LSTM_GATES * H;
+  const { buf } = forwardSequence(x, w, dims, options, true);
+  const take = (source: FloatArray, rowOffset: number, width: number, column: number): Tensor => {
+    const data = allocate(x.dtype, B * T * H);
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const src = (rowOffset + t * B + b) * width + column;
+        const dst = (b * T + t) * H;
+        for (let j = 0; j < H; j++) data[dst + j] = source[src + j];
+      }
+    }
+    return new Tensor(data, [B, T, H]);
+  };
+  return {
+    i: take(buf.gates, 0, GH, 0),
+    f: take(buf.gates, 0, GH, H),
+    g: take(buf.gates, 0, GH, 2 * H),
+    o: take(buf.gates, 0, GH, 3 * H),
+    c: take(buf.cStates, B, H, 0),
+    h: take(buf.hStates, B, H, 0),
+  };
+}
