@@ -5,9 +5,15 @@
 import { describe } from '../autograd/gradcheck.ts';
 import type { GradCase } from './gradcases.ts';
 import { autogradCases } from './autograd/cases.ts';
+import { gruCases } from './cells/gru-cases.ts';
+import { lstmCases } from './cells/lstm-cases.ts';
+import { simpleRnnCases } from './cells/simple-rnn-cases.ts';
 
 const suites: Array<[string, GradCase[]]> = [
   ['autograd', autogradCases],
+  ['simple-rnn', simpleRnnCases],
+  ['lstm', lstmCases],
+  ['gru', gruCases],
 ];
 
 const rows: string[][] = [];
