@@ -58,6 +58,19 @@ export interface SequenceOptions {
   recurrentActivation?: ActivationName;
   /** Holds the buffer plans of the fused pass; one per layer. A fresh one is used when absent. */
   workspace?: Workspace;
+  /** Filled by the hand-written backward, to see how gradients flow through time. */
+  gradientProbe?: GradientProbe;
+}
+
+/**
+ * Per-step gradient norms recorded by a cell's backward pass, in processing
+ * order (step 0 is the first step processed). Each array has length T.
+ */
+export interface GradientProbe {
+  /** ‖∂L/∂h_t‖: the Frobenius norm over batch and units of the whole gradient reaching the state h_t. */
+  hGradNorm: Float64Array;
+  /** ‖∂L/∂x_t‖: the norm over batch and features of the gradient reaching the input of step t. */
+  xGradNorm: Float64Array;
 }
 
 export interface SequenceResult {
