@@ -8,12 +8,14 @@ import { autogradCases } from './autograd/cases.ts';
 import { gruCases } from './cells/gru-cases.ts';
 import { lstmCases } from './cells/lstm-cases.ts';
 import { simpleRnnCases } from './cells/simple-rnn-cases.ts';
+import { libCases } from './lib/cases.ts';
 
 const suites: Array<[string, GradCase[]]> = [
   ['autograd', autogradCases],
   ['simple-rnn', simpleRnnCases],
   ['lstm', lstmCases],
   ['gru', gruCases],
+  ['lib', libCases],
 ];
 
 const rows: string[][] = [];

@@ -1,0 +1,14 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { describe } from '../../autograd/gradcheck.ts';
+import { libCases } from './cases.ts';
+
+for (const c of libCases) {
+  test(`gradcheck ${c.name}`, () => {
+    const report = c.run();
+    assert.ok(report.worst !== null, `${c.name}: no element was checked`);
+    assert.ok(report.pass, describe(report));
+  });
+}
+
+test.run();
