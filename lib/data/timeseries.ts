@@ -116,8 +116,9 @@ export function generator(data: Tensor, options: GeneratorOptions): Generator<Ba
     for (let j = 0; j < B; j++) {
       const row = rows[j];
       for (let t = 0; t < T; t++) {
-        const r = row - lookback + t * step; // indices = range(row - lookback, row, step)
-        samples.set(src.subarray(r * F, (r + 1) * F), (j * T + t) * F);
+        const from = (row - lookback + t * step) * F; // indices = range(row - lookback, row, step)
+        const to = (j * T + t) * F;
+        for (let f = 0; f < F; f++) samples[to + f] = src[from + f];
       }
       targets[j] = src[(row + delay) * F + targetColumn];
     }

@@ -38,6 +38,12 @@ test('readCsv: line numbers count the newlines inside quoted fields', () => {
   assert.equal(t.rowLines, [2, 4]);
 });
 
+test('readCsv: quoted records after plain ones, CRLF before and after quotes', () => {
+  const t = readCsv('a,b\n1,2\n3,4\r\n"5",6\r\n7,"8"\r\n9,10\n11,"a""b"');
+  assert.equal(t.rows, [['1', '2'], ['3', '4'], ['5', '6'], ['7', '8'], ['9', '10'], ['11', 'a"b']]);
+  assert.equal(t.rowLines, [2, 3, 4, 5, 6, 7]);
+});
+
 test('readCsv: no trailing newline, or several, read the same', () => {
   const a = readCsv('h1,h2\n1,2');
   const b = readCsv('h1,h2\n1,2\n\n\n');
