@@ -20,5 +20,9 @@ export {
 export { EarlyStopping, type Callback, type EarlyStoppingOptions, type Logs } from './callbacks.ts';
 export { getLoss, LOSSES, type LossName } from './losses.ts';
 export { getMetric, type MetricName } from './metrics.ts';
+export {
+  trainingCurves, lineChart, heatmap, escapeXml,
+  type Series, type SeriesStyle, type LineChartOptions, type TrainingCurvesOptions, type CurveMetric, type HeatmapOptions,
+} from './plot.ts';
 export * from '../optim/index.ts';
 export * from './data/index.ts';
