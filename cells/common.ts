@@ -1,8 +1,9 @@
 /**
  * What the three cells share: the sequence options and results, input
  * validation, activations, dropout masks, the workspace that holds each
- * fused pass's buffer plan, time-major layout kernels, and the reference loop
- * that runs a cell's autograd `step` over a whole sequence.
+ * fused pass's buffer plan, time-major layout kernels, the gate-block
+ * products of per-gate dropout, the traces, the gradient probe, and the
+ * reference loop that runs a cell's autograd `step` over a whole sequence.
  *
  * Letters used for shapes in every cell file:
  *   B batch, T timesteps, D input features, H units, G gate blocks
@@ -12,7 +13,8 @@
  * rows of one step are contiguous and each step's matmul is a plain gemm.
  */
 import {
-  Tensor, allocate, concat, formatShape, mulMask, reshape, slice, random,
+  Tensor, addBlockProduct, addMaskedRows, allocate, concat, formatShape, gemm, gradOf, maskRows, mulMask,
+  putColumns, reshape, slice, random, takeColumns,
   type DType, type FloatArray,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
@@ -59,17 +61,31 @@ export interface SequenceOptions {
   /** Holds the buffer plans of the fused pass; one per layer. A fresh one is used when absent. */
   workspace?: Workspace;
   /** Filled by the hand-written backward, to see how gradients flow through time. */
-  gradientProbe?: GradientProbe;
+  gradientProbe?: GradientProbe | null;
 }
 
 /**
- * Per-step gradient norms recorded by a cell's backward pass, in processing
- * order (step 0 is the first step processed). Each array has length T.
+ * Per-step gradient norms written by a cell's fused backward, in processing
+ * order (step 0 is the first step processed). Each array has length T. Every
+ * backward overwrites them (norms do not add up over passes); a forward that
+ * records nothing (inference) and the reference loop leave them untouched.
+ * Absent, it costs nothing but one null check per step.
  */
 export interface GradientProbe {
-  /** ‖∂L/∂h_t‖: the Frobenius norm over batch and units of the whole gradient reaching the state h_t. */
+  /**
+   * ‖∂L/∂h_t‖, the Frobenius norm over batch and units of the whole gradient
+   * reaching the state that step t computed: from step t+1 (dhNext) plus
+   * from the output at t (and from later masked steps that repeated it) — the
+   * dh the backward holds at step t before it goes through the gates. Where a
+   * sample's mask is 0 at step t that sample adds nothing: the step's result
+   * was not kept, and the gradient passes by it to the carried state.
+   */
   hGradNorm: Float64Array;
-  /** ‖∂L/∂x_t‖: the norm over batch and features of the gradient reaching the input of step t. */
+  /**
+   * ‖∂L/∂x_t‖, the norm over batch and features of the gradient reaching the
+   * input of step t (through its dropout mask: ∂L/∂x, not ∂L/∂(x ⊙ m)). Taken
+   * even when x requires no gradient.
+   */
   xGradNorm: Float64Array;
 }
 
@@ -190,6 +206,10 @@ export function checkSequence(
       if (s.dtype !== x.dtype) throw new Error(`${cell}: initialState is ${s.dtype} but the input is ${x.dtype}`);
     }
   }
+  const probe = options.gradientProbe;
+  if (probe && (probe.hGradNorm.length !== T || probe.xGradNorm.length !== T)) {
+    throw new Error(`${cell}: gradientProbe arrays must have length T = ${T}, got hGradNorm ${probe.hGradNorm.length}, xGradNorm ${probe.xGradNorm.length}`);
+  }
   const masks = options.dropoutMasks;
   if (masks) {
     for (const [which, list, width] of [['input', masks.input, D], ['recurrent', masks.recurrent, H]] as const) {
@@ -240,8 +260,27 @@ export function drawDropoutMasks(
 }
 
 /** True when every gate shares one mask, so one gemm can serve all gates. */
-export function sharedMask(masks: readonly FloatArray[]): boolean {
+function sharedMask(masks: readonly FloatArray[]): boolean {
   return masks.every((m) => m === masks[0]);
+}
+
+/** The dropout masks of a call, and whether each gate block has its own (else one gemm serves every gate). */
+export interface DropoutLayout {
+  inputMasks: FloatArray[] | null; // G × [B, D]
+  recurrentMasks: FloatArray[] | null; // G × [B, H]
+  inputPerGate: boolean;
+  recurrentPerGate: boolean;
+}
+
+export function dropoutLayout(options: SequenceOptions): DropoutLayout {
+  const inputMasks = options.dropoutMasks?.input ?? null;
+  const recurrentMasks = options.dropoutMasks?.recurrent ?? null;
+  return {
+    inputMasks,
+    recurrentMasks,
+    inputPerGate: inputMasks !== null && !sharedMask(inputMasks),
+    recurrentPerGate: recurrentMasks !== null && !sharedMask(recurrentMasks),
+  };
 }
 
 // ---------------------------------------------------------------- the workspace
@@ -250,7 +289,9 @@ export function sharedMask(masks: readonly FloatArray[]): boolean {
  * Holds the buffer plans of one layer's fused passes. A plan is one
  * allocation cut into named views, made once per (name, dtype, sizes) and
  * reused while they stay the same. `allocations` counts how many plans were
- * made (the specs use it to show that repeated calls allocate nothing).
+ * made (the specs use it to show that repeated calls allocate nothing);
+ * `sizesOf` shows the sizes of the plan a name holds now. `blocks` cuts a
+ * plan buffer into per-step (or per-gate) views once, for the time loops.
  *
  * A workspace serves one training pass at a time: a training forward calls
  * `begin()` and keeps its ticket; a backward holding an older ticket than
@@ -261,7 +302,9 @@ export class Workspace {
   allocations = 0;
   current = 0;
   /** The latest plan per name and dtype; a new shape replaces it (so varying lengths do not pile up plans). */
-  private readonly plans = new Map<string, { sizes: string; views: Record<string, FloatArray> }>();
+  private readonly plans = new Map<string, { signature: string; sizes: Readonly<Record<string, number>>; views: Record<string, FloatArray> }>();
+  /** The block views made from each plan buffer, per layout; they go with their buffer. */
+  private readonly blockViews = new WeakMap<FloatArray, Map<string, FloatArray[]>>();
 
   begin(): number {
     return ++this.current;
@@ -278,7 +321,7 @@ export class Workspace {
     const key = `${name}:${dtype}`;
     const signature = keys.map((k) => `${k}=${sizes[k]}`).join(',');
     const found = this.plans.get(key);
-    if (found && found.sizes === signature) return found.views as Record<K, FloatArray>;
+    if (found && found.signature === signature) return found.views as Record<K, FloatArray>;
     let total = 0;
     for (const k of keys) total += sizes[k];
     const block = allocate(dtype, total);
@@ -288,9 +331,32 @@ export class Workspace {
       views[k] = block.subarray(offset, offset + sizes[k]);
       offset += sizes[k];
     }
-    this.plans.set(key, { sizes: signature, views });
+    this.plans.set(key, { signature, sizes: Object.freeze({ ...sizes }), views });
     this.allocations++;
     return views;
+  }
+
+  /** The sizes (numbers per view) of the plan held under this name and dtype, or null when there is none. */
+  sizesOf(name: string, dtype: DType): Readonly<Record<string, number>> | null {
+    return this.plans.get(`${name}:${dtype}`)?.sizes ?? null;
+  }
+
+  /**
+   * `count` views of `size` numbers of a plan buffer, the i-th starting at
+   * offset + i·stride (stride 0: every view is the same numbers). Made on the
+   * first call per buffer and layout and then reused, so that the time loops
+   * index views instead of creating them.
+   */
+  blocks(buffer: FloatArray, count: number, size: number, stride = size, offset = 0): FloatArray[] {
+    let byLayout = this.blockViews.get(buffer);
+    if (!byLayout) this.blockViews.set(buffer, (byLayout = new Map()));
+    const key = `${count}:${size}:${stride}:${offset}`;
+    let list = byLayout.get(key);
+    if (!list) {
+      list = Array.from({ length: count }, (_, i) => buffer.subarray(offset + i * stride, offset + i * stride + size));
+      byLayout.set(key, list);
+    }
+    return list;
   }
 }
 
@@ -323,12 +389,131 @@ export function addFromTimeMajor<A extends FloatArray>(out: A, xTM: Readonly<Flo
   return out;
 }
 
-/** mask [B, T] in input order → [T, B] in processing order. */
-export function maskTimeMajor<A extends FloatArray>(out: A, mask: Readonly<FloatArray>, B: number, T: number, reverse: boolean): A {
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) out[t * B + b] = mask[b * T + (reverse ? T - 1 - t : t)];
+/**
+ * out[b, t, :] = src[t·B + b, start:start+width]: one column block of a
+ * time-major [T·B, cols] buffer as batch-major [B, T, width] (the step order is kept).
+ */
+export function blockFromTimeMajor<A extends FloatArray>(out: A, src: Readonly<FloatArray>, B: number, T: number, cols: number, start: number, width: number): A {
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      const s = (t * B + b) * cols + start;
+      const d = (b * T + t) * width;
+      for (let j = 0; j < width; j++) out[d + j] = src[s + j];
+    }
   }
   return out;
+}
+
+// ---------------------------------------------------------------- gate blocks with their own dropout masks
+// When each gate block k has its own mask m_k, the product a W for the
+// blocks side by side is no longer one gemm: block k is (a ⊙ m_k) W_k. These
+// are that product and its two gradients, one gemm per block. W_k is a
+// contiguous copy of block k of W (gateBlocks), made once per pass.
+
+/** out[g] [rows, H] = w[:, gH:(g+1)H] for g < gates: the gate blocks of w [rows, gates·H], each contiguous. */
+export function gateBlocks(out: readonly FloatArray[], w: Readonly<FloatArray>, rows: number, H: number, gates: number): readonly FloatArray[] {
+  for (let g = 0; g < gates; g++) takeColumns(out[g], w, rows, gates * H, g * H, H);
+  return out;
+}
+
+/**
+ * out[:, gH:(g+1)H] = (a ⊙ masks[g]) · w[g] for g < gates. a [rows, K];
+ * masks[g] [B, K], repeated over the rows (rows = T·B, or B for one step);
+ * w[g] [K, H]; out [rows, cols]. Scratch: aMasked [rows, K], block [rows, H].
+ */
+export function maskedGateProducts<A extends FloatArray>(
+  out: A, aMasked: FloatArray, block: FloatArray,
+  a: Readonly<FloatArray>, masks: readonly FloatArray[], w: readonly FloatArray[],
+  rows: number, B: number, K: number, H: number, cols: number, gates: number,
+): A {
+  for (let g = 0; g < gates; g++) {
+    maskRows(aMasked, a, masks[g], rows, B, K); // a ⊙ m_g
+    gemm(block, aMasked, w[g], rows, K, H); //     (a ⊙ m_g) W_g  [rows, H]
+    putColumns(out, block, rows, cols, g * H, H);
+  }
+  return out;
+}
+
+/**
+ * dA += Σ_g (dOut[:, gH:(g+1)H] · w[g]ᵀ) ⊙ masks[g]: the gradient reaching
+ * `a` through maskedGateProducts. dOut [rows, cols], dA [rows, K].
+ * Scratch: block [rows, H], dAPart [rows, K].
+ */
+export function addMaskedGateGradients<A extends FloatArray>(
+  dA: A, block: FloatArray, dAPart: FloatArray,
+  dOut: Readonly<FloatArray>, masks: readonly FloatArray[], w: readonly FloatArray[],
+  rows: number, B: number, K: number, H: number, cols: number, gates: number,
+): A {
+  for (let g = 0; g < gates; g++) {
+    takeColumns(block, dOut, rows, cols, g * H, H); //     ∂L/∂((a ⊙ m_g) W_g)
+    gemm(dAPart, block, w[g], rows, H, K, false, true); // ∂L/∂(a ⊙ m_g) = dOut_g W_gᵀ
+    addMaskedRows(dA, dAPart, masks[g], rows, B, K); //    ∂L/∂a += … ⊙ m_g
+  }
+  return dA;
+}
+
+/**
+ * dW[:, gH:(g+1)H] += (a ⊙ masks[g])ᵀ · dOut[:, gH:(g+1)H] for g < gates: the
+ * weight gradient of maskedGateProducts, dW [K, cols]. Over all T·B rows at
+ * once. Scratch: aMasked [rows, K], block [rows, H], dWBlock [K, H].
+ */
+export function addMaskedGateWeightGradients<A extends FloatArray>(
+  dW: A, aMasked: FloatArray, block: FloatArray, dWBlock: FloatArray,
+  a: Readonly<FloatArray>, masks: readonly FloatArray[], dOut: Readonly<FloatArray>,
+  rows: number, B: number, K: number, H: number, cols: number, gates: number,
+): A {
+  for (let g = 0; g < gates; g++) {
+    // a ⊙ m_g is recomputed (one multiply per element) rather than cached G times.
+    maskRows(aMasked, a, masks[g], rows, B, K);
+    addBlockProduct(dW, block, dWBlock, aMasked, dOut, rows, K, cols, g * H, H); // dW_g += (a ⊙ m_g)ᵀ dOut_g
+  }
+  return dW;
+}
+
+// ---------------------------------------------------------------- traces
+
+/*
+ * Each cell has a `<cell>Trace(x, w, options)`: it runs the fused forward on
+ * its training plan, records nothing, and returns the per-step values it
+ * cached, each [B, T, H] in processing order (like the outputs):
+ *
+ * - gate values (LSTM i, f, g, o; GRU z, r, hh) are what step t computed,
+ *   also where a sample's mask is 0 and the step's result was not kept;
+ * - the states (h; LSTM also c) are the carried states after step t: where
+ *   the mask is 0 they repeat the state before (h0, c0 before the first step).
+ *
+ * So the traced h equals the output wherever the output is set, that is
+ * everywhere except before a sample's first unmasked step, where the output
+ * is zero and h is still h0.
+ */
+
+/** One traced value [B, T, H]: columns start … start+H of a time-major cache [T·B, cols]. */
+export function traced(source: Readonly<FloatArray>, cols: number, start: number, { B, T, H }: SequenceDims, dtype: DType): Tensor {
+  return new Tensor(blockFromTimeMajor(allocate(dtype, B * T * H), source, B, T, cols, start, H), [B, T, H]);
+}
+
+// ---------------------------------------------------------------- the tape node
+
+/** The tensors a fused call reads, in the tape's order: x, W, U, b when present, then the initial states. */
+export function sequenceInputs(x: Tensor, w: CellWeights, options: SequenceOptions): Tensor[] {
+  return [x, w.kernel, w.recurrentKernel, ...(w.bias ? [w.bias] : []), ...(options.initialState ?? [])];
+}
+
+/** Where a fused backward adds its gradients (`+=`); null for inputs that want none. */
+export interface SequenceGrads {
+  x: FloatArray | null; // [B, T, D]
+  W: FloatArray | null; // [D, G·H]
+  U: FloatArray | null; // [H, G·H]
+  b: FloatArray | null; // the bias's shape
+  h0: FloatArray | null; // [B, H]
+  c0: FloatArray | null; // [B, H] (LSTM)
+}
+
+/** The gradient buffers of the inputs that require one (allocated when the backward runs). */
+export function sequenceGrads(x: Tensor, w: CellWeights, options: SequenceOptions): SequenceGrads {
+  const want = (t: Tensor | null | undefined): FloatArray | null => (t && t.requiresGrad ? gradOf(t) : null);
+  const init = options.initialState ?? [];
+  return { x: want(x), W: want(w.kernel), U: want(w.recurrentKernel), b: want(w.bias), h0: want(init[0]), c0: want(init[1]) };
 }
 
 // ---------------------------------------------------------------- the reference loop
@@ -339,6 +524,15 @@ export function maskTimeMajor<A extends FloatArray>(out: A, mask: Readonly<Float
  */
 export type StepFunction = (x: Tensor, states: readonly Tensor[]) => Tensor[];
 
+export interface ReferenceResult extends SequenceResult {
+  /**
+   * [B, H] per step in processing order: the h that step t computed, before
+   * masking blends it with the carried state. After a backward their `.grad`
+   * is ∂L/∂h_t as GradientProbe.hGradNorm defines it.
+   */
+  hSteps: Tensor[];
+}
+
 /**
  * Runs `step` over a sequence with autograd ops: the readable reference the
  * fused passes are checked against. Honours initial states, goBackwards,
@@ -347,18 +541,20 @@ export type StepFunction = (x: Tensor, states: readonly Tensor[]) => Tensor[];
  */
 export function referenceLoop(
   x: Tensor, H: number, stateCount: number, step: StepFunction, options: SequenceOptions,
-): SequenceResult {
+): ReferenceResult {
   const [B, T, D] = x.shape;
   let states: Tensor[] = options.initialState
     ? [...options.initialState]
     : Array.from({ length: stateCount }, () => new Tensor(allocate(x.dtype, B * H), [B, H]));
   let previousOutput = new Tensor(allocate(x.dtype, B * H), [B, H]);
   const outputs: Tensor[] = [];
+  const hSteps: Tensor[] = [];
   for (let s = 0; s < T; s++) {
     const t = options.goBackwards ? T - 1 - s : s;
     const xt = reshape(slice(x, 1, t, t + 1), [B, D]);
     let next = step(xt, states);
     let output = next[0];
+    hSteps.push(next[0]);
     if (options.mask) {
       // keep = m_t broadcast over units; carried = 1 − keep
       const keep = allocate(x.dtype, B * H);
@@ -380,5 +576,5 @@ export function referenceLoop(
   const output = options.returnSequences
     ? reshape(concat(outputs.map((o) => reshape(o, [B, 1, H])), 1), [B, T, H])
     : outputs[outputs.length - 1];
-  return { output, states };
+  return { output, states, hSteps };
 }

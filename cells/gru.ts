@@ -35,16 +35,18 @@
  * previous output, which is zero before a sample's first unmasked step.
  */
 import {
-  Tensor, addRow, allocate, axpy, formatShape, gemm, gradOf, isGradEnabled, record, sumRows,
-  type DType, type FloatArray,
+  Tensor, addBlockProduct, addRow, allocate, axpy, blockNorms, formatShape, gemm, gradOf, isGradEnabled, maskRows,
+  record, sumRows, takeColumns,
+  type FloatArray,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
 import {
-  Workspace, activation, addFromTimeMajor, checkSequence, referenceLoop, sharedMask, toTimeMajor,
-  type Activation, type ActivationName, type CellWeights, type DropoutMasks, type SequenceDims,
-  type SequenceOptions, type SequenceResult,
+  Workspace, activation, addFromTimeMajor, addMaskedGateGradients, addMaskedGateWeightGradients, checkSequence,
+  dropoutLayout, gateBlocks, maskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
+  type Activation, type ActivationName, type CellWeights, type DropoutMasks, type GradientProbe,
+  type ReferenceResult, type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
 } from './common.ts';
-import { initialize, type InitializerName } from './init.ts';
+import { initCellWeights, initialize, type CellInitOptions } from './init.ts';
 
 // ---------------------------------------------------------------- sizes and weights
 
@@ -64,12 +66,7 @@ export interface GruParamOptions {
   resetAfter?: boolean;
 }
 
-export interface GruInitOptions extends GruParamOptions {
-  dtype?: DType;
-  kernelInitializer?: InitializerName;
-  recurrentInitializer?: InitializerName;
-  biasInitializer?: InitializerName;
-}
+export interface GruInitOptions extends GruParamOptions, CellInitOptions {}
 
 /** The bias shape of a variant: [2, 3H] with resetAfter, else [3H]. */
 export function gruBiasShape(H: number, resetAfter = true): number[] {
@@ -82,16 +79,10 @@ export function gruParamCount(D: number, H: number, { useBias = true, resetAfter
   return GRU_GATES * H * (D + H + biasRows);
 }
 
-/** Weights in the Keras layout with the Keras defaults; each requires a gradient. */
-export function initGruWeights(D: number, H: number, {
-  useBias = true, resetAfter = true, dtype = 'float32',
-  kernelInitializer = 'glorotUniform', recurrentInitializer = 'orthogonal', biasInitializer = 'zeros',
-}: GruInitOptions = {}): CellWeights {
-  const kernel = initialize(kernelInitializer, [D, GRU_GATES * H], dtype); // [D, 3H]
-  const recurrentKernel = initialize(recurrentInitializer, [H, GRU_GATES * H], dtype); // [H, 3H]
-  const bias = useBias ? initialize(biasInitializer, gruBiasShape(H, resetAfter), dtype) : null; // [2, 3H] or [3H]
-  for (const t of [kernel, recurrentKernel, bias]) if (t) t.requiresGrad = true;
-  return { kernel, recurrentKernel, bias };
+/** Weights in the Keras layout with the Keras defaults (W [D, 3H], U [H, 3H], b [2, 3H] or [3H]); each requires a gradient. */
+export function initGruWeights(D: number, H: number, options: GruInitOptions = {}): CellWeights {
+  const shape = gruBiasShape(H, options.resetAfter ?? true);
+  return initCellWeights(D, H, GRU_GATES, options, (init, dtype) => initialize(init, shape, dtype));
 }
 
 /** checkSequence, after checking that the bias fits the variant. */
@@ -160,7 +151,7 @@ export function gruStep(x: Tensor, states: readonly Tensor[], w: CellWeights, op
 }
 
 /** The whole sequence through `gruStep` and the autograd: slow, plain, the reference. */
-export function gruReference(x: Tensor, w: CellWeights, options: GruOptions = {}): SequenceResult {
+export function gruReference(x: Tensor, w: CellWeights, options: GruOptions = {}): ReferenceResult {
   const { H } = checkGru(x, w, options);
   const stepOptions: GruStepOptions = {
     resetAfter: options.resetAfter ?? true,
@@ -204,7 +195,7 @@ function planSizes(
     xw: TB * 3 * H, // [T·B, 3H] x W + bx
     block: TB * blockCols, // [T·B, H or 2H] one gate block of xw or dZ, contiguous
     // gate blocks of the weights, copied once per call
-    wBlock: perGateInput ? D * H : 0, // [D, H] W_g
+    wBlocks: perGateInput ? GRU_GATES * D * H : 0, // [G, D, H] W_z, W_r, W_h, each contiguous
     uZR: !resetAfter && !recurrentMasks ? H * 2 * H : 0, // [H, 2H] U_z | U_r
     uZ: recurrentMasks ? H * H : 0, // [H, H]
     uR: recurrentMasks ? H * H : 0, // [H, H]
@@ -239,11 +230,7 @@ function planSizes(
 type GruBuffers = Record<keyof ReturnType<typeof planSizes>, FloatArray>;
 
 /** Everything one fused pass works with, gathered once per call. */
-interface GruPass {
-  B: number;
-  T: number;
-  D: number;
-  H: number;
+interface GruPass extends SequenceDims {
   resetAfter: boolean;
   /** Caches every step for the backward (train plan), or overwrites one step (infer plan). */
   training: boolean;
@@ -259,7 +246,9 @@ interface GruPass {
   inputMasks: FloatArray[] | null; // G × [B, D]
   sharedInput: boolean; // one input mask serves all gates: one gemm
   recurrentMasks: FloatArray[] | null; // G × [B, H]
-  uBlocks: FloatArray[]; // [U_z, U_r, U_h] copies, with recurrent masks
+  wBlocks: readonly FloatArray[]; // [W_z, W_r, W_h] copies [D, H], with per-gate input masks
+  uBlocks: readonly FloatArray[]; // [U_z, U_r, U_h] copies [H, H], with recurrent masks
+  probe: GradientProbe | null;
   buf: GruBuffers;
   output: FloatArray; // [B, T, H] or [B, H], fresh per call
   finalH: FloatArray; // [B, H], fresh per call
@@ -268,13 +257,12 @@ interface GruPass {
 }
 
 function preparePass(x: Tensor, w: CellWeights, options: GruOptions, d: SequenceDims, training: boolean): GruPass {
-  const { B, T, H } = d;
+  const { B, T, D, H } = d;
   const act = activation('gru', 'activation', options.activation, 'tanh');
   const rec = activation('gru', 'recurrentActivation', options.recurrentActivation, 'sigmoid');
   const resetAfter = options.resetAfter ?? true;
-  const inputMasks = options.dropoutMasks?.input ?? null;
-  const recurrentMasks = options.dropoutMasks?.recurrent ?? null;
-  const sharedInput = inputMasks !== null && sharedMask(inputMasks);
+  const { inputMasks, recurrentMasks, inputPerGate } = dropoutLayout(options);
+  const sharedInput = inputMasks !== null && !inputPerGate;
   const inputKind = inputMasks === null ? 'none' : sharedInput ? 'shared' : 'perGate';
   const workspace = options.workspace ?? new Workspace();
   const buf = workspace.plan(training ? 'gru:train' : 'gru:infer', x.dtype,
@@ -284,8 +272,11 @@ function preparePass(x: Tensor, w: CellWeights, options: GruOptions, d: Sequence
   const b = w.bias?.data ?? null;
   const H3 = GRU_GATES * H;
   const returnSequences = options.returnSequences ?? false;
+  // A plain literal, not `...d`: built from a spread, the pass kept changing
+  // its hidden class between calls, and the step functions deoptimized
+  // ('wrong map') and boxed their numbers on each change.
   return {
-    ...d,
+    B: d.B, T: d.T, D: d.D, H: d.H,
     resetAfter,
     training,
     returnSequences,
@@ -300,7 +291,9 @@ function preparePass(x: Tensor, w: CellWeights, options: GruOptions, d: Sequence
     inputMasks,
     sharedInput,
     recurrentMasks,
+    wBlocks: inputPerGate ? workspace.blocks(buf.wBlocks, GRU_GATES, D * H) : [],
     uBlocks: [buf.uZ, buf.uR, buf.uH],
+    probe: options.gradientProbe ?? null,
     buf,
     output: allocate(x.dtype, returnSequences ? B * T * H : B * H),
     finalH: allocate(x.dtype, B * H),
@@ -322,24 +315,20 @@ function forwardSequence(p: GruPass, x: Readonly<FloatArray>, h0: Readonly<Float
   if (p.inputMasks === null) {
     gemm(buf.xw, buf.xTM, p.W, TB, D, H3);
   } else if (p.sharedInput) {
-    maskInto(buf.xIn, buf.xTM, p.inputMasks[0], TB * D); // x ⊙ m, kept for dW
+    maskRows(buf.xIn, buf.xTM, p.inputMasks[0], TB, B, D); // x ⊙ m, kept for dW
     gemm(buf.xw, buf.xIn, p.W, TB, D, H3);
   } else {
-    for (let g = 0; g < GRU_GATES; g++) {
-      maskInto(buf.xIn, buf.xTM, p.inputMasks[g], TB * D); // x ⊙ m_g
-      copyColumns(buf.wBlock, p.W, D, H3, g * H, H); // W_g [D, H]
-      gemm(buf.block, buf.xIn, buf.wBlock, TB, D, H); // (x ⊙ m_g) W_g [T·B, H]
-      writeColumns(buf.xw, buf.block, TB, H3, g * H, H);
-    }
+    gateBlocks(p.wBlocks, p.W, D, H, GRU_GATES); // W_g [D, H]
+    maskedGateProducts(buf.xw, buf.xIn, buf.block, buf.xTM, p.inputMasks, p.wBlocks, TB, B, D, H, H3, GRU_GATES); // xw_g = (x ⊙ m_g) W_g
   }
   if (p.bx) addRow(buf.xw, p.bx, TB, H3);
 
   // The gate blocks of U that the loop multiplies by one at a time.
   if (p.recurrentMasks) {
-    for (let g = 0; g < GRU_GATES; g++) copyColumns(p.uBlocks[g], p.U, H, H3, g * H, H);
+    gateBlocks(p.uBlocks, p.U, H, H, GRU_GATES); // U_g [H, H]
   } else if (!p.resetAfter) {
-    copyColumns(buf.uZR, p.U, H, H3, 0, 2 * H); // [H, 2H]
-    copyColumns(buf.uH, p.U, H, H3, 2 * H, H); // [H, H]
+    takeColumns(buf.uZR, p.U, H, H3, 0, 2 * H); // [H, 2H]
+    takeColumns(buf.uH, p.U, H, H3, 2 * H, H); // [H, H]
   }
 
   if (h0) buf.h.set(h0);
@@ -362,7 +351,7 @@ function resetAfterStep(p: GruPass, t: number): void {
   const { xw, hu, h, o, gates, hRec } = buf;
   const output = p.output;
   // hu [B, 3H] = hPrev U + bh: one gemm, or one per gate with recurrent masks
-  if (p.recurrentMasks) maskedRecurrentProducts(p, p.recurrentMasks, H3, GRU_GATES);
+  if (p.recurrentMasks) maskedGateProducts(hu, buf.hm, buf.huBlock, h, p.recurrentMasks, p.uBlocks, B, B, H, H, H3, GRU_GATES);
   else gemm(hu, h, p.U, B, H, H3);
   if (p.bh) addRow(hu, p.bh, B, H3);
 
@@ -404,7 +393,7 @@ function resetBeforeStep(p: GruPass, t: number): void {
   const output = p.output;
   const rH = p.recurrentMasks ? p.recurrentMasks[2] : null;
   // hu [B, 2H] = hPrev [U_z | U_r]: one gemm, or one per gate with recurrent masks
-  if (p.recurrentMasks) maskedRecurrentProducts(p, p.recurrentMasks, H2, 2);
+  if (p.recurrentMasks) maskedGateProducts(hu, hm, huBlock, h, p.recurrentMasks, p.uBlocks, B, B, H, H, H2, 2);
   else gemm(hu, h, buf.uZR, B, H, H2);
 
   const tIn = p.goBackwards ? T - 1 - t : t; // the step's index in input order
@@ -443,54 +432,37 @@ function resetBeforeStep(p: GruPass, t: number): void {
   }
 }
 
-/** hu[:, gH:(g+1)H] = (hPrev ⊙ r_g) U_g for the first `gates` gates; hu is [B, cols]. */
-function maskedRecurrentProducts(p: GruPass, masks: readonly FloatArray[], cols: number, gates: number): void {
-  const { B, H, buf } = p;
-  for (let g = 0; g < gates; g++) {
-    maskInto(buf.hm, buf.h, masks[g], B * H); // hPrev ⊙ r_g
-    gemm(buf.huBlock, buf.hm, p.uBlocks[g], B, H, H); // (hPrev ⊙ r_g) U_g
-    writeColumns(buf.hu, buf.huBlock, B, cols, g * H, H);
-  }
-}
-
 // ---------------------------------------------------------------- the hand-written backward
-
-/** Where the backward adds its gradients; null for inputs that need none. */
-interface GruGrads {
-  x: FloatArray | null; // [B, T, D]
-  W: FloatArray | null; // [D, 3H]
-  U: FloatArray | null; // [H, 3H]
-  b: FloatArray | null; // [2, 3H] or [3H]
-  h0: FloatArray | null; // [B, H]
-}
 
 /**
  * BPTT over the whole sequence, given ∂L/∂output and ∂L/∂h_T. One reversed
  * loop carries dhNext (∂L/∂h) and doNext (∂L/∂ previous output, which masked
  * steps pass back) and keeps ∂L/∂(gate pre-activations) of every step; the
- * weight and input gradients are then one large gemm each.
+ * weight and input gradients are then one large gemm each. Adds into `grads`
+ * (W [D, 3H], U [H, 3H], b [2, 3H] or [3H], h0 [B, H]).
  */
-function backwardSequence(p: GruPass, dOutput: Readonly<FloatArray>, dFinalH: Readonly<FloatArray>, grads: GruGrads): void {
+function backwardSequence(p: GruPass, dOutput: Readonly<FloatArray>, dFinalH: Readonly<FloatArray>, grads: SequenceGrads): void {
   p.workspace.check(p.ticket, 'gru');
-  const { T, buf } = p;
+  const { T, buf, probe } = p;
   buf.dhNext.set(dFinalH); // ∂L/∂h_T
   if (p.returnSequences) buf.doNext.fill(0); // each step adds its own output's gradient
   else buf.doNext.set(dOutput); // the output is the last step's output
   for (let t = T - 1; t >= 0; t--) {
-    if (p.resetAfter) resetAfterStepBackward(p, t, dOutput);
-    else resetBeforeStepBackward(p, t, dOutput);
+    const dhSquares = p.resetAfter ? resetAfterStepBackward(p, t, dOutput) : resetBeforeStepBackward(p, t, dOutput);
+    if (probe) probe.hGradNorm[t] = Math.sqrt(dhSquares);
   }
   if (grads.h0) axpy(grads.h0, 1, buf.dhNext); // ∂L/∂h0 is what reaches the start
   inputGradients(p, grads);
   recurrentGradients(p, grads);
 }
 
-/** The reverse of resetAfterStep: one pass, then dhPrev += dHu Uᵀ. */
-function resetAfterStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatArray>): void {
+/** The reverse of resetAfterStep: one pass, then dhPrev += dHu Uᵀ. Returns Σ dh² over the step (for the probe). */
+function resetAfterStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatArray>): number {
   const { B, T, H, buf, act, rec, mask } = p;
   const H3 = GRU_GATES * H;
   const { gates, hRec, hs, dZx, dHu, dhNext, doNext } = buf;
   const tIn = p.goBackwards ? T - 1 - t : t;
+  let dhSquares = 0;
   for (let b = 0; b < B; b++) {
     const m = mask === null ? 1 : mask[b * T + tIn];
     const ci = (t * B + b) * H3; // row of the gate cache and of dZx
@@ -500,6 +472,7 @@ function resetAfterStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatAr
       const dO = doNext[bj] + (p.returnSequences ? dOutput[(b * T + t) * H + j] : 0); // ∂L/∂output_t
       const dS = dhNext[bj]; // ∂L/∂h_t, the carried state
       const dh = m * (dO + dS); // ∂L/∂hNew: output_t and h_t both take m·hNew
+      dhSquares += dh * dh;
       doNext[bj] = (1 - m) * dO; // a masked step repeated the previous output
       const z = gates[ci + j];
       const r = gates[ci + H + j];
@@ -522,18 +495,23 @@ function resetAfterStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatAr
   }
   buf.dZh.set(dHu, t * B * H3); // kept for dU and dbh after the loop
   // ∂L/∂hPrev += dHu Uᵀ: one gemm, or per gate (dHu_g U_gᵀ) ⊙ r_g with recurrent masks
-  if (p.recurrentMasks) maskedRecurrentGradients(p, p.recurrentMasks, H3, GRU_GATES);
+  if (p.recurrentMasks) addMaskedGateGradients(dhNext, buf.dHuBlock, buf.dhBlock, dHu, p.recurrentMasks, p.uBlocks, B, B, H, H, H3, GRU_GATES);
   else gemm(dhNext, dHu, p.U, B, H3, H, false, true, true);
+  return dhSquares;
 }
 
-/** The reverse of resetBeforeStep: a pass, the candidate's gemm, a pass, then dhPrev += dHu [U_z | U_r]ᵀ. */
-function resetBeforeStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatArray>): void {
+/**
+ * The reverse of resetBeforeStep: a pass, the candidate's gemm, a pass, then
+ * dhPrev += dHu [U_z | U_r]ᵀ. Returns Σ dh² over the step (for the probe).
+ */
+function resetBeforeStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatArray>): number {
   const { B, T, H, buf, act, rec, mask } = p;
   const H2 = 2 * H;
   const H3 = GRU_GATES * H;
   const { gates, hs, dZx, dHu, dHuBlock, dhBlock, dhNext, doNext } = buf;
   const rH = p.recurrentMasks ? p.recurrentMasks[2] : null;
   const tIn = p.goBackwards ? T - 1 - t : t;
+  let dhSquares = 0;
   for (let b = 0; b < B; b++) {
     const m = mask === null ? 1 : mask[b * T + tIn];
     const ci = (t * B + b) * H3;
@@ -543,6 +521,7 @@ function resetBeforeStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatA
       const dO = doNext[bj] + (p.returnSequences ? dOutput[(b * T + t) * H + j] : 0); // ∂L/∂output_t
       const dS = dhNext[bj]; // ∂L/∂h_t, the carried state
       const dh = m * (dO + dS); // ∂L/∂hNew: output_t and h_t both take m·hNew
+      dhSquares += dh * dh;
       doNext[bj] = (1 - m) * dO; // a masked step repeated the previous output
       const z = gates[ci + j];
       const hh = gates[ci + 2 * H + j];
@@ -575,53 +554,33 @@ function resetBeforeStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatA
     }
   }
   // ∂L/∂hPrev += dHu [U_z | U_r]ᵀ: one gemm, or per gate (dHu_g U_gᵀ) ⊙ r_g with recurrent masks
-  if (p.recurrentMasks) maskedRecurrentGradients(p, p.recurrentMasks, H2, 2);
+  if (p.recurrentMasks) addMaskedGateGradients(dhNext, dHuBlock, dhBlock, dHu, p.recurrentMasks, p.uBlocks, B, B, H, H, H2, 2);
   else gemm(dhNext, dHu, buf.uZR, B, H2, H, false, true, true);
+  return dhSquares;
 }
 
-/** dhNext += (dHu[:, gH:(g+1)H] U_gᵀ) ⊙ r_g for the first `gates` gates; dHu is [B, cols]. */
-function maskedRecurrentGradients(p: GruPass, masks: readonly FloatArray[], cols: number, gates: number): void {
-  const { B, H, buf } = p;
-  for (let g = 0; g < gates; g++) {
-    copyColumns(buf.dHuBlock, buf.dHu, B, cols, g * H, H); // ∂L/∂((hPrev ⊙ r_g) U_g)
-    gemm(buf.dhBlock, buf.dHuBlock, p.uBlocks[g], B, H, H, false, true); // ∂L/∂(hPrev ⊙ r_g)
-    addMasked(buf.dhNext, buf.dhBlock, masks[g], B * H); // ∂L/∂hPrev through ⊙ r_g
-  }
-}
-
-/** dW += xᵀ dZx, dx += dZx Wᵀ, dbx += Σ_rows dZx, each over all steps at once (per gate with per-gate input masks). */
-function inputGradients(p: GruPass, grads: GruGrads): void {
-  const { B, T, D, H, buf } = p;
+/**
+ * dW += xᵀ dZx, dx += dZx Wᵀ, dbx += Σ_rows dZx, each over all steps at once
+ * (per gate with per-gate input masks); the probe's ‖∂L/∂x_t‖ from the same dx.
+ */
+function inputGradients(p: GruPass, grads: SequenceGrads): void {
+  const { B, T, D, H, buf, probe } = p;
   const TB = T * B;
   const H3 = GRU_GATES * H;
   if (grads.b) sumRows(grads.b.subarray(0, H3), buf.dZx, TB, H3); // dbx (all of db when resetAfter is false)
   if (p.inputMasks === null || p.sharedInput) {
     const xIn = p.inputMasks === null ? buf.xTM : buf.xIn; // x, or x ⊙ m as the forward kept it
     if (grads.W) gemm(grads.W, xIn, buf.dZx, D, TB, H3, true, false, true); // dW += xᵀ dZx
-    if (grads.x) {
+    if (grads.x || probe) {
       gemm(buf.dXTM, buf.dZx, p.W, TB, H3, D, false, true); // ∂L/∂(x ⊙ m) = dZx Wᵀ
-      if (p.inputMasks) maskInto(buf.dXTM, buf.dXTM, p.inputMasks[0], TB * D); // ⊙ m
-      addFromTimeMajor(grads.x, buf.dXTM, B, T, D, p.goBackwards);
+      if (p.inputMasks) maskRows(buf.dXTM, buf.dXTM, p.inputMasks[0], TB, B, D); // ⊙ m
     }
-    return;
+  } else {
+    if (grads.W) addMaskedGateWeightGradients(grads.W, buf.xIn, buf.block, buf.dWBlock, buf.xTM, p.inputMasks, buf.dZx, TB, B, D, H, H3, GRU_GATES); // dW_g += (x ⊙ m_g)ᵀ dZx_g
+    if (grads.x || probe) addMaskedGateGradients(buf.dXTM.fill(0), buf.block, buf.xIn, buf.dZx, p.inputMasks, p.wBlocks, TB, B, D, H, H3, GRU_GATES); // Σ_g (dZx_g W_gᵀ) ⊙ m_g
   }
-  if (grads.x) buf.dXTM.fill(0);
-  for (let g = 0; g < GRU_GATES; g++) {
-    const m = p.inputMasks[g];
-    copyColumns(buf.block, buf.dZx, TB, H3, g * H, H); // dZx_g [T·B, H]
-    if (grads.W) {
-      // x ⊙ m_g is recomputed, not cached: one multiply per element against G copies of x.
-      maskInto(buf.xIn, buf.xTM, m, TB * D);
-      gemm(buf.dWBlock, buf.xIn, buf.block, D, TB, H, true); // dW_g = (x ⊙ m_g)ᵀ dZx_g
-      addColumns(grads.W, buf.dWBlock, D, H3, g * H, H);
-    }
-    if (grads.x) {
-      copyColumns(buf.wBlock, p.W, D, H3, g * H, H); // W_g
-      gemm(buf.xIn, buf.block, buf.wBlock, TB, H, D, false, true); // dZx_g W_gᵀ, into xIn (free by now)
-      addMasked(buf.dXTM, buf.xIn, m, TB * D); // ∂L/∂x += (dZx_g W_gᵀ) ⊙ m_g
-    }
-  }
-  if (grads.x) addFromTimeMajor(grads.x, buf.dXTM, B, T, D, p.goBackwards);
+  if (probe) blockNorms(probe.xGradNorm, buf.dXTM, T, B * D); // ‖∂L/∂x_t‖, step by step
+  if (grads.x) addFromTimeMajor(grads.x, buf.dXTM, B, T, D, p.goBackwards); // back to [B, T, D] in input order
 }
 
 /**
@@ -630,7 +589,7 @@ function inputGradients(p: GruPass, grads: GruGrads): void {
  * FLOPs as one large gemm rather than T small ones. Per gate block where the
  * state fed to a gate differs (recurrent masks; r ⊙ hPrev_h for resetAfter false).
  */
-function recurrentGradients(p: GruPass, grads: GruGrads): void {
+function recurrentGradients(p: GruPass, grads: SequenceGrads): void {
   const { B, T, H, buf } = p;
   const TB = T * B;
   const H3 = GRU_GATES * H;
@@ -643,22 +602,17 @@ function recurrentGradients(p: GruPass, grads: GruGrads): void {
       gemm(dU, buf.hs, buf.dZh, H, TB, H3, true, false, true); // dU += hPrevᵀ dZh (hs rows 0..T·B−1 are the hPrevs)
       return;
     }
-    for (let g = 0; g < GRU_GATES; g++) {
-      maskInto(buf.hPrevMasked, buf.hs, masks[g], TB * H); // hPrev ⊙ r_g, every step (masks are constant over time)
-      addBlockProduct(dU, buf.hPrevMasked, buf.dZh, TB, H, H3, g * H, H, buf.block, buf.dUBlock); // dU_g
-    }
+    // dU_g += (hPrev ⊙ r_g)ᵀ dZh_g, every step at once (the masks are constant over time)
+    addMaskedGateWeightGradients(dU, buf.hPrevMasked, buf.block, buf.dUBlock, buf.hs, masks, buf.dZh, TB, B, H, H, H3, GRU_GATES);
     return;
   }
   if (!dU) return;
   if (!masks) {
-    addBlockProduct(dU, buf.hs, buf.dZx, TB, H, H3, 0, 2 * H, buf.block, buf.dUBlock); // dU_zr += hPrevᵀ dZ_zr
+    addBlockProduct(dU, buf.block, buf.dUBlock, buf.hs, buf.dZx, TB, H, H3, 0, 2 * H); // dU_zr += hPrevᵀ dZ_zr
   } else {
-    for (let g = 0; g < 2; g++) {
-      maskInto(buf.hPrevMasked, buf.hs, masks[g], TB * H); // hPrev ⊙ r_g
-      addBlockProduct(dU, buf.hPrevMasked, buf.dZx, TB, H, H3, g * H, H, buf.block, buf.dUBlock);
-    }
+    addMaskedGateWeightGradients(dU, buf.hPrevMasked, buf.block, buf.dUBlock, buf.hs, masks, buf.dZx, TB, B, H, H, H3, 2); // dU_g += (hPrev ⊙ r_g)ᵀ dZ_g
   }
-  addBlockProduct(dU, buf.hRec, buf.dZx, TB, H, H3, 2 * H, H, buf.block, buf.dUBlock); // dU_h += (r ⊙ hPrev_h)ᵀ dĥpre
+  addBlockProduct(dU, buf.block, buf.dUBlock, buf.hRec, buf.dZx, TB, H, H3, 2 * H, H); // dU_h += (r ⊙ hPrev_h)ᵀ dĥpre
 }
 
 // ---------------------------------------------------------------- the public entry points
@@ -671,21 +625,14 @@ function recurrentGradients(p: GruPass, grads: GruGrads): void {
 export function gruSequence(x: Tensor, w: CellWeights, options: GruOptions = {}): SequenceResult {
   const d = checkGru(x, w, options);
   const { B, T, H } = d;
-  const h0 = options.initialState?.[0] ?? null;
-  const inputs = [x, w.kernel, w.recurrentKernel, ...(w.bias ? [w.bias] : []), ...(h0 ? [h0] : [])];
+  const inputs = sequenceInputs(x, w, options);
   const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   const p = preparePass(x, w, options, d, recording);
-  forwardSequence(p, x.data, h0?.data ?? null);
+  forwardSequence(p, x.data, options.initialState?.[0]?.data ?? null);
   const output = new Tensor(p.output, p.returnSequences ? [B, T, H] : [B, H]);
   const hT = new Tensor(p.finalH, [B, H]);
   if (recording) {
-    record('gru', inputs, [output, hT], () => backwardSequence(p, gradOf(output), gradOf(hT), {
-      x: x.requiresGrad ? gradOf(x) : null,
-      W: w.kernel.requiresGrad ? gradOf(w.kernel) : null,
-      U: w.recurrentKernel.requiresGrad ? gradOf(w.recurrentKernel) : null,
-      b: w.bias?.requiresGrad ? gradOf(w.bias) : null,
-      h0: h0?.requiresGrad ? gradOf(h0) : null,
-    }));
+    record('gru', inputs, [output, hT], () => backwardSequence(p, gradOf(output), gradOf(hT), sequenceGrads(x, w, options)));
   }
   return { output, states: [hT] };
 }
@@ -694,86 +641,17 @@ export function gruSequence(x: Tensor, w: CellWeights, options: GruOptions = {})
 export type GruTraceName = 'z' | 'r' | 'hh' | 'h';
 
 /**
- * The fused forward's own per-step activations, each [B, T, H] in processing
- * order (like the outputs): z, r, the candidate ĥ ('hh') and the state h after
- * each step. h equals the output at every step except before a sample's first
- * unmasked step, where the output is zero and h is still h0. Runs the training
- * plan (which caches every step) without recording.
+ * The fused forward's own per-step values, each [B, T, H] in processing order
+ * (like the outputs): z, r and the candidate ĥ ('hh') as each step computed
+ * them, and the carried state h after each step (trace semantics: common.ts).
+ * Runs the training plan (which caches every step) without recording.
  */
 export function gruTrace(x: Tensor, w: CellWeights, options: GruOptions = {}): Record<GruTraceName, Tensor> {
   const d = checkGru(x, w, options);
-  const { B, T, H } = d;
+  const { B, H } = d;
   const p = preparePass(x, w, options, d, true);
   forwardSequence(p, x.data, options.initialState?.[0]?.data ?? null);
   const { gates, hs } = p.buf;
-  const trace = (source: Readonly<FloatArray>, cols: number, start: number): Tensor => {
-    const out = allocate(x.dtype, B * T * H); // [B, T, H]
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < H; j++) out[(b * T + t) * H + j] = source[(t * B + b) * cols + start + j];
-      }
-    }
-    return new Tensor(out, [B, T, H]);
-  };
-  return {
-    z: trace(gates, 3 * H, 0),
-    r: trace(gates, 3 * H, H),
-    hh: trace(gates, 3 * H, 2 * H),
-    h: trace(hs.subarray(B * H), H, 0), // hs row block t + 1 is the state after step t
-  };
-}
-
-// ---------------------------------------------------------------- block kernels
-
-/** out[i] = x[i] · mask[i mod mask.length] for i < n: a [B, ·] mask over [T·B, ·] rows (out may be x). */
-function maskInto<A extends FloatArray>(out: A, x: Readonly<FloatArray>, mask: Readonly<FloatArray>, n: number): A {
-  const period = mask.length;
-  for (let i = 0, k = 0; i < n; i++, k = k + 1 === period ? 0 : k + 1) out[i] = x[i] * mask[k];
-  return out;
-}
-
-/** out[i] += x[i] · mask[i mod mask.length] for i < n. */
-function addMasked<A extends FloatArray>(out: A, x: Readonly<FloatArray>, mask: Readonly<FloatArray>, n: number): A {
-  const period = mask.length;
-  for (let i = 0, k = 0; i < n; i++, k = k + 1 === period ? 0 : k + 1) out[i] += x[i] * mask[k];
-  return out;
-}
-
-/** out [rows, width] = src[:, start:start+width] of src [rows, cols]. */
-function copyColumns<A extends FloatArray>(out: A, src: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): A {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < width; c++) out[r * width + c] = src[r * cols + start + c];
-  }
-  return out;
-}
-
-/** out[:, start:start+width] = src [rows, width], out [rows, cols]. */
-function writeColumns<A extends FloatArray>(out: A, src: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): A {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < width; c++) out[r * cols + start + c] = src[r * width + c];
-  }
-  return out;
-}
-
-/** out[:, start:start+width] += src [rows, width], out [rows, cols]. */
-function addColumns<A extends FloatArray>(out: A, src: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): A {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < width; c++) out[r * cols + start + c] += src[r * width + c];
-  }
-  return out;
-}
-
-/**
- * out[:, start:start+width] += aᵀ · g[:, start:start+width]: a [R, K], g [R, C],
- * out [K, C]. The block of g goes through gBlock [R, width] and the product
- * through outBlock [K, width] unless the block is all of g.
- */
-function addBlockProduct<A extends FloatArray>(
-  out: A, a: Readonly<FloatArray>, g: Readonly<FloatArray>, R: number, K: number, C: number,
-  start: number, width: number, gBlock: FloatArray, outBlock: FloatArray,
-): A {
-  if (width === C) return gemm(out, a, g, K, R, C, true, false, true);
-  copyColumns(gBlock, g, R, C, start, width);
-  gemm(outBlock, a, gBlock, K, R, width, true);
-  return addColumns(out, outBlock, K, C, start, width);
+  const gate = (g: number): Tensor => traced(gates, GRU_GATES * H, g * H, d, x.dtype); // block g of [T·B, 3H]
+  return { z: gate(0), r: gate(1), hh: gate(2), h: traced(hs.subarray(B * H), H, 0, d, x.dtype) }; // hs block t + 1: after step t
 }

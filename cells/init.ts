@@ -3,8 +3,39 @@
  * generator: glorot-uniform kernels, orthogonal recurrent kernels, zero biases.
  */
 import { Tensor, allocate, normal, uniform, type DType } from '../autograd/index.ts';
+import type { CellWeights } from './common.ts';
 
 export type InitializerName = 'glorotUniform' | 'orthogonal' | 'zeros' | 'ones' | 'randomUniform';
+
+/** How a cell's weights start (Keras defaults: glorot-uniform W, orthogonal U, zero b, float32). */
+export interface CellInitOptions {
+  useBias?: boolean;
+  dtype?: DType;
+  kernelInitializer?: InitializerName;
+  recurrentInitializer?: InitializerName;
+  biasInitializer?: InitializerName;
+}
+
+/**
+ * W [D, G·H], U [H, G·H] and a bias, drawn in Keras's order (kernel,
+ * recurrent kernel, bias), each requiring a gradient. The bias is
+ * `biasOf(biasInitializer, dtype)` (default: [G·H] from the initializer), or
+ * null without `useBias`.
+ */
+export function initCellWeights(
+  D: number, H: number, gates: number, options: CellInitOptions = {},
+  biasOf: (initializer: InitializerName, dtype: DType) => Tensor = (init, dtype) => initialize(init, [gates * H], dtype),
+): CellWeights {
+  const {
+    useBias = true, dtype = 'float32',
+    kernelInitializer = 'glorotUniform', recurrentInitializer = 'orthogonal', biasInitializer = 'zeros',
+  } = options;
+  const kernel = initialize(kernelInitializer, [D, gates * H], dtype);
+  const recurrentKernel = initialize(recurrentInitializer, [H, gates * H], dtype);
+  const bias = useBias ? biasOf(biasInitializer, dtype) : null;
+  for (const t of [kernel, recurrentKernel, bias]) if (t) t.requiresGrad = true;
+  return { kernel, recurrentKernel, bias };
+}
 
 /** U(−l, l) with l = √(6 / (fanIn + fanOut)); for [rows, cols], fanIn = rows, fanOut = cols. */
 export function glorotUniform(rows: number, cols: number, dtype: DType = 'float32'): Tensor {

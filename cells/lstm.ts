@@ -31,16 +31,17 @@
  * BPTT, then the public sequence function and the trace.
  */
 import {
-  Tensor, addRow, allocate, axpy, gemm, gradOf, isGradEnabled, record, sumRows,
-  type DType, type FloatArray,
+  Tensor, addMaskedRows, addRow, allocate, axpy, blockNorms, gemm, gradOf, isGradEnabled, maskRows, record, sumRows,
+  type FloatArray,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
 import {
-  Workspace, activation, addFromTimeMajor, checkSequence, referenceLoop, sharedMask, toTimeMajor,
-  type Activation, type ActivationName, type CellWeights, type DropoutMasks, type SequenceDims,
-  type SequenceOptions, type SequenceResult,
+  Workspace, activation, addFromTimeMajor, addMaskedGateGradients, addMaskedGateWeightGradients, checkSequence,
+  dropoutLayout, gateBlocks, maskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
+  type Activation, type ActivationName, type CellWeights, type DropoutMasks, type GradientProbe,
+  type ReferenceResult, type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
 } from './common.ts';
-import { initialize, type InitializerName } from './init.ts';
+import { initCellWeights, initialize, type CellInitOptions } from './init.ts';
 
 /** G: the gate blocks i, f, c, o. */
 export const LSTM_GATES = 4;
@@ -52,12 +53,7 @@ export function lstmParamCount(D: number, H: number, useBias = true): number {
   return LSTM_GATES * H * (D + H + (useBias ? 1 : 0));
 }
 
-export interface LstmInitOptions {
-  useBias?: boolean;
-  dtype?: DType;
-  kernelInitializer?: InitializerName;
-  recurrentInitializer?: InitializerName;
-  biasInitializer?: InitializerName;
+export interface LstmInitOptions extends CellInitOptions {
   /** Keras's unit_forget_bias: the forget block of b is ones, the other blocks use biasInitializer. */
   unitForgetBias?: boolean;
 }
@@ -67,28 +63,16 @@ export interface LstmInitOptions {
  * zero b with the forget block set to 1), drawn in Keras's order W, U, b.
  */
 export function initLstmWeights(D: number, H: number, options: LstmInitOptions = {}): CellWeights {
-  const {
-    useBias = true, dtype = 'float32', kernelInitializer = 'glorotUniform',
-    recurrentInitializer = 'orthogonal', biasInitializer = 'zeros', unitForgetBias = true,
-  } = options;
   const GH = LSTM_GATES * H;
-  const kernel = initialize(kernelInitializer, [D, GH], dtype);
-  const recurrentKernel = initialize(recurrentInitializer, [H, GH], dtype);
-  let bias: Tensor | null = null;
-  if (useBias) {
-    if (unitForgetBias) {
-      // [biasInit(H), ones(H), biasInit(2H)], as Keras concatenates it
-      const data = allocate(dtype, GH);
-      data.set(initialize(biasInitializer, [H], dtype).data, 0);
-      data.fill(1, H, 2 * H);
-      data.set(initialize(biasInitializer, [2 * H], dtype).data, 2 * H);
-      bias = new Tensor(data, [GH]);
-    } else {
-      bias = initialize(biasInitializer, [GH], dtype);
-    }
-  }
-  for (const t of [kernel, recurrentKernel, bias]) if (t) t.requiresGrad = true;
-  return { kernel, recurrentKernel, bias };
+  if (options.unitForgetBias === false) return initCellWeights(D, H, LSTM_GATES, options);
+  return initCellWeights(D, H, LSTM_GATES, options, (init, dtype) => {
+    // [biasInit(H), ones(H), biasInit(2H)], as Keras concatenates it
+    const data = allocate(dtype, GH);
+    data.set(initialize(init, [H], dtype).data, 0);
+    data.fill(1, H, 2 * H);
+    data.set(initialize(init, [2 * H], dtype).data, 2 * H);
+    return new Tensor(data, [GH]);
+  });
 }
 
 // ---------------------------------------------------------------- the reference step
@@ -130,7 +114,7 @@ export function lstmStep(x: Tensor, states: readonly Tensor[], w: CellWeights, o
 }
 
 /** The whole sequence through `lstmStep` with autograd ops: what the fused pass is checked against. */
-export function lstmReference(x: Tensor, w: CellWeights, options: SequenceOptions = {}): SequenceResult {
+export function lstmReference(x: Tensor, w: CellWeights, options: SequenceOptions = {}): ReferenceResult {
   const { H } = checkSequence(CELL, x, w, options, LSTM_GATES, 2, [LSTM_GATES * lstmUnits(w)]);
   const stepOptions: LstmStepOptions = {
     activation: options.activation,
@@ -198,70 +182,6 @@ export function lstmPlanSizes(kind: 'train' | 'infer', dims: SequenceDims, optio
   return planSizes(dims, kind === 'train', inputPerGate, recurrentMasks !== null, recurrentPerGate);
 }
 
-/** Which dropout masks are present, and whether each gate block has its own. */
-function dropoutLayout(options: SequenceOptions) {
-  const inputMasks = options.dropoutMasks?.input ?? null;
-  const recurrentMasks = options.dropoutMasks?.recurrent ?? null;
-  return {
-    inputMasks,
-    recurrentMasks,
-    inputPerGate: inputMasks !== null && !sharedMask(inputMasks),
-    recurrentPerGate: recurrentMasks !== null && !sharedMask(recurrentMasks),
-  };
-}
-
-/** `count` consecutive blocks of `size` values of a plan buffer, made once per buffer, never inside a time loop. */
-const blockViews = new WeakMap<FloatArray, FloatArray[]>();
-function blocks(buffer: FloatArray, count: number, size: number): FloatArray[] {
-  let views = blockViews.get(buffer);
-  if (!views || views.length !== count || views[0].length !== size) {
-    views = Array.from({ length: count }, (_, k) => buffer.subarray(k * size, (k + 1) * size));
-    blockViews.set(buffer, views);
-  }
-  return views;
-}
-
-// ---------------------------------------------------------------- small kernels
-
-/** out[r, :] = x[r, :] ⊙ mask[r mod B, :] for `rows` rows of `width`: a per-sample mask repeated over steps. `out` may be `x`. */
-function maskRows<A extends FloatArray>(out: A, x: Readonly<FloatArray>, mask: Readonly<FloatArray>, rows: number, B: number, width: number): A {
-  for (let r = 0; r < rows; r++) {
-    const base = r * width;
-    const m = (r % B) * width;
-    for (let k = 0; k < width; k++) out[base + k] = x[base + k] * mask[m + k];
-  }
-  return out;
-}
-
-/** out[r, :] += x[r, :] ⊙ mask[r mod B, :]. */
-function addMaskedRows<A extends FloatArray>(out: A, x: Readonly<FloatArray>, mask: Readonly<FloatArray>, rows: number, B: number, width: number): A {
-  for (let r = 0; r < rows; r++) {
-    const base = r * width;
-    const m = (r % B) * width;
-    for (let k = 0; k < width; k++) out[base + k] += x[base + k] * mask[m + k];
-  }
-  return out;
-}
-
-/** out [rows, cols] = the columns offset … offset+cols of a [rows, stride] matrix (one gate block). */
-function takeColumns<A extends FloatArray>(out: A, a: Readonly<FloatArray>, rows: number, cols: number, stride: number, offset: number): A {
-  for (let r = 0; r < rows; r++) {
-    const src = r * stride + offset;
-    const dst = r * cols;
-    for (let k = 0; k < cols; k++) out[dst + k] = a[src + k];
-  }
-  return out;
-}
-
-/** Columns offset … offset+cols of out [rows, stride] = (or += when `accumulate`) a [rows, cols]. */
-function putColumns<A extends FloatArray>(out: A, a: Readonly<FloatArray>, rows: number, cols: number, stride: number, offset: number, accumulate: boolean): A {
-  for (let r = 0; r < rows; r++) {
-    const dst = r * stride + offset;
-    const src = r * cols;
-    for (let k = 0; k < cols; k++) out[dst + k] = (accumulate ? out[dst + k] : 0) + a[src + k];
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------- the fused forward
 
@@ -283,6 +203,10 @@ interface ForwardPass {
   recurrentMasks: FloatArray[] | null;
   inputPerGate: boolean;
   recurrentPerGate: boolean;
+  /** G × [D, H] and G × [H, H]: the gate blocks of W and U, each contiguous (with per-gate masks only). */
+  WgBlocks: readonly FloatArray[];
+  UgBlocks: readonly FloatArray[];
+  probe: GradientProbe | null;
   /** [B, T, H] (processing order) or [B, H]; fresh per call. */
   output: Tensor;
   /** Final [h, c], each [B, H]; fresh per call. */
@@ -315,24 +239,18 @@ function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options:
   const { xTM, xw, hu, gates, tanhC, hStates, cStates, Wg, rowsD, rowsH, hm, Ug, huStep } = buf;
   const Wd = w.kernel.data; // [D, 4H]
   const Ud = w.recurrentKernel.data; // [H, 4H]
-  const WgBlocks = inputPerGate ? blocks(Wg, LSTM_GATES, D * H) : []; // G × [D, H]
-  const UgBlocks = recurrentPerGate ? blocks(Ug, LSTM_GATES, H * H) : []; // G × [H, H]
+  const WgBlocks = inputPerGate ? gateBlocks(workspace.blocks(Wg, LSTM_GATES, D * H), Wd, D, H, LSTM_GATES) : []; // W_k [D, H]
+  const UgBlocks = recurrentPerGate ? gateBlocks(workspace.blocks(Ug, LSTM_GATES, H * H), Ud, H, H, LSTM_GATES) : []; // U_k [H, H]
 
   // Input projection of all steps, before the time loop: xw = x W + b.
   toTimeMajor(xTM, x.data, B, T, D, goBackwards); // [T, B, D]
   if (inputMasks && inputPerGate) {
-    for (let k = 0; k < LSTM_GATES; k++) {
-      takeColumns(WgBlocks[k], Wd, D, H, GH, k * H); // W_k [D, H]
-      maskRows(rowsD, xTM, inputMasks[k], TB, B, D); // x ⊙ m_k
-      gemm(rowsH, rowsD, WgBlocks[k], TB, D, H); // [T·B, H] = (x ⊙ m_k) W_k
-      putColumns(xw, rowsH, TB, H, GH, k * H, false);
-    }
+    maskedGateProducts(xw, rowsD, rowsH, xTM, inputMasks, WgBlocks, TB, B, D, H, GH, LSTM_GATES); // xw_k = (x ⊙ m_k) W_k
   } else {
     if (inputMasks) maskRows(xTM, xTM, inputMasks[0], TB, B, D); // x ⊙ m, one mask for every gate
     gemm(xw, xTM, Wd, TB, D, GH); // [T·B, 4H] = [T·B, D] · [D, 4H]
   }
   if (w.bias) addRow(xw, w.bias.data, TB, GH);
-  if (recurrentPerGate) for (let k = 0; k < LSTM_GATES; k++) takeColumns(UgBlocks[k], Ud, H, H, GH, k * H); // U_k [H, H]
 
   // Initial states: block 0 of hStates / cStates.
   const init = options.initialState;
@@ -343,7 +261,7 @@ function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options:
     hStates.fill(0, 0, B * H);
     cStates.fill(0, 0, B * H);
   }
-  const hPrevBlocks = train ? blocks(hStates, T + 1, B * H) : blocks(hStates, 1, B * H); // [B, H] each
+  const hPrevBlocks = workspace.blocks(hStates, train ? T + 1 : 1, B * H); // [B, H] each
   const output = new Tensor(allocate(x.dtype, returnSequences ? B * T * H : B * H), returnSequences ? [B, T, H] : [B, H]);
   const out = output.data; // zeros: the output before the first unmasked step
 
@@ -356,11 +274,7 @@ function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options:
     } else if (!recurrentPerGate) {
       gemm(hu, maskRows(hm, hPrev, recurrentMasks[0], B, B, H), Ud, B, H, GH); // (hPrev ⊙ r) U
     } else {
-      for (let k = 0; k < LSTM_GATES; k++) {
-        maskRows(hm, hPrev, recurrentMasks[k], B, B, H); // hPrev ⊙ r_k
-        gemm(huStep, hm, UgBlocks[k], B, H, H); // [B, H] = (hPrev ⊙ r_k) U_k
-        putColumns(hu, huStep, B, H, GH, k * H, false);
-      }
+      maskedGateProducts(hu, hm, huStep, hPrev, recurrentMasks, UgBlocks, B, B, H, H, GH, LSTM_GATES); // hu_k = (hPrev ⊙ r_k) U_k
     }
     // Gate math: one pass over [B, 4H].
     const cacheRow = train ? t * B : 0; // first row of this step in gates / tanhC
@@ -408,40 +322,30 @@ function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options:
   ];
   return {
     dims, train, ticket, workspace, buf, w, act, recAct, mask, goBackwards, returnSequences,
-    inputMasks, recurrentMasks, inputPerGate, recurrentPerGate, output, states,
+    inputMasks, recurrentMasks, inputPerGate, recurrentPerGate, WgBlocks, UgBlocks,
+    probe: options.gradientProbe ?? null, output, states,
   };
 }
 
 // ---------------------------------------------------------------- the hand-written BPTT
 
-/** Where the backward adds its gradients (`+=`); null for inputs that want none. */
-interface LstmGrads {
-  x: FloatArray | null; // [B, T, D]
-  W: FloatArray | null; // [D, 4H]
-  U: FloatArray | null; // [H, 4H]
-  b: FloatArray | null; // [4H]
-  h0: FloatArray | null; // [B, H]
-  c0: FloatArray | null; // [B, H]
-}
-
 /**
  * BPTT over the cached forward. dOut: [B, T, H] or [B, H] (like the output),
- * dhFinal / dcFinal: [B, H], the gradients of the final states.
+ * dhFinal / dcFinal: [B, H], the gradients of the final states. Adds into
+ * `grads` (W [D, 4H], U [H, 4H], b [4H], h0 and c0 [B, H]).
  */
-function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: Readonly<FloatArray>, dcFinal: Readonly<FloatArray>, grads: LstmGrads): void {
+function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: Readonly<FloatArray>, dcFinal: Readonly<FloatArray>, grads: SequenceGrads): void {
   fp.workspace.check(fp.ticket, CELL);
   const { B, T, D, H } = fp.dims;
   const TB = T * B;
   const GH = LSTM_GATES * H;
-  const { mask, goBackwards, returnSequences, inputMasks, recurrentMasks, inputPerGate, recurrentPerGate } = fp;
+  const { mask, goBackwards, returnSequences, inputMasks, recurrentMasks, inputPerGate, recurrentPerGate, WgBlocks, UgBlocks, probe } = fp;
   const dSigma = fp.recAct.derivative; // σ' from σ's output: s(1 − s) for the sigmoid
   const dTanh = fp.act.derivative; //     tanh' from tanh's output: 1 − y²
-  const { xTM, gates, tanhC, cStates, hStates, dZ, dXTM, dhNext, dcNext, dOutCarry, Wg, rowsD, rowsH, dWg, dhStep, hGate, Ug, huStep, dUg } = fp.buf;
+  const { xTM, gates, tanhC, cStates, hStates, dZ, dXTM, dhNext, dcNext, dOutCarry, rowsD, rowsH, dWg, dhStep, hGate, huStep, dUg } = fp.buf;
   const Wd = fp.w.kernel.data; // [D, 4H]
   const Ud = fp.w.recurrentKernel.data; // [H, 4H]
-  const dZBlocks = blocks(dZ, T, B * GH); // T × [B, 4H]
-  const WgBlocks = inputPerGate ? blocks(Wg, LSTM_GATES, D * H) : []; // G × [D, H]
-  const UgBlocks = recurrentPerGate ? blocks(Ug, LSTM_GATES, H * H) : []; // G × [H, H]
+  const dZBlocks = fp.workspace.blocks(dZ, T, B * GH); // T × [B, 4H]
 
   dhNext.set(dhFinal);
   dcNext.set(dcFinal);
@@ -451,6 +355,7 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
 
   for (let t = T - 1; t >= 0; t--) {
     const tIn = goBackwards ? T - 1 - t : t;
+    let dhSquares = 0; // Σ dh² over the step, for the probe
     for (let b = 0; b < B; b++) {
       const z = (t * B + b) * GH; // row of gates and dZ
       const r = (t * B + b) * H; // row of tanhC, and of cPrev in cStates (block t)
@@ -466,6 +371,7 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
       for (let j = 0; j < H; j++) {
         // output_t = h_t here: the output's gradient joins the state's.
         const dh = dhNext[s + j] + dOutCarry[s + j] + (returnSequences ? dOut[dOutRow + j] : 0);
+        dhSquares += dh * dh;
         dOutCarry[s + j] = 0;
         const i = gates[z + j];
         const f = gates[z + H + j];
@@ -488,6 +394,7 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
         dhNext[s + j] = 0; //                               ∂h_t/∂hPrev goes through z only: dZ_t Uᵀ, added below
       }
     }
+    if (probe) probe.hGradNorm[t] = Math.sqrt(dhSquares);
     // z = … + hPrev U: dhPrev = dZ_t Uᵀ (masked rows of dZ_t are zero and keep their dhNext).
     const dZt = dZBlocks[t]; // [B, 4H]
     if (!recurrentMasks) {
@@ -496,11 +403,7 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
       gemm(dhStep, dZt, Ud, B, GH, H, false, true); //        dZ_t Uᵀ
       addMaskedRows(dhNext, dhStep, recurrentMasks[0], B, B, H); // ⊙ r
     } else {
-      for (let k = 0; k < LSTM_GATES; k++) {
-        takeColumns(huStep, dZt, B, H, GH, k * H); //          dZ_t of block k [B, H]
-        gemm(dhStep, huStep, UgBlocks[k], B, H, H, false, true); // dZ_k U_kᵀ
-        addMaskedRows(dhNext, dhStep, recurrentMasks[k], B, B, H); // ⊙ r_k
-      }
+      addMaskedGateGradients(dhNext, huStep, dhStep, dZt, recurrentMasks, UgBlocks, B, B, H, H, GH, LSTM_GATES); // Σ_k (dZ_k U_kᵀ) ⊙ r_k
     }
   }
   // The states before the first step: the gradients of the initial states.
@@ -511,29 +414,17 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
   // After the loop: gemms over all T·B rows of dZ at once (one per gate block where each block has its own masks).
   // Input side: xw = x W + b.
   if (inputMasks && inputPerGate) {
-    if (grads.x) dXTM.fill(0);
-    for (let k = 0; k < LSTM_GATES; k++) {
-      takeColumns(rowsH, dZ, TB, H, GH, k * H); //              dZ_k [T·B, H]
-      if (grads.W) {
-        // Recompute x ⊙ m_k (one multiply per element) rather than cache G copies of x.
-        maskRows(rowsD, xTM, inputMasks[k], TB, B, D);
-        gemm(dWg, rowsD, rowsH, D, TB, H, true); //             dW_k = (x ⊙ m_k)ᵀ dZ_k
-        putColumns(grads.W, dWg, D, H, GH, k * H, true);
-      }
-      if (grads.x) {
-        gemm(rowsD, rowsH, WgBlocks[k], TB, H, D, false, true); // dZ_k W_kᵀ
-        addMaskedRows(dXTM, rowsD, inputMasks[k], TB, B, D); //   ⊙ m_k
-      }
-    }
-    if (grads.x) addFromTimeMajor(grads.x, dXTM, B, T, D, goBackwards);
+    if (grads.W) addMaskedGateWeightGradients(grads.W, rowsD, rowsH, dWg, xTM, inputMasks, dZ, TB, B, D, H, GH, LSTM_GATES); // dW_k += (x ⊙ m_k)ᵀ dZ_k
+    if (grads.x || probe) addMaskedGateGradients(dXTM.fill(0), rowsH, rowsD, dZ, inputMasks, WgBlocks, TB, B, D, H, GH, LSTM_GATES); // dXTM = Σ_k (dZ_k W_kᵀ) ⊙ m_k
   } else {
     if (grads.W) gemm(grads.W, xTM, dZ, D, TB, GH, true, false, true); // dW += xTMᵀ dZ (xTM is x ⊙ m with a shared mask)
-    if (grads.x) {
+    if (grads.x || probe) {
       gemm(dXTM, dZ, Wd, TB, GH, D, false, true); //           dXTM = dZ Wᵀ
       if (inputMasks) maskRows(dXTM, dXTM, inputMasks[0], TB, B, D); // ⊙ m
-      addFromTimeMajor(grads.x, dXTM, B, T, D, goBackwards);
     }
   }
+  if (probe) blockNorms(probe.xGradNorm, dXTM, T, B * D); //      ‖∂L/∂x_t‖, step by step
+  if (grads.x) addFromTimeMajor(grads.x, dXTM, B, T, D, goBackwards); // back to [B, T, D] in input order
   if (grads.b) sumRows(grads.b, dZ, TB, GH); //                   db += Σ_rows dZ
 
   // Recurrent side: dU = Σ_t hPrev_tᵀ dZ_t, taken as ONE gemm over the cached hPrev of all
@@ -546,12 +437,7 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
       maskRows(hGate, hPrevAll, recurrentMasks[0], TB, B, H); //   hPrev ⊙ r, all steps (r is constant over time)
       gemm(grads.U, hGate, dZ, H, TB, GH, true, false, true);
     } else {
-      for (let k = 0; k < LSTM_GATES; k++) {
-        takeColumns(rowsH, dZ, TB, H, GH, k * H); //            dZ_k [T·B, H]
-        maskRows(hGate, hPrevAll, recurrentMasks[k], TB, B, H); // hPrev ⊙ r_k, all steps
-        gemm(dUg, hGate, rowsH, H, TB, H, true); //              dU_k = (hPrev ⊙ r_k)ᵀ dZ_k
-        putColumns(grads.U, dUg, H, H, GH, k * H, true);
-      }
+      addMaskedGateWeightGradients(grads.U, hGate, rowsH, dUg, hPrevAll, recurrentMasks, dZ, TB, B, H, H, GH, LSTM_GATES); // dU_k += (hPrev ⊙ r_k)ᵀ dZ_k
     }
   }
 }
@@ -571,19 +457,14 @@ function validate(x: Tensor, w: CellWeights, options: SequenceOptions): Sequence
  */
 export function lstmSequence(x: Tensor, w: CellWeights, options: SequenceOptions = {}): SequenceResult {
   const dims = validate(x, w, options);
-  const init = options.initialState ?? [];
-  const inputs = [x, w.kernel, w.recurrentKernel, ...(w.bias ? [w.bias] : []), ...init];
+  const inputs = sequenceInputs(x, w, options);
   const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   const fp = forwardSequence(x, w, dims, options, recording);
   const [h, c] = fp.states;
   const output = fp.output;
   if (recording) {
     record(CELL, inputs, [output, h, c], () => {
-      const want = (t: Tensor | null | undefined): FloatArray | null => (t && t.requiresGrad ? gradOf(t) : null);
-      backwardSequence(fp, gradOf(output), gradOf(h), gradOf(c), {
-        x: want(x), W: want(w.kernel), U: want(w.recurrentKernel), b: want(w.bias),
-        h0: want(init[0]), c0: want(init[1]),
-      });
+      backwardSequence(fp, gradOf(output), gradOf(h), gradOf(c), sequenceGrads(x, w, options));
     });
   }
   return { output, states: [h, c] };
@@ -595,34 +476,17 @@ export function lstmSequence(x: Tensor, w: CellWeights, options: SequenceOptions
 export type LstmTraceName = 'i' | 'f' | 'g' | 'o' | 'c' | 'h';
 
 /**
- * The per-step activations of the fused forward, read from its training
- * caches, each as [B, T, H] in processing order: the gates i, f, g, o and
- * the states c, h after each step. At a masked step the gates are what the
- * skipped step computed, and c, h are the carried states (h then differs from
- * the output only before the first unmasked step, when h0 ≠ 0). Records nothing.
+ * The per-step values of the fused forward, read from its training caches,
+ * each [B, T, H] in processing order: the gates i, f, g, o as each step
+ * computed them, and the carried states c, h after each step (trace
+ * semantics: common.ts). Records nothing.
  */
 export function lstmTrace(x: Tensor, w: CellWeights, options: SequenceOptions = {}): Record<LstmTraceName, Tensor> {
   const dims = validate(x, w, options);
-  const { B, T, H } = dims;
+  const { B, H } = dims;
   const GH = LSTM_GATES * H;
   const { buf } = forwardSequence(x, w, dims, options, true);
-  const take = (source: FloatArray, rowOffset: number, width: number, column: number): Tensor => {
-    const data = allocate(x.dtype, B * T * H);
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        const src = (rowOffset + t * B + b) * width + column;
-        const dst = (b * T + t) * H;
-        for (let j = 0; j < H; j++) data[dst + j] = source[src + j];
-      }
-    }
-    return new Tensor(data, [B, T, H]);
-  };
-  return {
-    i: take(buf.gates, 0, GH, 0),
-    f: take(buf.gates, 0, GH, H),
-    g: take(buf.gates, 0, GH, 2 * H),
-    o: take(buf.gates, 0, GH, 3 * H),
-    c: take(buf.cStates, B, H, 0),
-    h: take(buf.hStates, B, H, 0),
-  };
+  const gate = (k: number): Tensor => traced(buf.gates, GH, k * H, dims, x.dtype); // block k of [T·B, 4H]
+  const state = (s: FloatArray): Tensor => traced(s.subarray(B * H), H, 0, dims, x.dtype); // block t + 1: after step t
+  return { i: gate(0), f: gate(1), g: gate(2), o: gate(3), c: state(buf.cStates), h: state(buf.hStates) };
 }

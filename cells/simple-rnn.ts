@@ -21,16 +21,17 @@
  * goBackwards processes the steps from the last; outputs come in processing order.
  */
 import {
-  Tensor, addRow, allocate, axpy, gemm, gradOf, isGradEnabled, record, sumRows,
+  Tensor, addMaskedRows, addRow, allocate, axpy, blockNorms, gemm, gradOf, isGradEnabled, maskRows, record, sumRows,
   type DType, type FloatArray,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
 import {
-  Workspace, activation, addFromTimeMajor, checkSequence, referenceLoop, toTimeMajor,
-  type Activation, type ActivationName, type CellWeights, type DropoutMasks,
-  type SequenceDims, type SequenceOptions, type SequenceResult,
+  Workspace, activation, addFromTimeMajor, checkSequence, referenceLoop, sequenceGrads, sequenceInputs,
+  toTimeMajor, traced,
+  type Activation, type ActivationName, type CellWeights, type DropoutMasks, type ReferenceResult,
+  type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
 } from './common.ts';
-import { initialize, type InitializerName } from './init.ts';
+import { initCellWeights, type CellInitOptions } from './init.ts';
 
 const CELL = 'simpleRnn';
 
@@ -42,25 +43,11 @@ export function simpleRnnParamCount(D: number, H: number, useBias = true): numbe
   return H * (D + H + (useBias ? 1 : 0));
 }
 
-export interface SimpleRnnInitOptions {
-  useBias?: boolean;
-  dtype?: DType;
-  kernelInitializer?: InitializerName;
-  recurrentInitializer?: InitializerName;
-  biasInitializer?: InitializerName;
-}
+export type SimpleRnnInitOptions = CellInitOptions;
 
 /** W [D, H], U [H, H], b [H], drawn in Keras's order (kernel, recurrent kernel, bias); all require gradients. */
 export function initSimpleRnnWeights(D: number, H: number, options: SimpleRnnInitOptions = {}): CellWeights {
-  const {
-    useBias = true, dtype = 'float32',
-    kernelInitializer = 'glorotUniform', recurrentInitializer = 'orthogonal', biasInitializer = 'zeros',
-  } = options;
-  const kernel = initialize(kernelInitializer, [D, H], dtype);
-  const recurrentKernel = initialize(recurrentInitializer, [H, H], dtype);
-  const bias = useBias ? initialize(biasInitializer, [H], dtype) : null;
-  for (const t of [kernel, recurrentKernel, bias]) if (t) t.requiresGrad = true;
-  return { kernel, recurrentKernel, bias };
+  return initCellWeights(D, H, SIMPLE_RNN_GATES, options);
 }
 
 // ---------------------------------------------------------------- the reference step
@@ -86,7 +73,7 @@ export function simpleRnnStep(x: Tensor, states: readonly Tensor[], w: CellWeigh
 }
 
 /** The whole sequence as a loop of `simpleRnnStep`: the readable reference for the fused pass. */
-export function simpleRnnReference(x: Tensor, w: CellWeights, options: SequenceOptions = {}): SequenceResult {
+export function simpleRnnReference(x: Tensor, w: CellWeights, options: SequenceOptions = {}): ReferenceResult {
   const { H } = checkSequence(CELL, x, w, options, SIMPLE_RNN_GATES, 1, [w.recurrentKernel.shape[0]]);
   const stepOptions = { activation: options.activation, masks: options.dropoutMasks };
   return referenceLoop(x, H, 1, (xt, states) => simpleRnnStep(xt, states, w, stepOptions), options);
@@ -136,25 +123,10 @@ export function simpleRnnPlanSizes(kind: 'train' | 'infer', dims: SequenceDims, 
 }
 
 /**
- * `count` views of `size` numbers, the i-th starting at offset + i·stride,
- * made once per plan buffer and then reused: the time loops index these
+ * What the forward reads and writes. Per-step lists hold T views of [B, H],
+ * cut once per plan buffer (Workspace.blocks): the time loops index them
  * instead of creating views (the gemm takes whole arrays).
  */
-const viewCache = new WeakMap<FloatArray, Map<string, FloatArray[]>>();
-function views(buffer: FloatArray, count: number, size: number, stride = size, offset = 0): FloatArray[] {
-  let byLayout = viewCache.get(buffer);
-  if (!byLayout) viewCache.set(buffer, (byLayout = new Map()));
-  const key = `${count}:${size}:${stride}:${offset}`;
-  let list = byLayout.get(key);
-  if (!list) {
-    list = [];
-    for (let i = 0; i < count; i++) list.push(buffer.subarray(offset + i * stride, offset + i * stride + size));
-    byLayout.set(key, list);
-  }
-  return list;
-}
-
-/** What the forward reads and writes. Per-step lists hold T views of [B, H]. */
 interface ForwardBuffers {
   xTM: FloatArray; // [T, B, D]
   z: FloatArray; // [T, B, H]
@@ -166,6 +138,7 @@ interface ForwardBuffers {
 }
 
 interface TrainBuffers extends ForwardBuffers {
+  hs: FloatArray; // [T+1, B, H] h0, then the carried state after each step
   hInAll: FloatArray; // [T·B, H] every step's hIn, for the one dU gemm
   dZ: FloatArray; // [T·B, H]
   dZSteps: FloatArray[]; // dZ_t, [B, H] each
@@ -180,14 +153,15 @@ function trainBuffers(workspace: Workspace, dims: SequenceDims, dtype: DType, op
   const { B, T, H } = dims;
   const BH = B * H;
   const recurrentMasked = p.hsMasked.length > 0;
-  const hPrev = views(p.hs, T, BH); // hs[0 .. T−1]
+  const hPrev = workspace.blocks(p.hs, T, BH); // hs[0 .. T−1]
   return {
-    xTM: p.xTM, z: p.z, zSteps: views(p.z, T, BH), out: p.out,
+    xTM: p.xTM, z: p.z, zSteps: workspace.blocks(p.z, T, BH), out: p.out,
+    hs: p.hs,
     hPrev,
-    hNext: views(p.hs, T, BH, BH, BH), // hs[1 .. T]
-    hIn: recurrentMasked ? views(p.hsMasked, T, BH) : hPrev,
-    hInAll: recurrentMasked ? p.hsMasked : views(p.hs, 1, T * BH)[0],
-    dZ: p.dZ, dZSteps: views(p.dZ, T, BH),
+    hNext: workspace.blocks(p.hs, T, BH, BH, BH), // hs[1 .. T]
+    hIn: recurrentMasked ? workspace.blocks(p.hsMasked, T, BH) : hPrev,
+    hInAll: recurrentMasked ? p.hsMasked : workspace.blocks(p.hs, 1, T * BH)[0],
+    dZ: p.dZ, dZSteps: workspace.blocks(p.dZ, T, BH),
     dhNext: p.dhNext, dOutNext: p.dOutNext, dhIn: p.dhIn, dXTM: p.dXTM,
   };
 }
@@ -196,11 +170,11 @@ function inferBuffers(workspace: Workspace, dims: SequenceDims, dtype: DType, op
   const p = workspace.plan(`${CELL}:infer`, dtype, inferPlanSizes(dims, options));
   const { B, T, H } = dims;
   const BH = B * H;
-  const h = views(p.h, T, BH, 0); // stride 0: every step reads and writes the one state
+  const h = workspace.blocks(p.h, T, BH, 0); // stride 0: every step reads and writes the one state
   return {
-    xTM: p.xTM, z: p.z, zSteps: views(p.z, T, BH), out: p.out,
+    xTM: p.xTM, z: p.z, zSteps: workspace.blocks(p.z, T, BH), out: p.out,
     hPrev: h, hNext: h,
-    hIn: p.hMasked.length > 0 ? views(p.hMasked, T, BH, 0) : h,
+    hIn: p.hMasked.length > 0 ? workspace.blocks(p.hMasked, T, BH, 0) : h,
   };
 }
 
@@ -225,7 +199,7 @@ function forwardSequence(
   const { xTM, z, zSteps, hPrev, hNext, hIn, out } = buf;
 
   toTimeMajor(xTM, x.data, B, T, D, reverse); // xTM [T, B, D] in processing order
-  if (mx) for (let r = 0; r < T * B; r++) for (let d = 0; d < D; d++) xTM[r * D + d] *= mx[(r % B) * D + d]; // x ⊙ m_x
+  if (mx) maskRows(xTM, xTM, mx, T * B, B, D); // x ⊙ m_x, one mask [B, D] for every step
   gemm(z, xTM, w.kernel.data, T * B, D, H); // z = (x ⊙ m_x) W for all steps at once  [T·B, H]
   if (w.bias) addRow(z, w.bias.data, T * B, H); // + b
   const h0 = options.initialState?.[0];
@@ -239,7 +213,7 @@ function forwardSequence(
     const hi = hIn[t]; // [B, H]
     const zt = zSteps[t]; // [B, H]
     const h = hNext[t]; // [B, H]
-    if (mh) for (let i = 0; i < B * H; i++) hi[i] = hp[i] * mh[i]; // hPrev ⊙ m_h
+    if (mh) maskRows(hi, hp, mh, B, B, H); // hPrev ⊙ m_h
     gemm(zt, hi, U, B, H, H, false, false, true); // z += (hPrev ⊙ m_h) U
     for (let b = 0; b < B; b++) {
       const m = mask ? mask[b * T + tIn] : 1;
@@ -258,18 +232,10 @@ function forwardSequence(
 
 // ---------------------------------------------------------------- the hand-written BPTT
 
-/** Where the backward adds its gradients (`+=`); null for inputs that need none. */
-interface SequenceGrads {
-  x: FloatArray | null; // [B, T, D]
-  W: FloatArray | null; // [D, H]
-  U: FloatArray | null; // [H, H]
-  b: FloatArray | null; // [H]
-  h0: FloatArray | null; // [B, H]
-}
-
 /**
  * The forward's statements in reverse order. dOutput is ∂L/∂output (the
- * shape of the output), dhFinal ∂L/∂h_T. Derivatives of f come from the
+ * shape of the output), dhFinal ∂L/∂h_T; gradients are added into `grads`
+ * (W [D, H], U [H, H], b [H]). Derivatives of f come from the
  * cached activations (tanh' = 1 − h², σ' = h(1 − h)): caching h costs
  * nothing extra, since the forward needs f(z) anyway, and saves recomputing f.
  */
@@ -285,6 +251,7 @@ function backwardSequence(
   const mh = options.dropoutMasks?.recurrent?.[0] ?? null;
   const U = w.recurrentKernel.data; // [H, H]
   const derivative = f.derivative;
+  const probe = options.gradientProbe ?? null;
   const { xTM, zSteps, hInAll, dZ, dZSteps, dhNext, dOutNext, dhIn, dXTM } = buf;
 
   if (dhFinal) dhNext.set(dhFinal);
@@ -294,6 +261,7 @@ function backwardSequence(
     const tIn = reverse ? T - 1 - t : t;
     const at = zSteps[t]; // the cached f(z_t)  [B, H]
     const dZt = dZSteps[t]; // [B, H]
+    let daSquares = 0; // Σ (∂L/∂a)² over the step, for the probe
     for (let b = 0; b < B; b++) {
       const m = mask ? mask[b * T + tIn] : 1;
       for (let j = 0; j < H; j++) {
@@ -303,13 +271,15 @@ function backwardSequence(
         dOutNext[i] = (1 - m) * dOut; // ∂out_t/∂out_{t−1} = 1 − m
         let da = m * dOut; // ∂out_t/∂a = m
         da += m * dhNext[i]; // ∂h_t/∂a = m
+        daSquares += da * da;
         dhNext[i] = (1 - m) * dhNext[i]; // ∂h_t/∂hPrev = 1 − m (the carry; the path through U is added below)
         dZt[i] = da * derivative(at[i]); // ∂a/∂z = f'(z), written from the cached a
       }
     }
+    if (probe) probe.hGradNorm[t] = Math.sqrt(daSquares); // ‖∂L/∂a‖: a is the h this step computed
     if (mh) {
       gemm(dhIn, dZt, U, B, H, H, false, true); // ∂L/∂(hPrev ⊙ m_h) = dZ_t Uᵀ
-      for (let i = 0; i < B * H; i++) dhNext[i] += dhIn[i] * mh[i]; // ∂L/∂hPrev += (dZ_t Uᵀ) ⊙ m_h
+      addMaskedRows(dhNext, dhIn, mh, B, B, H); // ∂L/∂hPrev += (dZ_t Uᵀ) ⊙ m_h
     } else {
       gemm(dhNext, dZt, U, B, H, H, false, true, true); // ∂L/∂hPrev += dZ_t Uᵀ
     }
@@ -321,10 +291,11 @@ function backwardSequence(
   if (grads.U) gemm(grads.U, hInAll, dZ, H, T * B, H, true, false, true); // dU += Σ_t (hPrev_t ⊙ m_h)ᵀ dZ_t
   if (grads.b) sumRows(grads.b, dZ, T * B, H); // db += Σ_{t,b} dZ
   if (grads.W) gemm(grads.W, xTM, dZ, D, T * B, H, true, false, true); // dW += (x ⊙ m_x)ᵀ dZ
-  if (grads.x) {
+  if (grads.x || probe) {
     gemm(dXTM, dZ, w.kernel.data, T * B, H, D, false, true); // ∂L/∂(x ⊙ m_x) = dZ Wᵀ  [T·B, D]
-    if (mx) for (let r = 0; r < T * B; r++) for (let d = 0; d < D; d++) dXTM[r * D + d] *= mx[(r % B) * D + d]; // ⊙ m_x
-    addFromTimeMajor(grads.x, dXTM, B, T, D, reverse); // back to [B, T, D] in input order
+    if (mx) maskRows(dXTM, dXTM, mx, T * B, B, D); // ⊙ m_x
+    if (probe) blockNorms(probe.xGradNorm, dXTM, T, B * D); // ‖∂L/∂x_t‖, step by step
+    if (grads.x) addFromTimeMajor(grads.x, dXTM, B, T, D, reverse); // back to [B, T, D] in input order
   }
 }
 
@@ -343,8 +314,7 @@ function checked(x: Tensor, w: CellWeights, options: SequenceOptions): { dims: S
 export function simpleRnnSequence(x: Tensor, w: CellWeights, options: SequenceOptions = {}): SequenceResult {
   const { dims, f } = checked(x, w, options);
   const { B, T, H } = dims;
-  const h0 = options.initialState?.[0] ?? null;
-  const inputs = [x, w.kernel, w.recurrentKernel, ...(w.bias ? [w.bias] : []), ...(h0 ? [h0] : [])];
+  const inputs = sequenceInputs(x, w, options);
   const training = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   const workspace = options.workspace ?? new Workspace();
   const returnSequences = options.returnSequences ?? false;
@@ -365,24 +335,20 @@ export function simpleRnnSequence(x: Tensor, w: CellWeights, options: SequenceOp
   hT.data.set(buf.hNext[T - 1]);
   record(CELL, inputs, [output, hT], () => {
     workspace.check(ticket, CELL);
-    const grads: SequenceGrads = {
-      x: x.requiresGrad ? gradOf(x) : null,
-      W: w.kernel.requiresGrad ? gradOf(w.kernel) : null,
-      U: w.recurrentKernel.requiresGrad ? gradOf(w.recurrentKernel) : null,
-      b: w.bias?.requiresGrad ? gradOf(w.bias) : null,
-      h0: h0?.requiresGrad ? gradOf(h0) : null,
-    };
-    backwardSequence(grads, gradOf(output), hT.grad, w, dims, options, f, buf);
+    backwardSequence(sequenceGrads(x, w, options), gradOf(output), hT.grad, w, dims, options, f, buf);
   });
   return { output, states: [hT] };
 }
 
+/** Names of the traced values. */
+export type SimpleRnnTraceName = 'h';
+
 /**
- * The fused forward's cached activations, for tracing and plots:
- * { h: [B, T, H] } in processing order (h = f(z) of every step, before masking
- * blends it with the carried state). Runs the training plan, records nothing.
+ * The fused forward's carried state after each step, { h: [B, T, H] } in
+ * processing order (trace semantics: common.ts). Runs the training plan,
+ * records nothing.
  */
-export function simpleRnnTrace(x: Tensor, w: CellWeights, options: SequenceOptions = {}): Record<string, Tensor> {
+export function simpleRnnTrace(x: Tensor, w: CellWeights, options: SequenceOptions = {}): Record<SimpleRnnTraceName, Tensor> {
   const { dims, f } = checked(x, w, options);
   const { B, T, H } = dims;
   const workspace = options.workspace ?? new Workspace();
@@ -390,7 +356,5 @@ export function simpleRnnTrace(x: Tensor, w: CellWeights, options: SequenceOptio
   const buf = trainBuffers(workspace, dims, x.dtype, options);
   const output = allocate(x.dtype, (options.returnSequences ? T : 1) * B * H);
   forwardSequence(output, x, w, dims, options, f, buf);
-  const h = new Tensor(allocate(x.dtype, B * T * H), [B, T, H]);
-  addFromTimeMajor(h.data, buf.z, B, T, H, false); // [T, B, H] → [B, T, H], both in processing order
-  return { h };
+  return { h: traced(buf.hs.subarray(B * H), H, 0, dims, x.dtype) }; // hs block t + 1: the state after step t
 }

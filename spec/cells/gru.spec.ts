@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describe } from '../../autograd/gradcheck.ts';
 import {
-  Tensor, noGrad, randomNormal, setSeed, tensor, type DType, type FloatArray,
+  Tensor, noGrad, randomNormal, setSeed, tensor, type FloatArray,
 } from '../../autograd/index.ts';
 import { Workspace, drawDropoutMasks, type ActivationName, type CellWeights } from '../../cells/common.ts';
 import {
@@ -15,8 +15,9 @@ import {
 } from '../../cells/gru.ts';
 import {
   B, D, GRU_CONFIGS, H, T, VARIANTS, at, describeComparison, difference, forwardComparisons, gradientComparisons,
-  gruCases, gruFixture, loss, variantName,
+  gruCases, gruFixture, loss, runFixture, variantName,
 } from './gru-cases.ts';
+import { carriedStateErrors, firstErrors, newProbe, probeErrors, referenceProbe } from './trace-and-probe.ts';
 
 /** Named tolerances of the checks against the reference loop. */
 const FORWARD_FLOAT64 = 1e-10;
@@ -217,13 +218,19 @@ test('only inputs that require a gradient receive one; noGrad records nothing', 
 
 // ---------------------------------------------------------------- the trace
 
-test('gruTrace: z, r, ĥ and h per step [B, T, H] from the fused caches; h equals the outputs', () => {
+test('gruTrace: z, r, ĥ and h per step [B, T, H] from the fused caches; h is the carried state', () => {
   for (const resetAfter of VARIANTS) {
     for (const name of ['returnSequences', 'goBackwards', 'everything']) {
       const fx = gruFixture(GRU_CONFIGS.find((c) => c.name === name)!, resetAfter);
       const trace = gruTrace(fx.x, fx.w, fx.options);
-      const outputs = gruSequence(fx.x, fx.w, fx.options).output;
+      const result = gruSequence(fx.x, fx.w, fx.options);
+      const outputs = result.output;
       for (const key of ['z', 'r', 'hh', 'h'] as const) assert.equal(trace[key].shape, [B, T, H], `${key} shape`);
+      const errors = carriedStateErrors('h', {
+        state: trace.h.data, initial: fx.h0?.data ?? null, unmasked: outputs.data, final: result.states[0].data,
+        mask: fx.options.mask, goBackwards: fx.options.goBackwards ?? false, B, T, H,
+      });
+      assert.is(errors.length, 0, `${variantName(resetAfter)} ${name}: ${firstErrors(errors)}`);
       const h = trace.h.data;
       const z = trace.z.data;
       const hh = trace.hh.data;
@@ -250,17 +257,47 @@ test('gruTrace: z, r, ĥ and h per step [B, T, H] from the fused caches; h equal
   }
 });
 
-// ---------------------------------------------------------------- buffers
+test('gruTrace: at a masked step z, r, ĥ are what the step computed from the carried state', () => {
+  for (const resetAfter of VARIANTS) {
+    const fx = gruFixture(GRU_CONFIGS.find((c) => c.name === 'mask')!, resetAfter);
+    const trace = gruTrace(fx.x, fx.w, fx.options);
+    let masked = 0;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        if (fx.options.mask![b * T + t] !== 0) continue;
+        const hPrev = tensor([Array.from({ length: H }, (_, j) => (t === 0 ? 0 : trace.h.data[(b * T + t - 1) * H + j]))], undefined, 'float64');
+        const xt = tensor([Array.from(fx.x.data.subarray((b * T + t) * D, (b * T + t + 1) * D))], undefined, 'float64');
+        const [hStep] = noGrad(() => gruStep(xt, [hPrev], fx.w, { resetAfter }));
+        for (let j = 0; j < H; j++) {
+          const i = (b * T + t) * H + j;
+          const fresh = trace.z.data[i] * hPrev.data[j] + (1 - trace.z.data[i]) * trace.hh.data[i];
+          assert.ok(Math.abs(fresh - hStep.data[j]) < 1e-14, `${variantName(resetAfter)}: h from the traced gates at masked ${at([B, T, H], i)}: ${fresh} vs ${hStep.data[j]}`);
+        }
+        masked++;
+      }
+    }
+    assert.ok(masked > 0);
+  }
+});
 
-/** Records every plan a cell asks for. */
-class SpyWorkspace extends Workspace {
-  readonly requested: Array<{ name: string; sizes: Record<string, number> }> = [];
+// ---------------------------------------------------------------- the gradient probe
 
-  override plan<K extends string>(name: string, dtype: DType, sizes: Readonly<Record<K, number>>): Record<K, FloatArray> {
-    this.requested.push({ name, sizes: { ...sizes } });
-    return super.plan(name, dtype, sizes);
+for (const resetAfter of VARIANTS) {
+  for (const name of ['no options', 'goBackwards', 'mask', 'mask, last output', 'everything']) {
+    test(`gradient probe (${variantName(resetAfter)}), ${name}: ‖∂L/∂h_t‖ and ‖∂L/∂x_t‖ = the reference loop's (float64)`, () => {
+      const fx = gruFixture(GRU_CONFIGS.find((c) => c.name === name)!, resetAfter);
+      const probe = newProbe(T);
+      loss(gruSequence(fx.x, fx.w, { ...fx.options, gradientProbe: probe }), fx.config).backward();
+      fx.x.grad = null;
+      const reference = runFixture(gruReference, fx) as ReturnType<typeof gruReference>;
+      loss(reference, fx.config).backward();
+      const errors = probeErrors(probe, referenceProbe(reference, fx.x, fx.options.goBackwards ?? false));
+      assert.is(errors.length, 0, firstErrors(errors));
+    });
   }
 }
+
+// ---------------------------------------------------------------- buffers
 
 function sequenceOf(steps: number, resetAfter: boolean, dropout = false): { x: Tensor; w: CellWeights; options: GruOptions } {
   setSeed(`plan ${steps}`);
@@ -292,17 +329,17 @@ test('workspace: one plan allocation per shape over repeated calls (train and in
 
 test('inference plans grow with T only by the input and its projection: xTM [T·B, D] and xw [T·B, 3H]', () => {
   for (const resetAfter of VARIANTS) {
-    const planAt = (steps: number): Record<string, number> => {
-      const workspace = new SpyWorkspace();
+    const planAt = (steps: number): Readonly<Record<string, number>> => {
+      const workspace = new Workspace();
       const s = sequenceOf(steps, resetAfter);
       noGrad(() => gruSequence(s.x, s.w, { ...s.options, workspace }));
-      assert.is(workspace.requested.length, 1);
-      assert.is(workspace.requested[0].name, 'gru:infer');
-      return workspace.requested[0].sizes;
+      assert.is(workspace.allocations, 1);
+      assert.is(workspace.sizesOf('gru:train', 'float64'), null, 'inference makes no training plan');
+      return workspace.sizesOf('gru:infer', 'float64')!;
     };
     const short = planAt(10);
     const long = planAt(100);
-    const total = (sizes: Record<string, number>): number => Object.values(sizes).reduce((s, v) => s + v, 0);
+    const total = (sizes: Readonly<Record<string, number>>): number => Object.values(sizes).reduce((s, v) => s + v, 0);
     const grown = Object.keys(long).filter((k) => long[k] !== short[k]).sort();
     assert.equal(grown, ['xTM', 'xw'], `${variantName(resetAfter)}: buffers that grow with T`);
     assert.is(total(long) - total(short), 90 * B * (D + GRU_GATES * H));
@@ -314,11 +351,11 @@ test('inference plans grow with T only by the input and its projection: xTM [T·
 
 test('training plan: caches and dZ are per step, the rest does not grow with T', () => {
   for (const resetAfter of VARIANTS) {
-    const sizesAt = (steps: number): Record<string, number> => {
-      const workspace = new SpyWorkspace();
+    const sizesAt = (steps: number): Readonly<Record<string, number>> => {
+      const workspace = new Workspace();
       const s = sequenceOf(steps, resetAfter, true);
       gruSequence(s.x, s.w, { ...s.options, workspace });
-      return workspace.requested[0].sizes;
+      return workspace.sizesOf('gru:train', 'float64')!;
     };
     const short = sizesAt(10);
     const long = sizesAt(20);
@@ -329,7 +366,8 @@ test('training plan: caches and dZ are per step, the rest does not grow with T',
     assert.is(long.gates, 20 * B * GRU_GATES * H);
     assert.is(long.hs, 21 * B * H);
     assert.is(long.dZx, 20 * B * GRU_GATES * H);
-    for (const k of ['hu', 'huBlock', 'hm', 'h', 'o', 'dHu', 'dhNext', 'doNext', 'wBlock', 'uZ', 'uR', 'uH']) {
+    for (const k of ['hu', 'huBlock', 'hm', 'h', 'o', 'dHu', 'dhNext', 'doNext', 'wBlocks', 'uZ', 'uR', 'uH']) {
+      assert.ok(k in long, `${k} is in the plan`);
       assert.is(long[k], short[k], `${k} does not depend on T`);
     }
   }

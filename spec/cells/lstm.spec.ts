@@ -18,6 +18,7 @@ import {
 import {
   B, D, H, T, lossVector, lstmCases, lstmConfigs, lstmProblem, type LstmProblem,
 } from './lstm-cases.ts';
+import { carriedStateErrors, firstErrors, newProbe, probeErrors, referenceProbe } from './trace-and-probe.ts';
 
 /** Named tolerances. */
 const TOL = {
@@ -228,16 +229,6 @@ test('lstm: one tape node; gradients accumulate; inputs without requiresGrad get
 
 // ---------------------------------------------------------------- the workspace
 
-class CountingWorkspace extends Workspace {
-  readonly sizes = new Map<string, number>();
-  override plan<K extends string>(name: string, dtype: DType, sizes: Readonly<Record<K, number>>): Record<K, FloatArray> {
-    let total = 0;
-    for (const k of Object.keys(sizes) as K[]) total += sizes[k];
-    this.sizes.set(name, total);
-    return super.plan(name, dtype, sizes);
-  }
-}
-
 function sequenceOf(Tn: number): Tensor {
   setSeed(Tn);
   const x = tensor(Array.from({ length: B * Tn * D }, (_, k) => Math.sin(k)), [B, Tn, D], 'float64');
@@ -297,15 +288,14 @@ test('lstm: the inference plan grows with T only by the input projection xTM [T�
   const w = initLstmWeights(D, H, { dtype: 'float64' });
   const perGate = drawDropoutMasks('lstm', B, D, H, LSTM_GATES, 0.3, 0.2, 'float64');
   const at = (Tn: number, train: boolean, dropoutMasks: DropoutMasks | null = null): number => {
-    const ws = new CountingWorkspace();
+    const ws = new Workspace();
     const options: SequenceOptions = { workspace: ws, dropoutMasks };
     const x = sequenceOf(Tn);
     if (train) lstmSequence(x, w, options);
     else noGrad(() => lstmSequence(x, w, options));
-    const allocated = ws.sizes.get(train ? 'lstm:train' : 'lstm:infer')!;
-    const planned = Object.values(lstmPlanSizes(train ? 'train' : 'infer', { B, T: Tn, D, H }, options)).reduce((a, n) => a + n, 0);
-    assert.is(allocated, planned, 'lstmPlanSizes tells what is allocated');
-    return allocated;
+    const allocated = ws.sizesOf(train ? 'lstm:train' : 'lstm:infer', 'float64')!;
+    assert.equal(allocated, lstmPlanSizes(train ? 'train' : 'infer', { B, T: Tn, D, H }, options), 'lstmPlanSizes tells what is allocated');
+    return Object.values(allocated).reduce((a, n) => a + n, 0);
   };
   const growth = at(100, false) - at(10, false);
   assert.is(growth, 90 * B * (D + LSTM_GATES * H), `inference plan grew by ${growth}`);
@@ -356,6 +346,52 @@ test('lstm: the trace reads the fused caches: h equals the outputs, c and h foll
     compare(`${name}: traced last c vs final c`, Float64Array.from({ length: B * H }, (_, k) => last(Math.floor(k / H), k % H)), result.states[1].data, 0);
   }
 });
+
+test('lstm: traced h, c are the carried states; at a masked step the gates are what the step computed', () => {
+  const p = lstmProblem(lstmConfigs.find((c) => c.name === 'mask + initial states + goBackwards')!);
+  const [h0, c0] = p.options.initialState!;
+  const trace = lstmTrace(p.x, p.w, p.options);
+  const result = noGrad(() => lstmSequence(p.x, p.w, p.options));
+  const common = { mask: p.options.mask, goBackwards: true, B, T, H };
+  const errors = [
+    ...carriedStateErrors('h', { ...common, state: trace.h.data, initial: h0.data, unmasked: result.output.data, final: result.states[0].data }),
+    ...carriedStateErrors('c', { ...common, state: trace.c.data, initial: c0.data, unmasked: null, final: result.states[1].data }),
+  ];
+  assert.is(errors.length, 0, firstErrors(errors));
+  // A masked step's gates, run through the equations from the carried states, give what lstmStep computes from them.
+  let masked = 0;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      if (p.options.mask![b * T + (T - 1 - t)] !== 0) continue;
+      const row = (s: Tensor, prev: Tensor): Tensor => tensor([Array.from({ length: H }, (_, j) => (t === 0 ? prev.data[b * H + j] : s.data[(b * T + t - 1) * H + j]))], undefined, 'float64');
+      const xt = tensor([Array.from(p.x.data.subarray((b * T + T - 1 - t) * D, (b * T + T - t) * D))], undefined, 'float64');
+      const cPrev = row(trace.c, c0);
+      const [hStep, cStep] = noGrad(() => lstmStep(xt, [row(trace.h, h0), cPrev], p.w));
+      for (let j = 0; j < H; j++) {
+        const at = (b * T + t) * H + j;
+        const c = trace.f.data[at] * cPrev.data[j] + trace.i.data[at] * trace.g.data[at];
+        assert.ok(Math.abs(c - cStep.data[j]) < TOL.value, `c from the traced gates at masked [${b},${t},${j}]: ${c} vs ${cStep.data[j]}`);
+        assert.ok(Math.abs(trace.o.data[at] * Math.tanh(c) - hStep.data[j]) < TOL.value, `h from the traced gates at masked [${b},${t},${j}]`);
+      }
+      masked++;
+    }
+  }
+  assert.ok(masked > 0, 'the configuration has masked steps');
+});
+
+// ---------------------------------------------------------------- the gradient probe
+
+for (const name of ['no options', 'goBackwards', 'mask', 'mask, last output only', 'dropout 0.3 + recurrentDropout 0.2']) {
+  test(`lstm: gradient probe, ${name}: ‖∂L/∂h_t‖ and ‖∂L/∂x_t‖ = the reference loop's (float64)`, () => {
+    const p = lstmProblem(lstmConfigs.find((c) => c.name === name)!);
+    const probe = newProbe(T);
+    gradients(p, (q) => lstmSequence(q.x, q.w, { ...q.options, gradientProbe: probe }));
+    let reference: ReturnType<typeof lstmReference> | null = null;
+    gradients(p, (q) => (reference = lstmReference(q.x, q.w, q.options)));
+    const errors = probeErrors(probe, referenceProbe(reference!, p.x, p.options.goBackwards ?? false));
+    assert.is(errors.length, 0, firstErrors(errors));
+  });
+}
 
 // ---------------------------------------------------------------- bad inputs
 

@@ -17,6 +17,7 @@ import {
   B, D, H, MASK, T, lossTarget, simpleRnnCases, simpleRnnConfigs, simpleRnnFunction, simpleRnnProblem,
   type SimpleRnnProblem,
 } from './simple-rnn-cases.ts';
+import { carriedStateErrors, firstErrors, newProbe, probeErrors, referenceProbe } from './trace-and-probe.ts';
 
 /** Named tolerances (max abs difference). */
 const TOL = {
@@ -232,27 +233,25 @@ test('initSimpleRnnWeights: Keras shapes and defaults, all requiring gradients',
 
 // ---------------------------------------------------------------- the fused pass's machinery
 
-test('trace: the cached h of the fused forward equals the returned outputs', () => {
+test('trace: h is the carried state after each step: the output where the step ran, the state before where masked', () => {
   const problem = simpleRnnProblem({ name: 'trace', returnSequences: true, goBackwards: true });
   const trace = simpleRnnTrace(problem.x, problem.w, problem.options);
   assert.equal(Object.keys(trace), ['h']);
   assert.equal(trace.h.shape, [B, T, H]);
   const result = noGrad(() => run(problem));
   assertClose('traced h', trace.h.data, result.output.data, 0);
-  // Under a mask the trace keeps f(z) of every step; it equals the output where the step ran.
-  const masked = simpleRnnProblem({ name: 'trace', returnSequences: true, mask: MASK });
-  const maskedTrace = simpleRnnTrace(masked.x, masked.w, masked.options).h.data;
-  const maskedOut = noGrad(() => run(masked)).output.data;
-  let compared = 0;
-  for (let s = 0; s < B; s++) {
-    for (let t = 0; t < T; t++) {
-      if (MASK[s * T + t] === 0) continue;
-      const at = (s * T + t) * H;
-      assertClose(`traced h [${s},${t}]`, maskedTrace.subarray(at, at + H), maskedOut.subarray(at, at + H), 0);
-      compared++;
-    }
+  // With a mask (a sample masked throughout among them), h0 and goBackwards.
+  for (const goBackwards of [false, true]) {
+    const masked = simpleRnnProblem(simpleRnnConfigs.find((c) => c.name === 'mask, last output, goBackwards, initialState')!);
+    const options = { ...masked.options, initialState: [masked.h0!], returnSequences: true, goBackwards };
+    const traced = simpleRnnTrace(masked.x, masked.w, options).h.data;
+    const out = noGrad(() => simpleRnnSequence(masked.x, masked.w, options));
+    const errors = carriedStateErrors('h', {
+      state: traced, initial: masked.h0!.data, unmasked: out.output.data, final: out.states[0].data,
+      mask: options.mask, goBackwards, B, T, H,
+    });
+    assert.is(errors.length, 0, `goBackwards ${goBackwards}: ${firstErrors(errors)}`);
   }
-  assert.is(compared, MASK.filter((m) => m === 1).length);
 });
 
 test('workspace: one plan per (kind, shape), reused over repeated calls', () => {
@@ -294,8 +293,8 @@ test('workspace: the inference plan grows with T only by xTM and z, T·B·(D + H
   const w = initSimpleRnnWeights(D, H, { dtype: 'float64' });
   noGrad(() => simpleRnnSequence(x, w, { workspace }));
   assert.is(workspace.allocations, 1);
-  workspace.plan('simpleRnn:infer', 'float64', simpleRnnPlanSizes('infer', { B, T: 10, D, H }));
-  assert.is(workspace.allocations, 1, 'the plan of simpleRnnPlanSizes is the one the forward made');
+  assert.equal(workspace.sizesOf('simpleRnn:infer', 'float64'), simpleRnnPlanSizes('infer', { B, T: 10, D, H }), 'the plan of simpleRnnPlanSizes is the one the forward made');
+  assert.is(workspace.sizesOf('simpleRnn:train', 'float64'), null, 'no training plan without a tape');
 });
 
 test('workspace: the backward of an earlier forward on a reused workspace throws', () => {
@@ -338,6 +337,46 @@ test('tape: one node for the sequence; gradients accumulate, only into inputs th
   assertClose('dU after two backward passes', problem.w.recurrentKernel.grad!, once.map((v) => 2 * v), 1e-15);
   assert.is(problem.x.grad, null, 'x does not require a gradient');
   assert.is(noGrad(() => run(problem)).output.node, null, 'nothing is recorded under noGrad');
+});
+
+// ---------------------------------------------------------------- the gradient probe
+
+const PROBE_CONFIGS = ['no options', 'goBackwards', 'mask', 'mask, last output, goBackwards, initialState', 'dropout 0.3, recurrentDropout 0.2'];
+
+for (const name of PROBE_CONFIGS) {
+  test(`gradient probe, ${name}: ‖∂L/∂h_t‖ and ‖∂L/∂x_t‖ = the reference loop's (float64)`, () => {
+    const problem = simpleRnnProblem(simpleRnnConfigs.find((c) => c.name === name)!);
+    const loss = (r: ReturnType<typeof run>): Tensor => {
+      const y = lossTarget(r, problem.config.useState ?? false);
+      return ops.sum(ops.mul(y, projectionOf(y.size)));
+    };
+    const probe = newProbe(T);
+    loss(run(problem, simpleRnnSequence, { gradientProbe: probe })).backward();
+    problem.x.grad = null;
+    const reference = simpleRnnReference(problem.x, problem.w, { ...problem.options, initialState: problem.h0 ? [problem.h0] : undefined });
+    loss(reference).backward();
+    const errors = probeErrors(probe, referenceProbe(reference, problem.x, problem.options.goBackwards ?? false));
+    assert.is(errors.length, 0, firstErrors(errors));
+  });
+}
+
+test('gradient probe: taken also when x requires no gradient; left untouched without a backward; checked for length', () => {
+  const problem = simpleRnnProblem(simpleRnnConfigs.find((c) => c.name === 'mask')!);
+  const backward = (gradientProbe: ReturnType<typeof newProbe>): void => ops.sum(run(problem, simpleRnnSequence, { gradientProbe }).output).backward();
+  const withX = newProbe(T);
+  backward(withX);
+  problem.x.requiresGrad = false;
+  problem.x.grad = null;
+  const withoutX = newProbe(T);
+  backward(withoutX);
+  assertClose('hGradNorm without dx', withoutX.hGradNorm, withX.hGradNorm, 0);
+  assertClose('xGradNorm without dx', withoutX.xGradNorm, withX.xGradNorm, 0);
+  assert.is(problem.x.grad, null);
+  const untouched = newProbe(T);
+  noGrad(() => run(problem, simpleRnnSequence, { gradientProbe: untouched }));
+  assert.ok(untouched.hGradNorm.every(Number.isNaN), 'inference writes nothing');
+  assert.throws(() => run(problem, simpleRnnSequence, { gradientProbe: newProbe(T + 1) }),
+    /simpleRnn: gradientProbe arrays must have length T = 4, got hGradNorm 5, xGradNorm 5/);
 });
 
 // ---------------------------------------------------------------- bad inputs
