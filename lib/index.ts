@@ -24,5 +24,6 @@ export {
   trainingCurves, lineChart, heatmap, escapeXml,
   type Series, type SeriesStyle, type LineChartOptions, type TrainingCurvesOptions, type CurveMetric, type HeatmapOptions,
 } from './plot.ts';
+export { traceLayer, gradientFlow, type ExplainOptions, type GradientFlowOptions, type GradientFlow } from './explain.ts';
 export * from '../optim/index.ts';
 export * from './data/index.ts';
