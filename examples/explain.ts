@@ -533,6 +533,8 @@ export async function run(options: ExampleOptions, log: (line: string) => void =
     id: `explain-${o.cell.toLowerCase()}-T${o.T}`,
     title: `${o.cell}(${s.units}) on the adding problem, T = ${o.T}`,
     history: { loss: o.curve.loss, val_loss: o.curve.valMse },
+    x: o.curve.step,
+    xLabel: 'Training steps',
   }));
   return { name: 'The adding problem: long-range memory', runs, summary };
 }

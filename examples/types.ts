@@ -20,6 +20,10 @@ export interface TrainingRun {
   /** A title for the plots, e.g. `LSTM(32) on SpamAssassin`. */
   title: string;
   history: Record<string, number[]>;
+  /** Where each history value was recorded, when not once per epoch (e.g. every 50 training steps). */
+  x?: number[];
+  /** The name of that axis (default `Epochs`). */
+  xLabel?: string;
 }
 
 export interface ExampleResult {

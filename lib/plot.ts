@@ -50,6 +50,9 @@ export interface TrainingCurvesOptions {
   metric: CurveMetric;
   /** The run's title (e.g. `LSTM(32) on SpamAssassin`), shown under the seed's figure title. */
   title?: string;
+  /** Where each recorded value was taken (default epochs 1, 2, …) and the axis name (default `Epochs`). */
+  x?: readonly number[];
+  xLabel?: string;
   width?: number;
   height?: number;
 }
@@ -113,13 +116,15 @@ export function trainingCurves(history: Readonly<Record<string, readonly number[
     const values = history[key];
     if (!values) continue;
     checkFinite(values, `trainingCurves: history '${key}'`);
-    series.push({ label: `${label} ${metric}`, x: values.map((_, i) => i + 1), y: values, style, color: BLUE });
+    const x = options.x ?? values.map((_, i) => i + 1);
+    if (x.length !== values.length) throw new Error(`trainingCurves: ${x.length} x values for ${values.length} values of '${key}'`);
+    series.push({ label: `${label} ${metric}`, x, y: values, style, color: BLUE });
   }
   return lineChart({
     series,
     title: METRIC_NAMES[metric].title,
     subtitle: options.title,
-    xLabel: 'Epochs',
+    xLabel: options.xLabel ?? 'Epochs',
     yLabel: METRIC_NAMES[metric].axis,
     width: options.width,
     height: options.height,
