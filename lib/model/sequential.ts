@@ -8,7 +8,7 @@ import {
 import { getOptimizer, type Optimizer, type OptimizerName } from '../../optim/index.ts';
 import type { Callback, Logs, TrainingModel } from '../callbacks.ts';
 import { loadWeightsFrom, saveWeightsTo } from '../io.ts';
-import { Layer, formatShapeSpec, type ShapeSpec } from '../layers/layer.ts';
+import { Layer, formatShapeSpec, uniqueName, type ShapeSpec } from '../layers/layer.ts';
 import { getLoss, type LossFunction, type LossName } from '../losses.ts';
 import { getMetric, type Metric, type MetricName } from '../metrics.ts';
 import { ProgressBar } from '../progress.ts';
@@ -117,7 +117,7 @@ export class Sequential implements TrainingModel {
   private metrics: Metric[] = [];
 
   constructor(layers: readonly Layer[] = [], options: { name?: string } = {}) {
-    this.name = options.name ?? 'sequential';
+    this.name = options.name ?? uniqueName('sequential');
     for (const layer of layers) this.add(layer);
   }
 
