@@ -28,44 +28,50 @@ export function gemmNaive<T extends FloatArray>(
 }
 
 /*
- * The fast gemm: packed operands and a 4×4 register tile.
+ * The fast gemm: packed operands and a 3×4 register tile.
  *
  * JavaScript has no SIMD, so every multiply-add is a scalar multiply and add, and
- * every typed-array read also pays an index computation and a bounds check. The
- * naive loop reads and writes `out` once per multiply-add. Here a 4×4 block of
- * `out` lives in 16 local variables (registers, mostly) for the whole k loop: per
- * step of k the kernel reads 4 numbers of op(a) and 4 of op(b) and does 16
- * multiply-adds, and `out` is touched once per block. Tiles from 1×8 to 8×4 were
- * measured: those with fewer than 12 sums (1×8, 2×4, 4×2) are slower, as they
- * read more numbers per multiply-add; 4×3, 4×4, 6×2 and 8×2 are within noise of
- * each other (x64 has 16 float registers and V8 keeps one, so beyond about 12
- * sums it spills to the stack and bigger tiles stop paying). 4×4 is the simplest.
- * Every tile adds into `out`, so `accumulate = false` clears `out` first.
+ * every typed-array read also pays an index computation, an overflow check and a
+ * bounds check (about 8 instructions, against 1 for the multiply). The naive loop
+ * reads and writes `out` once per multiply-add. Here a 3×4 block of `out` lives in
+ * 12 local variables for the whole k loop: per step of k the kernel reads 3
+ * numbers of op(a) and 4 of op(b) and does 12 multiply-adds, and `out` is touched
+ * once per block. Tiles from 2×4 to 8×4 were measured (Node 20, V8 11.3, x64: 15 float
+ * registers): 3×4, 4×3 and 3×3 are the fastest, about 7% ahead of 4×4, which
+ * spills more of its 16 sums to the stack; 2×4 reads more numbers per
+ * multiply-add, and 4×8 or 8×4 spill too much. Every tile adds into `out`, so
+ * `accumulate = false` clears `out` first.
  *
- * So that those 8 reads are adjacent and the same whatever the transposes, the
- * operands are first copied ("packed") into module-level float64 scratch, which
- * grows and is reused across calls (K = depth of one block, at most KC):
- *   packedA  [K, 4]          4 rows of op(a), one k-step after another
- *   packedB  [⌈n/4⌉, K, 4]   op(b) in panels of 4 columns, one k-step after another
- * Each transpose case only changes the loop order of the copy, chosen so that the
- * copy reads memory in order. Packing also converts float32 to float64 once, so
- * the kernel only ever sees Float64Array and stays monomorphic whichever dtype
- * the caller uses; sums are taken in float64. Rows and columns beyond m and n are
- * packed as zeros, so the kernel always computes a full tile and only its store
- * is clipped. Packing costs O(m·k + k·n) against the O(m·k·n) of the products.
+ * So that those 7 reads are adjacent and the same whatever the transposes, the
+ * operands are first copied ("packed") into float64 scratch (K = depth of one
+ * block, at most KC):
+ *   a panel   [K, MR]            3 rows of op(a), one k-step after another
+ *   b panels  [⌈n/NR⌉, K, NR]    op(b) in panels of 4 columns, one k-step after another
+ * Both live in ONE Float64Array, the a panel first: the kernel then reads a
+ * single array (one map check and base pointer per step instead of two; 3%
+ * faster than two arrays). Each transpose case only changes the loop order of
+ * the copy, chosen so that the copy reads memory in order. Packing also converts
+ * float32 to float64 once, so the kernel only ever sees Float64Array and stays
+ * monomorphic whichever dtype the caller uses; sums are taken in float64. Rows
+ * and columns beyond m and n are packed as zeros, so the kernel always computes
+ * a full tile and only its store is clipped. Packing costs O(m·k + k·n) against
+ * the O(m·k·n) of the products.
  *
  * k is cut into blocks of KC so that the packed b of one block stays in cache
- * (L2) while every 4-row panel of a sweeps across it; and so that the scratch
+ * (L2) while every 3-row panel of a sweeps across it; and so that the scratch
  * stays small when k is long (k = B·T in weight gradients). Speed is flat for
  * KC from 64 to 512.
+ *
+ * A right operand used by many products (the recurrent kernel U, at every step
+ * of a sequence) can be packed once with `packRight` and passed to `gemmPacked`.
  */
-// The tile kernel below is written out by hand for MR = NR = 4.
-const MR = 4; // rows of out per tile
+// The tile kernel below is written out by hand for MR = 3, NR = 4.
+const MR = 3; // rows of out per tile
 const NR = 4; // columns of out per tile
 const KC = 256; // depth of one packed block of k
+const A_PANEL = MR * KC; // room for the packed a panel, at the start of every packed buffer
 
-const packedA = new Float64Array(MR * KC); // [K, MR]
-let packedB = new Float64Array(NR * KC); // [⌈n/NR⌉, K, NR]
+let scratch = new Float64Array(A_PANEL + NR * KC); // [MR·KC] a panel, then [⌈n/NR⌉, K, NR] one block of op(b)
 const edgeTile = new Float64Array(MR * NR); // [MR, NR] a tile that overhangs m or n
 
 /** The fast gemm used by the engine. Same contract as `gemmNaive`. */
@@ -76,25 +82,80 @@ export function gemm<T extends FloatArray>(
 ): T {
   if (!accumulate) out.fill(0, 0, m * n);
   if (m === 0 || n === 0) return out;
-  const panels = Math.ceil(n / NR);
-  const depth = Math.min(k, KC);
-  if (packedB.length < panels * depth * NR) packedB = new Float64Array(panels * depth * NR);
-  const pa = packedA;
-  const pb = packedB;
+  const size = A_PANEL + Math.ceil(n / NR) * Math.min(k, KC) * NR;
+  if (scratch.length < size) scratch = new Float64Array(size);
+  const pk = scratch;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
-    packB(pb, b, p0, kc, k, n, transB);
-    for (let i0 = 0; i0 < m; i0 += MR) {
-      packA(pa, a, i0, p0, kc, m, k, transA);
-      for (let j0 = 0, bOff = 0; j0 < n; j0 += NR, bOff += kc * NR) {
-        tile(out, i0, j0, m, n, pa, pb, bOff, kc);
-      }
-    }
+    packB(pk, A_PANEL, b, p0, kc, k, n, transB);
+    blockProduct(out, a, pk, A_PANEL, p0, kc, m, k, n, transA);
   }
   return out;
 }
 
-/** dst[p, r] = op(a)[i0 + r, p0 + p]: a [K, MR] panel, zero past row m. */
+/** op(b) [k, n] packed once for many products `gemmPacked(out, a, packed, m)`. */
+export interface PackedRight {
+  readonly k: number;
+  readonly n: number;
+  /** [MR·KC] room for the a panel, then op(b) block by block: each KC-deep block [⌈n/NR⌉, kc, NR]. */
+  readonly data: Float64Array;
+}
+
+/**
+ * Packs op(b) (b [k, n], or [n, k] when transB) for `gemmPacked`. Reuses the
+ * storage of `reuse` when it is large enough. The packed copy does not follow
+ * later changes to b: pack again after b changes.
+ */
+export function packRight(b: Readonly<FloatArray>, k: number, n: number, transB = false, reuse: PackedRight | null = null): PackedRight {
+  const panels = Math.ceil(n / NR);
+  const size = A_PANEL + panels * NR * k;
+  const data = reuse !== null && reuse.data.length >= size ? reuse.data : new Float64Array(size);
+  for (let p0 = 0, bOff = A_PANEL; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    packB(data, bOff, b, p0, kc, k, n, transB);
+    bOff += panels * kc * NR;
+  }
+  return { k, n, data };
+}
+
+/**
+ * out [m, n] = op(a) · op(b) (+= when accumulate), op(b) [k, n] packed by
+ * `packRight`; op(a) is a [m, k] (stored [k, m] when transA). The same result
+ * as `gemm(out, a, b, m, k, n, transA, transB, accumulate)`. The packed
+ * operand's a-panel room is used as scratch.
+ */
+export function gemmPacked<T extends FloatArray>(
+  out: T, a: Readonly<FloatArray>, packed: PackedRight, m: number, transA = false, accumulate = false,
+): T {
+  const { k, n, data } = packed;
+  if (!accumulate) out.fill(0, 0, m * n);
+  if (m === 0 || n === 0) return out;
+  const panels = Math.ceil(n / NR);
+  for (let p0 = 0, bOff = A_PANEL; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    blockProduct(out, a, data, bOff, p0, kc, m, k, n, transA);
+    bOff += panels * kc * NR;
+  }
+  return out;
+}
+
+/**
+ * out += op(a)[:, p0 … p0+kc] · op(b)[p0 … p0+kc, :], that block of op(b)
+ * packed at pk[bOff …]. Each MR-row panel of op(a) is packed into pk[0 … MR·kc].
+ */
+function blockProduct(
+  out: FloatArray, a: Readonly<FloatArray>, pk: Float64Array, bOff: number,
+  p0: number, kc: number, m: number, k: number, n: number, transA: boolean,
+): void {
+  for (let i0 = 0; i0 < m; i0 += MR) {
+    packA(pk, a, i0, p0, kc, m, k, transA);
+    for (let j0 = 0, bi = bOff; j0 < n; j0 += NR, bi += kc * NR) {
+      tile(out, i0, j0, m, n, pk, bi, kc);
+    }
+  }
+}
+
+/** dst[p, r] = op(a)[i0 + r, p0 + p]: the [K, MR] panel at the start of dst, zero past row m. */
 function packA(
   dst: Float64Array, a: Readonly<FloatArray>,
   i0: number, p0: number, kc: number, m: number, k: number, transA: boolean,
@@ -103,10 +164,10 @@ function packA(
   if (rows < MR) dst.fill(0, 0, kc * MR);
   if (transA) {
     // a is [k, m]: the rows i0.. of op(a) are adjacent within each row p of a.
-    // (Full panels are copied four at a time: a loop of 4 costs as much as the copy.)
+    // (Full panels are copied three at a time: a loop of 3 costs as much as the copy.)
     for (let p = 0, d = 0, src = p0 * m + i0; p < kc; p++, d += MR, src += m) {
       if (rows === MR) {
-        dst[d] = a[src]; dst[d + 1] = a[src + 1]; dst[d + 2] = a[src + 2]; dst[d + 3] = a[src + 3];
+        dst[d] = a[src]; dst[d + 1] = a[src + 1]; dst[d + 2] = a[src + 2];
       } else {
         for (let r = 0; r < rows; r++) dst[d + r] = a[src + r];
       }
@@ -120,12 +181,12 @@ function packA(
   }
 }
 
-/** dst[j / NR, p, c] = op(b)[p0 + p, j + c]: panels of NR columns, zero past column n. */
+/** dst[bOff + (j / NR)·kc·NR + p·NR + c] = op(b)[p0 + p, j + c]: panels of NR columns, zero past column n. */
 function packB(
-  dst: Float64Array, b: Readonly<FloatArray>,
+  dst: Float64Array, bOff: number, b: Readonly<FloatArray>,
   p0: number, kc: number, k: number, n: number, transB: boolean,
 ): void {
-  for (let j0 = 0, base = 0; j0 < n; j0 += NR, base += kc * NR) {
+  for (let j0 = 0, base = bOff; j0 < n; j0 += NR, base += kc * NR) {
     const cols = Math.min(NR, n - j0);
     if (cols < NR) dst.fill(0, base, base + kc * NR);
     if (transB) {
@@ -148,43 +209,38 @@ function packB(
 }
 
 /**
- * out[i0 .. i0+4, j0 .. j0+4] += packedA · packedB[panel], clipped to [m, n].
- * pa: [kc, 4] from packA; pb: [kc, 4] starting at pb[bOff].
+ * out[i0 .. i0+3, j0 .. j0+4] += a panel · b panel, clipped to [m, n].
+ * pk: the packed buffer, a panel [kc, 3] at pk[0], b panel [kc, 4] at pk[bi].
  */
 function tile(
   out: FloatArray, i0: number, j0: number, m: number, n: number,
-  pa: Float64Array, pb: Float64Array, bOff: number, kc: number,
+  pk: Float64Array, bi: number, kc: number,
 ): void {
   // c<r><c>: out[i0 + r, j0 + c], summed over the block.
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  for (let ai = 0, bi = bOff; ai < kc * MR; ai += MR, bi += NR) {
-    // One k-step: row p of the b panel times each of the 4 values of column p of the a panel.
-    const b0 = pb[bi], b1 = pb[bi + 1], b2 = pb[bi + 2], b3 = pb[bi + 3];
-    let x = pa[ai];
+  for (let ai = 0, end = kc * MR; ai < end; ai += MR, bi += NR) {
+    // One k-step: row p of the b panel times each of the 3 values of column p of the a panel.
+    const b0 = pk[bi], b1 = pk[bi + 1], b2 = pk[bi + 2], b3 = pk[bi + 3];
+    let x = pk[ai];
     c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
-    x = pa[ai + 1];
+    x = pk[ai + 1];
     c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
-    x = pa[ai + 2];
+    x = pk[ai + 2];
     c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
-    x = pa[ai + 3];
-    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
   }
   if (i0 + MR <= m && j0 + NR <= n) {
     let o = i0 * n + j0;
     out[o] += c00; out[o + 1] += c01; out[o + 2] += c02; out[o + 3] += c03; o += n;
     out[o] += c10; out[o + 1] += c11; out[o + 2] += c12; out[o + 3] += c13; o += n;
-    out[o] += c20; out[o + 1] += c21; out[o + 2] += c22; out[o + 3] += c23; o += n;
-    out[o] += c30; out[o + 1] += c31; out[o + 2] += c32; out[o + 3] += c33;
+    out[o] += c20; out[o + 1] += c21; out[o + 2] += c22; out[o + 3] += c23;
     return;
   }
   const t = edgeTile;
   t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
   t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
   t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
-  t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
   const rows = Math.min(MR, m - i0);
   const cols = Math.min(NR, n - j0);
   for (let r = 0; r < rows; r++) {

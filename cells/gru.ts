@@ -35,14 +35,14 @@
  * previous output, which is zero before a sample's first unmasked step.
  */
 import {
-  Tensor, addBlockProduct, addRow, allocate, axpy, blockNorms, formatShape, gemm, gradOf, isGradEnabled, maskRows,
-  record, sumRows, takeColumns,
-  type FloatArray,
+  Tensor, addBlockProduct, allocate, axpy, blockNorms, fillRows, formatShape, gemm, gemmPacked, gradOf, isGradEnabled,
+  maskRows, record, sumRows, takeColumns,
+  type FloatArray, type PackedRight,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
 import {
   Workspace, activation, addFromTimeMajor, addMaskedGateGradients, addMaskedGateWeightGradients, checkSequence,
-  dropoutLayout, gateBlocks, maskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
+  dropoutLayout, gateBlocks, addMaskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
   type Activation, type ActivationName, type CellWeights, type DropoutMasks, type GradientProbe,
   type ReferenceResult, type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
 } from './common.ts';
@@ -192,7 +192,7 @@ function planSizes(
     // the input and its projection, all steps
     xTM: TB * D, // [T·B, D] x in processing order
     xIn: inputMasks === 'none' ? 0 : TB * D, // [T·B, D] x ⊙ m (per gate: one gate at a time)
-    xw: TB * 3 * H, // [T·B, 3H] x W + bx
+    xw: TB * 3 * H, // [T·B, 3H] x W + bx; each step overwrites its rows with its gates z | r | ĥ
     block: TB * blockCols, // [T·B, H or 2H] one gate block of xw or dZ, contiguous
     // gate blocks of the weights, copied once per call
     wBlocks: perGateInput ? GRU_GATES * D * H : 0, // [G, D, H] W_z, W_r, W_h, each contiguous
@@ -206,16 +206,16 @@ function planSizes(
     hm: B * H, // [B, H] hPrev ⊙ r_g, or (resetAfter false) r ⊙ hPrev_h
     h: B * H, // [B, H] the carried state
     o: B * H, // [B, H] the previous output
-    // Caches the backward reads (one step's worth at inference). The activations
-    // are cached, not recomputed: σ' = s(1 − s) and tanh' = 1 − y² need only them.
-    // hRec is the one pre-activation term the backward needs besides them.
-    gates: steps * B * 3 * H, // [T, B, 3H] z, r, ĥ
+    // Caches the backward reads (one step's worth at inference), besides the gates
+    // in xw. The activations are cached, not recomputed: σ' = s(1 − s) and
+    // tanh' = 1 − y² need only them. hRec is the one pre-activation term the
+    // backward needs besides them.
     hRec: steps * B * H, // [T, B, H] hPrev U_h + bh_h (resetAfter), or r ⊙ hPrev_h
     hs: train * (T + 1) * B * H, // [T+1, B, H] h0, then the state after each step
     // the backward
     dZx: train * TB * 3 * H, // [T·B, 3H] ∂L/∂(x W + bx), the gate pre-activations' input side
-    dZh: train * (resetAfter ? TB * 3 * H : 0), // [T·B, 3H] ∂L/∂(hPrev U + bh)
-    dHu: train * B * huCols, // [B, 3H or 2H] one step's ∂L/∂hu
+    dZh: train * (resetAfter ? TB * 3 * H : 0), // [T·B, 3H] ∂L/∂(hPrev U + bh), all steps
+    dHu: train * (resetAfter ? 0 : B * 2 * H), // [B, 2H] one step's ∂L/∂hu (resetAfter false)
     dHuBlock: train * B * H, // [B, H] one gate block of it, or ∂L/∂((r ⊙ hPrev_h) U_h)
     dhBlock: train * B * H, // [B, H] one block's share of ∂L/∂hPrev, or ∂L/∂(r ⊙ hPrev_h)
     dhNext: train * B * H, // [B, H] ∂L/∂h carried back through time
@@ -248,6 +248,14 @@ interface GruPass extends SequenceDims {
   recurrentMasks: FloatArray[] | null; // G × [B, H]
   wBlocks: readonly FloatArray[]; // [W_z, W_r, W_h] copies [D, H], with per-gate input masks
   uBlocks: readonly FloatArray[]; // [U_z, U_r, U_h] copies [H, H], with recurrent masks
+  xwSteps: readonly FloatArray[]; // T views [B, 3H] of xw
+  dZhSteps: readonly FloatArray[]; // T views [B, 3H] of dZh (training, resetAfter)
+  // The recurrent kernels packed once per pass (gemmPacked) rather than at every step; null where unused.
+  // The forward's: U [H, 3H] (resetAfter), or U_zr [H, 2H] and U_h [H, H]; the backward's: their transposes.
+  packedU: PackedRight | null;
+  packedUh: PackedRight | null;
+  packedUT: PackedRight | null;
+  packedUhT: PackedRight | null;
   probe: GradientProbe | null;
   buf: GruBuffers;
   output: FloatArray; // [B, T, H] or [B, H], fresh per call
@@ -293,6 +301,12 @@ function preparePass(x: Tensor, w: CellWeights, options: GruOptions, d: Sequence
     recurrentMasks,
     wBlocks: inputPerGate ? workspace.blocks(buf.wBlocks, GRU_GATES, D * H) : [],
     uBlocks: [buf.uZ, buf.uR, buf.uH],
+    xwSteps: workspace.blocks(buf.xw, T, B * H3),
+    dZhSteps: buf.dZh.length > 0 ? workspace.blocks(buf.dZh, T, B * H3) : [],
+    packedU: null,
+    packedUh: null,
+    packedUT: null,
+    packedUhT: null,
     probe: options.gradientProbe ?? null,
     buf,
     output: allocate(x.dtype, returnSequences ? B * T * H : B * H),
@@ -311,24 +325,33 @@ function forwardSequence(p: GruPass, x: Readonly<FloatArray>, h0: Readonly<Float
   const H3 = GRU_GATES * H;
 
   // The input projection of every step, before the time loop: xw [T·B, 3H] = x W + bx.
+  // xw starts as bx in every row, and the products add to it.
   toTimeMajor(buf.xTM, x, B, T, D, p.goBackwards); // [T·B, D]
+  if (p.bx) fillRows(buf.xw, p.bx, TB, H3);
+  else buf.xw.fill(0);
   if (p.inputMasks === null) {
-    gemm(buf.xw, buf.xTM, p.W, TB, D, H3);
+    gemm(buf.xw, buf.xTM, p.W, TB, D, H3, false, false, true);
   } else if (p.sharedInput) {
     maskRows(buf.xIn, buf.xTM, p.inputMasks[0], TB, B, D); // x ⊙ m, kept for dW
-    gemm(buf.xw, buf.xIn, p.W, TB, D, H3);
+    gemm(buf.xw, buf.xIn, p.W, TB, D, H3, false, false, true);
   } else {
     gateBlocks(p.wBlocks, p.W, D, H, GRU_GATES); // W_g [D, H]
-    maskedGateProducts(buf.xw, buf.xIn, buf.block, buf.xTM, p.inputMasks, p.wBlocks, TB, B, D, H, H3, GRU_GATES); // xw_g = (x ⊙ m_g) W_g
+    addMaskedGateProducts(buf.xw, buf.xIn, buf.block, buf.xTM, p.inputMasks, p.wBlocks, TB, B, D, H, H3, GRU_GATES); // xw_g += (x ⊙ m_g) W_g
   }
-  if (p.bx) addRow(buf.xw, p.bx, TB, H3);
 
-  // The gate blocks of U that the loop multiplies by one at a time.
-  if (p.recurrentMasks) {
-    gateBlocks(p.uBlocks, p.U, H, H, GRU_GATES); // U_g [H, H]
-  } else if (!p.resetAfter) {
-    takeColumns(buf.uZR, p.U, H, H3, 0, 2 * H); // [H, 2H]
+  // The blocks of U that the loop multiplies by, packed once for all steps
+  // (per gate, unpacked, with recurrent masks).
+  const ws = p.workspace;
+  if (p.recurrentMasks) gateBlocks(p.uBlocks, p.U, H, H, GRU_GATES); // U_g [H, H]
+  if (p.resetAfter) {
+    if (!p.recurrentMasks) p.packedU = ws.pack('gru:U', p.U, H, H3); // [H, 3H]
+  } else {
     takeColumns(buf.uH, p.U, H, H3, 2 * H, H); // [H, H]
+    p.packedUh = ws.pack('gru:Uh', buf.uH, H, H);
+    if (!p.recurrentMasks) {
+      takeColumns(buf.uZR, p.U, H, H3, 0, 2 * H); // [H, 2H]
+      p.packedU = ws.pack('gru:Uzr', buf.uZR, H, 2 * H);
+    }
   }
 
   if (h0) buf.h.set(h0);
@@ -344,92 +367,108 @@ function forwardSequence(p: GruPass, x: Readonly<FloatArray>, h0: Readonly<Float
   if (!p.returnSequences) p.output.set(buf.o);
 }
 
-/** One step of resetAfter true: one recurrent gemm, then all gate math in one pass. */
+/**
+ * One step of resetAfter true: one recurrent gemm, then the gate math over
+ * [B, 3H], each activation over its gate block at once (Activation.applyColumns).
+ */
 function resetAfterStep(p: GruPass, t: number): void {
   const { B, T, H, buf, act, rec, mask } = p;
+  const H2 = 2 * H;
   const H3 = GRU_GATES * H;
-  const { xw, hu, h, o, gates, hRec } = buf;
+  const { hu, h, o, hRec } = buf;
+  const g = p.xwSteps[t]; // [B, 3H] x W + bx of this step, overwritten by z | r | ĥ
   const output = p.output;
   // hu [B, 3H] = hPrev U + bh: one gemm, or one per gate with recurrent masks
-  if (p.recurrentMasks) maskedGateProducts(hu, buf.hm, buf.huBlock, h, p.recurrentMasks, p.uBlocks, B, B, H, H, H3, GRU_GATES);
-  else gemm(hu, h, p.U, B, H, H3);
-  if (p.bh) addRow(hu, p.bh, B, H3);
+  if (p.bh) fillRows(hu, p.bh, B, H3);
+  else hu.fill(0);
+  if (p.recurrentMasks) addMaskedGateProducts(hu, buf.hm, buf.huBlock, h, p.recurrentMasks, p.uBlocks, B, B, H, H, H3, GRU_GATES);
+  else gemmPacked(hu, h, p.packedU!, B, false, true);
 
-  const tIn = p.goBackwards ? T - 1 - t : t; // the step's index in input order
+  // z = σ(x W_z + bx_z + hPrev U_z + bh_z), r = σ(x W_r + bx_r + hPrev U_r + bh_r)
+  // (g and hu have the same rows: the z and r blocks are the first 2H numbers of each)
+  for (let b = 0; b < B; b++) for (let i = b * H3, end = i + H2; i < end; i++) g[i] += hu[i];
+  rec.applyColumns(g, g, B, H3, 0, H2);
+  // ĥ = tanh(x W_h + bx_h + r ⊙ (hPrev U_h + bh_h))
   const cacheRow = p.training ? t * B : 0;
   for (let b = 0; b < B; b++) {
+    const gi = b * H3; // row of g and hu
+    for (let j = 0; j < H; j++) {
+      const r = g[gi + H + j];
+      const huH = hu[gi + H2 + j]; // hPrev U_h + bh_h, cached for the backward's ∂/∂r
+      hRec[(cacheRow + b) * H + j] = huH;
+      g[gi + H2 + j] += r * huH;
+    }
+  }
+  act.applyColumns(g, g, B, H3, H2, H);
+  // h = z ⊙ hPrev + (1 − z) ⊙ ĥ
+  blendStep(p, t, g, B, T, H, h, o, output, mask);
+}
+
+/**
+ * h = z ⊙ hPrev + (1 − z) ⊙ ĥ from the gates g [B, 3H] of step t, into the
+ * carried state h and the output; a masked step carries h over and repeats
+ * the previous output o.
+ */
+function blendStep(
+  p: GruPass, t: number, g: Readonly<FloatArray>, B: number, T: number, H: number,
+  h: FloatArray, o: FloatArray, output: FloatArray, mask: Readonly<FloatArray> | null,
+): void {
+  const H3 = GRU_GATES * H;
+  const tIn = p.goBackwards ? T - 1 - t : t; // the step's index in input order
+  for (let b = 0; b < B; b++) {
     const m = mask === null ? 1 : mask[b * T + tIn];
-    const xi = (t * B + b) * H3; // row of xw
-    const ci = (cacheRow + b) * H3; // row of the gate cache
+    const gi = b * H3;
     for (let j = 0; j < H; j++) {
       const bj = b * H + j;
       const hp = h[bj];
-      const z = rec.apply(xw[xi + j] + hu[b * H3 + j]); // z = σ(x W_z + bx_z + hPrev U_z + bh_z)
-      const r = rec.apply(xw[xi + H + j] + hu[b * H3 + H + j]); // r = σ(x W_r + bx_r + hPrev U_r + bh_r)
-      const huH = hu[b * H3 + 2 * H + j]; // hPrev U_h + bh_h
-      const hh = act.apply(xw[xi + 2 * H + j] + r * huH); // ĥ = tanh(x W_h + bx_h + r ⊙ (hPrev U_h + bh_h))
-      const hNew = z * hp + (1 - z) * hh; // h = z ⊙ hPrev + (1 − z) ⊙ ĥ
+      const z = g[gi + j];
+      const hNew = z * hp + (1 - z) * g[gi + 2 * H + j]; // h = z ⊙ hPrev + (1 − z) ⊙ ĥ
       const out = m * hNew + (1 - m) * o[bj]; // a masked step repeats the previous output
       h[bj] = m * hNew + (1 - m) * hp; // ... and carries the state over
       o[bj] = out;
       if (p.returnSequences) output[(b * T + t) * H + j] = out;
-      gates[ci + j] = z;
-      gates[ci + H + j] = r;
-      gates[ci + 2 * H + j] = hh;
-      hRec[cacheRow * H + bj] = huH;
     }
   }
 }
 
 /**
  * One step of resetAfter false. The candidate's recurrent product needs r
- * first, so the step is two gemms with a pass after each: z and r, then ĥ and h.
+ * first, so the step is two gemms, the gates z and r between them and ĥ and
+ * h after the second.
  */
 function resetBeforeStep(p: GruPass, t: number): void {
   const { B, T, H, buf, act, rec, mask } = p;
   const H2 = 2 * H;
   const H3 = GRU_GATES * H;
-  const { xw, hu, huBlock, hm, h, o, gates, hRec } = buf;
+  const { hu, huBlock, hm, h, o, hRec } = buf;
+  const g = p.xwSteps[t]; // [B, 3H] x W + b of this step, overwritten by z | r | ĥ
   const output = p.output;
   const rH = p.recurrentMasks ? p.recurrentMasks[2] : null;
   // hu [B, 2H] = hPrev [U_z | U_r]: one gemm, or one per gate with recurrent masks
-  if (p.recurrentMasks) maskedGateProducts(hu, hm, huBlock, h, p.recurrentMasks, p.uBlocks, B, B, H, H, H2, 2);
-  else gemm(hu, h, buf.uZR, B, H, H2);
+  if (p.recurrentMasks) addMaskedGateProducts(hu.fill(0), hm, huBlock, h, p.recurrentMasks, p.uBlocks, B, B, H, H, H2, 2);
+  else gemmPacked(hu, h, p.packedU!, B);
 
-  const tIn = p.goBackwards ? T - 1 - t : t; // the step's index in input order
-  const cacheRow = p.training ? t * B : 0;
+  // z = σ(x W_z + b_z + hPrev U_z), r = σ(x W_r + b_r + hPrev U_r)
   for (let b = 0; b < B; b++) {
-    const xi = (t * B + b) * H3;
-    const ci = (cacheRow + b) * H3;
+    for (let j = 0; j < H2; j++) g[b * H3 + j] += hu[b * H2 + j];
+  }
+  rec.applyColumns(g, g, B, H3, 0, H2);
+  for (let b = 0; b < B; b++) {
     for (let j = 0; j < H; j++) {
       const bj = b * H + j;
-      const z = rec.apply(xw[xi + j] + hu[b * H2 + j]); // z = σ(x W_z + b_z + hPrev U_z)
-      const r = rec.apply(xw[xi + H + j] + hu[b * H2 + H + j]); // r = σ(x W_r + b_r + hPrev U_r)
+      const r = g[b * H3 + H + j];
       hm[bj] = r * (rH ? h[bj] * rH[bj] : h[bj]); // r ⊙ hPrev_h
-      gates[ci + j] = z;
-      gates[ci + H + j] = r;
     }
   }
-  gemm(huBlock, hm, buf.uH, B, H, H); // (r ⊙ hPrev_h) U_h [B, H]
+  gemmPacked(huBlock, hm, p.packedUh!, B); // (r ⊙ hPrev_h) U_h [B, H]
   if (p.training) hRec.set(hm, t * B * H);
-
+  // ĥ = tanh(x W_h + b_h + (r ⊙ hPrev) U_h)
   for (let b = 0; b < B; b++) {
-    const m = mask === null ? 1 : mask[b * T + tIn];
-    const xi = (t * B + b) * H3;
-    const ci = (cacheRow + b) * H3;
-    for (let j = 0; j < H; j++) {
-      const bj = b * H + j;
-      const hp = h[bj];
-      const z = gates[ci + j];
-      const hh = act.apply(xw[xi + 2 * H + j] + huBlock[bj]); // ĥ = tanh(x W_h + b_h + (r ⊙ hPrev) U_h)
-      const hNew = z * hp + (1 - z) * hh; // h = z ⊙ hPrev + (1 − z) ⊙ ĥ
-      const out = m * hNew + (1 - m) * o[bj]; // a masked step repeats the previous output
-      h[bj] = m * hNew + (1 - m) * hp; // ... and carries the state over
-      o[bj] = out;
-      if (p.returnSequences) output[(b * T + t) * H + j] = out;
-      gates[ci + 2 * H + j] = hh;
-    }
+    for (let j = 0; j < H; j++) g[b * H3 + H2 + j] += huBlock[b * H + j];
   }
+  act.applyColumns(g, g, B, H3, H2, H);
+  // h = z ⊙ hPrev + (1 − z) ⊙ ĥ
+  blendStep(p, t, g, B, T, H, h, o, output, mask);
 }
 
 // ---------------------------------------------------------------- the hand-written backward
@@ -443,7 +482,15 @@ function resetBeforeStep(p: GruPass, t: number): void {
  */
 function backwardSequence(p: GruPass, dOutput: Readonly<FloatArray>, dFinalH: Readonly<FloatArray>, grads: SequenceGrads): void {
   p.workspace.check(p.ticket, 'gru');
-  const { T, buf, probe } = p;
+  const { T, H, buf, probe } = p;
+  // The transposes of the forward's packed kernels, for the T products dh = dZ Uᵀ.
+  const ws = p.workspace;
+  if (p.resetAfter) {
+    if (!p.recurrentMasks) p.packedUT = ws.pack('gru:Uᵀ', p.U, GRU_GATES * H, H, true); // Uᵀ [3H, H]
+  } else {
+    p.packedUhT = ws.pack('gru:Uhᵀ', buf.uH, H, H, true); // U_hᵀ [H, H]
+    if (!p.recurrentMasks) p.packedUT = ws.pack('gru:Uzrᵀ', buf.uZR, 2 * H, H, true); // U_zrᵀ [2H, H]
+  }
   buf.dhNext.set(dFinalH); // ∂L/∂h_T
   if (p.returnSequences) buf.doNext.fill(0); // each step adds its own output's gradient
   else buf.doNext.set(dOutput); // the output is the last step's output
@@ -460,7 +507,8 @@ function backwardSequence(p: GruPass, dOutput: Readonly<FloatArray>, dFinalH: Re
 function resetAfterStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatArray>): number {
   const { B, T, H, buf, act, rec, mask } = p;
   const H3 = GRU_GATES * H;
-  const { gates, hRec, hs, dZx, dHu, dhNext, doNext } = buf;
+  const { xw: gates, hRec, hs, dZx, dhNext, doNext } = buf; // the forward left the gates z | r | ĥ in xw
+  const dHu = p.dZhSteps[t]; // [B, 3H] this step's ∂L/∂(hPrev U + bh), kept for dU and dbh
   const tIn = p.goBackwards ? T - 1 - t : t;
   let dhSquares = 0;
   for (let b = 0; b < B; b++) {
@@ -493,10 +541,9 @@ function resetAfterStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatAr
       dHu[b * H3 + 2 * H + j] = dHuH;
     }
   }
-  buf.dZh.set(dHu, t * B * H3); // kept for dU and dbh after the loop
   // ∂L/∂hPrev += dHu Uᵀ: one gemm, or per gate (dHu_g U_gᵀ) ⊙ r_g with recurrent masks
   if (p.recurrentMasks) addMaskedGateGradients(dhNext, buf.dHuBlock, buf.dhBlock, dHu, p.recurrentMasks, p.uBlocks, B, B, H, H, H3, GRU_GATES);
-  else gemm(dhNext, dHu, p.U, B, H3, H, false, true, true);
+  else gemmPacked(dhNext, dHu, p.packedUT!, B, false, true);
   return dhSquares;
 }
 
@@ -508,7 +555,7 @@ function resetBeforeStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatA
   const { B, T, H, buf, act, rec, mask } = p;
   const H2 = 2 * H;
   const H3 = GRU_GATES * H;
-  const { gates, hs, dZx, dHu, dHuBlock, dhBlock, dhNext, doNext } = buf;
+  const { xw: gates, hs, dZx, dHu, dHuBlock, dhBlock, dhNext, doNext } = buf; // the forward left the gates z | r | ĥ in xw
   const rH = p.recurrentMasks ? p.recurrentMasks[2] : null;
   const tIn = p.goBackwards ? T - 1 - t : t;
   let dhSquares = 0;
@@ -534,7 +581,7 @@ function resetBeforeStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatA
       dHu[b * H2 + j] = dz; // ∂L/∂z, held for the z line below
     }
   }
-  gemm(dhBlock, dHuBlock, buf.uH, B, H, H, false, true); // ∂L/∂(r ⊙ hPrev_h) = dĥpre U_hᵀ
+  gemmPacked(dhBlock, dHuBlock, p.packedUhT!, B); // ∂L/∂(r ⊙ hPrev_h) = dĥpre U_hᵀ
   for (let b = 0; b < B; b++) {
     const ci = (t * B + b) * H3;
     for (let j = 0; j < H; j++) {
@@ -555,7 +602,7 @@ function resetBeforeStepBackward(p: GruPass, t: number, dOutput: Readonly<FloatA
   }
   // ∂L/∂hPrev += dHu [U_z | U_r]ᵀ: one gemm, or per gate (dHu_g U_gᵀ) ⊙ r_g with recurrent masks
   if (p.recurrentMasks) addMaskedGateGradients(dhNext, dHuBlock, dhBlock, dHu, p.recurrentMasks, p.uBlocks, B, B, H, H, H2, 2);
-  else gemm(dhNext, dHu, buf.uZR, B, H2, H, false, true, true);
+  else gemmPacked(dhNext, dHu, p.packedUT!, B, false, true);
   return dhSquares;
 }
 
@@ -651,7 +698,7 @@ export function gruTrace(x: Tensor, w: CellWeights, options: GruOptions = {}): R
   const { B, H } = d;
   const p = preparePass(x, w, options, d, true);
   forwardSequence(p, x.data, options.initialState?.[0]?.data ?? null);
-  const { gates, hs } = p.buf;
-  const gate = (g: number): Tensor => traced(gates, GRU_GATES * H, g * H, d, x.dtype); // block g of [T·B, 3H]
+  const { xw, hs } = p.buf;
+  const gate = (g: number): Tensor => traced(xw, GRU_GATES * H, g * H, d, x.dtype); // block g of [T·B, 3H], after each step's gate pass
   return { z: gate(0), r: gate(1), hh: gate(2), h: traced(hs.subarray(B * H), H, 0, d, x.dtype) }; // hs block t + 1: after step t
 }

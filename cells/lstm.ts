@@ -31,13 +31,14 @@
  * BPTT, then the public sequence function and the trace.
  */
 import {
-  Tensor, addMaskedRows, addRow, allocate, axpy, blockNorms, gemm, gradOf, isGradEnabled, maskRows, record, sumRows,
+  Tensor, addMaskedRows, allocate, axpy, blockNorms, fillRows, gemm, gemmPacked, gradOf, isGradEnabled, maskRows, record,
+  sumRows,
   type FloatArray,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
 import {
   Workspace, activation, addFromTimeMajor, addMaskedGateGradients, addMaskedGateWeightGradients, checkSequence,
-  dropoutLayout, gateBlocks, maskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
+  dropoutLayout, gateBlocks, addMaskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
   type Activation, type ActivationName, type CellWeights, type DropoutMasks, type GradientProbe,
   type ReferenceResult, type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
 } from './common.ts';
@@ -134,8 +135,13 @@ function lstmUnits(w: CellWeights): number {
  * The buffer plan of one fused pass. Training ('lstm:train') keeps every
  * step for the backward; inference ('lstm:infer') keeps one step.
  *
+ * z holds the gate pre-activations of all steps: x W + b for every step
+ * before the time loop, then step t adds hPrev U to its rows, and its gate
+ * pass overwrites them with the gate values i | f | g | o, which is all the
+ * backward needs of them (σ' and tanh' come from the outputs).
+ *
  * What grows with T at inference: only the input projection, xTM [T·B, D]
- * and xw [T·B, 4H] (plus rowsD [T·B, D] and rowsH [T·B, H] when each gate has
+ * and z [T·B, 4H] (plus rowsD [T·B, D] and rowsH [T·B, H] when each gate has
  * its own input dropout mask). It is kept as one gemm over all steps, the
  * fast path, at that cost. Everything else is one step deep.
  */
@@ -148,9 +154,7 @@ function planSizes(dims: SequenceDims, train: boolean, inputPerGate: boolean, re
   const grad = (n: number): number => (train ? n : 0); // backward-only buffers
   return {
     xTM: TB * D, //           [T, B, D] x in processing order (⊙ m when one input mask serves all gates)
-    xw: TB * GH, //           [T·B, 4H] x W + b, all steps
-    hu: B * GH, //            [B, 4H] hPrev U of the current step
-    gates: cached * GH, //    [T·B, 4H] cached i | f | g | o (training), [B, 4H] (inference)
+    z: TB * GH, //            [T·B, 4H] z = x W + b + hPrev U of each step, overwritten by i | f | g | o
     tanhC: cached * H, //     [T·B, H] cached tanh(c) of each step's new cell (training), [B, H] (inference)
     hStates: stateRows * H, // [T+1, B, H] h0, then h after each step (training); [B, H] updated in place (inference)
     cStates: stateRows * H, // [T+1, B, H] c0, then c after each step; [B, H] in place (inference)
@@ -162,7 +166,7 @@ function planSizes(dims: SequenceDims, train: boolean, inputPerGate: boolean, re
     // Only with per-gate input dropout masks:
     Wg: inputPerGate ? LSTM_GATES * D * H : 0, // [G, D, H] the gate blocks of W, each contiguous
     rowsD: inputPerGate ? TB * D : 0, //          [T·B, D] one gate's x ⊙ m_k (or its input gradient)
-    rowsH: inputPerGate || (train && recurrentPerGate) ? TB * H : 0, // [T·B, H] one gate's column block of xw or dZ
+    rowsH: inputPerGate || (train && recurrentPerGate) ? TB * H : 0, // [T·B, H] one gate's column block of z or dZ
     dWg: inputPerGate ? grad(D * H) : 0, //       [D, H] one gate's block of dW
     // Only with recurrent dropout masks:
     hm: recurrentMasks ? B * H : 0, //            [B, H] hPrev ⊙ r_k of the current step
@@ -215,7 +219,8 @@ interface ForwardPass {
 
 /**
  * Runs the whole sequence: the input projection of all steps as one gemm,
- * then per step one recurrent gemm and one pass of gate math over [B, 4H].
+ * then per step one recurrent gemm (U packed once for all steps) and the gate
+ * math over [B, 4H]: the activations one gate block at a time, then c, then h.
  * `train` picks the plan: 'lstm:train' caches every step for the backward
  * (and takes a workspace ticket), 'lstm:infer' keeps one step.
  */
@@ -229,28 +234,29 @@ function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options:
   const goBackwards = options.goBackwards ?? false;
   const returnSequences = options.returnSequences ?? false;
   const { inputMasks, recurrentMasks, inputPerGate, recurrentPerGate } = dropoutLayout(options);
-  const sigma = recAct.apply; // σ, the gates' activation
-  const tanh = act.apply; //     tanh, the candidate's and the cell output's activation
-
   const workspace = options.workspace ?? new Workspace();
   const sizes = planSizes(dims, train, inputPerGate, recurrentMasks !== null, recurrentPerGate);
   const buf = workspace.plan(train ? 'lstm:train' : 'lstm:infer', x.dtype, sizes);
   const ticket = train ? workspace.begin() : workspace.current;
-  const { xTM, xw, hu, gates, tanhC, hStates, cStates, Wg, rowsD, rowsH, hm, Ug, huStep } = buf;
+  const { xTM, z, tanhC, hStates, cStates, Wg, rowsD, rowsH, hm, Ug, huStep } = buf;
   const Wd = w.kernel.data; // [D, 4H]
   const Ud = w.recurrentKernel.data; // [H, 4H]
   const WgBlocks = inputPerGate ? gateBlocks(workspace.blocks(Wg, LSTM_GATES, D * H), Wd, D, H, LSTM_GATES) : []; // W_k [D, H]
   const UgBlocks = recurrentPerGate ? gateBlocks(workspace.blocks(Ug, LSTM_GATES, H * H), Ud, H, H, LSTM_GATES) : []; // U_k [H, H]
+  // U packed once for the T products hPrev U (the gemm would pack it at every step).
+  const Upacked = recurrentPerGate ? null : workspace.pack('lstm:U', Ud, H, GH);
 
-  // Input projection of all steps, before the time loop: xw = x W + b.
+  // Input projection of all steps, before the time loop: z = x W + b.
+  // z starts as b in every row, and the products add to it.
   toTimeMajor(xTM, x.data, B, T, D, goBackwards); // [T, B, D]
+  if (w.bias) fillRows(z, w.bias.data, TB, GH);
+  else z.fill(0);
   if (inputMasks && inputPerGate) {
-    maskedGateProducts(xw, rowsD, rowsH, xTM, inputMasks, WgBlocks, TB, B, D, H, GH, LSTM_GATES); // xw_k = (x ⊙ m_k) W_k
+    addMaskedGateProducts(z, rowsD, rowsH, xTM, inputMasks, WgBlocks, TB, B, D, H, GH, LSTM_GATES); // z_k += (x ⊙ m_k) W_k
   } else {
     if (inputMasks) maskRows(xTM, xTM, inputMasks[0], TB, B, D); // x ⊙ m, one mask for every gate
-    gemm(xw, xTM, Wd, TB, D, GH); // [T·B, 4H] = [T·B, D] · [D, 4H]
+    gemm(z, xTM, Wd, TB, D, GH, false, false, true); // [T·B, 4H] += [T·B, D] · [D, 4H]
   }
-  if (w.bias) addRow(xw, w.bias.data, TB, GH);
 
   // Initial states: block 0 of hStates / cStates.
   const init = options.initialState;
@@ -261,57 +267,67 @@ function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options:
     hStates.fill(0, 0, B * H);
     cStates.fill(0, 0, B * H);
   }
-  const hPrevBlocks = workspace.blocks(hStates, train ? T + 1 : 1, B * H); // [B, H] each
+  // Per-step views [B, H]: step t reads block t of hStates / cStates and writes block t + 1
+  // (training); at inference block 0 is read and overwritten in place.
+  const hBlocks = workspace.blocks(hStates, train ? T + 1 : 1, B * H);
+  const cBlocks = workspace.blocks(cStates, train ? T + 1 : 1, B * H);
+  const tanhCBlocks = workspace.blocks(tanhC, train ? T : 1, B * H);
+  const zSteps = workspace.blocks(z, T, B * GH); // z_t [B, 4H] each
   const output = new Tensor(allocate(x.dtype, returnSequences ? B * T * H : B * H), returnSequences ? [B, T, H] : [B, H]);
   const out = output.data; // zeros: the output before the first unmasked step
 
   for (let t = 0; t < T; t++) {
     const tIn = goBackwards ? T - 1 - t : t; // the input-order step, to read the mask
-    const hPrev = hPrevBlocks[train ? t : 0]; // [B, H]
-    // Recurrent projection: hu = hPrev U (per gate block with recurrent dropout).
+    const zt = zSteps[t]; // [B, 4H]
+    const hPrev = hBlocks[train ? t : 0]; // [B, H]
+    const cPrev = cBlocks[train ? t : 0];
+    const hNext = hBlocks[train ? t + 1 : 0];
+    const cNext = cBlocks[train ? t + 1 : 0];
+    const tc = tanhCBlocks[train ? t : 0]; // tanh(c) of this step
+    // Recurrent projection: z_t += hPrev U (per gate block with recurrent dropout).
     if (!recurrentMasks) {
-      gemm(hu, hPrev, Ud, B, H, GH); // [B, 4H] = [B, H] · [H, 4H]
+      gemmPacked(zt, hPrev, Upacked!, B, false, true); // [B, 4H] += [B, H] · [H, 4H]
     } else if (!recurrentPerGate) {
-      gemm(hu, maskRows(hm, hPrev, recurrentMasks[0], B, B, H), Ud, B, H, GH); // (hPrev ⊙ r) U
+      gemmPacked(zt, maskRows(hm, hPrev, recurrentMasks[0], B, B, H), Upacked!, B, false, true); // += (hPrev ⊙ r) U
     } else {
-      maskedGateProducts(hu, hm, huStep, hPrev, recurrentMasks, UgBlocks, B, B, H, H, GH, LSTM_GATES); // hu_k = (hPrev ⊙ r_k) U_k
+      addMaskedGateProducts(zt, hm, huStep, hPrev, recurrentMasks, UgBlocks, B, B, H, H, GH, LSTM_GATES); // z_k += (hPrev ⊙ r_k) U_k
     }
-    // Gate math: one pass over [B, 4H].
-    const cacheRow = train ? t * B : 0; // first row of this step in gates / tanhC
-    const prevRow = train ? t * B : 0; // first row of hPrev / cPrev in hStates / cStates
-    const nextRow = train ? (t + 1) * B : 0; // first row of the new h / c (the same rows at inference: in place)
+    // The gates, in place of z_t, one gate block at a time.
+    recAct.applyColumns(zt, zt, B, GH, 0, 2 * H); // i = σ(z_i), f = σ(z_f)
+    act.applyColumns(zt, zt, B, GH, 2 * H, H); //    g = tanh(z_c)
+    recAct.applyColumns(zt, zt, B, GH, 3 * H, H); // o = σ(z_o)
+    // The new cell. A masked step carries the states over (and repeats the previous output).
     for (let b = 0; b < B; b++) {
-      const zx = (t * B + b) * GH; // row of xw
-      const zh = b * GH; // row of hu
-      const zc = (cacheRow + b) * GH; // row of gates
-      const r = (cacheRow + b) * H; // row of tanhC
-      const prev = (prevRow + b) * H;
-      const next = (nextRow + b) * H;
-      const kept = mask === null || mask[b * T + tIn] !== 0;
-      const o0 = returnSequences ? (b * T + t) * H : b * H; // row of the output
-      for (let j = 0; j < H; j++) {
-        const i = sigma(xw[zx + j] + hu[zh + j]);
-        const f = sigma(xw[zx + H + j] + hu[zh + H + j]);
-        const g = tanh(xw[zx + 2 * H + j] + hu[zh + 2 * H + j]);
-        const o = sigma(xw[zx + 3 * H + j] + hu[zh + 3 * H + j]);
-        const c = f * cStates[prev + j] + i * g;
-        // Cache tanh(c) rather than recompute it: the backward needs it for ∂h/∂o and, as its own derivative, for ∂h/∂c.
-        const tc = tanh(c);
-        gates[zc + j] = i;
-        gates[zc + H + j] = f;
-        gates[zc + 2 * H + j] = g;
-        gates[zc + 3 * H + j] = o;
-        tanhC[r + j] = tc;
-        if (kept) {
-          cStates[next + j] = c;
-          hStates[next + j] = o * tc;
-          out[o0 + j] = o * tc;
-        } else {
-          // A masked step carries the states over and repeats the previous output.
-          cStates[next + j] = cStates[prev + j];
-          hStates[next + j] = hStates[prev + j];
-          if (returnSequences && t > 0) out[o0 + j] = out[o0 - H + j];
+      const zr = b * GH; // row of z_t: i | f | g | o
+      const s = b * H; // row of the [B, H] views
+      if (mask === null || mask[b * T + tIn] !== 0) {
+        for (let j = 0; j < H; j++) {
+          const i = zt[zr + j];
+          const f = zt[zr + H + j];
+          const g = zt[zr + 2 * H + j];
+          cNext[s + j] = f * cPrev[s + j] + i * g; // c = f ⊙ cPrev + i ⊙ g
         }
+      } else if (train) {
+        for (let j = 0; j < H; j++) cNext[s + j] = cPrev[s + j]; // (at inference cNext is cPrev)
+      }
+    }
+    // Cache tanh(c) rather than recompute it: the backward needs it for ∂h/∂o and, as its own derivative, for ∂h/∂c.
+    act.applyColumns(tc, cNext, B, H, 0, H);
+    // The new hidden state, which is also the output.
+    for (let b = 0; b < B; b++) {
+      const zr = b * GH;
+      const s = b * H;
+      const o0 = returnSequences ? (b * T + t) * H : b * H; // row of the output
+      if (mask === null || mask[b * T + tIn] !== 0) {
+        for (let j = 0; j < H; j++) {
+          const o = zt[zr + 3 * H + j];
+          const h = o * tc[s + j]; // h = o ⊙ tanh(c)
+          hNext[s + j] = h;
+          out[o0 + j] = h;
+        }
+      } else {
+        if (train) for (let j = 0; j < H; j++) hNext[s + j] = hPrev[s + j];
+        if (returnSequences && t > 0) for (let j = 0; j < H; j++) out[o0 + j] = out[o0 - H + j];
       }
     }
   }
@@ -342,10 +358,13 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
   const { mask, goBackwards, returnSequences, inputMasks, recurrentMasks, inputPerGate, recurrentPerGate, WgBlocks, UgBlocks, probe } = fp;
   const dSigma = fp.recAct.derivative; // σ' from σ's output: s(1 − s) for the sigmoid
   const dTanh = fp.act.derivative; //     tanh' from tanh's output: 1 − y²
-  const { xTM, gates, tanhC, cStates, hStates, dZ, dXTM, dhNext, dcNext, dOutCarry, rowsD, rowsH, dWg, dhStep, hGate, huStep, dUg } = fp.buf;
+  // The forward left the gate values i | f | g | o of every step in z.
+  const { xTM, z: gates, tanhC, cStates, hStates, dZ, dXTM, dhNext, dcNext, dOutCarry, rowsD, rowsH, dWg, dhStep, hGate, huStep, dUg } = fp.buf;
   const Wd = fp.w.kernel.data; // [D, 4H]
   const Ud = fp.w.recurrentKernel.data; // [H, 4H]
   const dZBlocks = fp.workspace.blocks(dZ, T, B * GH); // T × [B, 4H]
+  // Uᵀ [4H, H] packed once for the T products dZ_t Uᵀ.
+  const UTpacked = recurrentPerGate ? null : fp.workspace.pack('lstm:Uᵀ', Ud, GH, H, true);
 
   dhNext.set(dhFinal);
   dcNext.set(dcFinal);
@@ -398,9 +417,9 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
     // z = … + hPrev U: dhPrev = dZ_t Uᵀ (masked rows of dZ_t are zero and keep their dhNext).
     const dZt = dZBlocks[t]; // [B, 4H]
     if (!recurrentMasks) {
-      gemm(dhNext, dZt, Ud, B, GH, H, false, true, true); // [B, H] += [B, 4H] · [H, 4H]ᵀ
+      gemmPacked(dhNext, dZt, UTpacked!, B, false, true); // [B, H] += [B, 4H] · [H, 4H]ᵀ
     } else if (!recurrentPerGate) {
-      gemm(dhStep, dZt, Ud, B, GH, H, false, true); //        dZ_t Uᵀ
+      gemmPacked(dhStep, dZt, UTpacked!, B); //               dZ_t Uᵀ
       addMaskedRows(dhNext, dhStep, recurrentMasks[0], B, B, H); // ⊙ r
     } else {
       addMaskedGateGradients(dhNext, huStep, dhStep, dZt, recurrentMasks, UgBlocks, B, B, H, H, GH, LSTM_GATES); // Σ_k (dZ_k U_kᵀ) ⊙ r_k
@@ -412,7 +431,7 @@ function backwardSequence(fp: ForwardPass, dOut: Readonly<FloatArray>, dhFinal: 
   if (grads.c0) axpy(grads.c0, 1, dcNext); // ∂L/∂c0
 
   // After the loop: gemms over all T·B rows of dZ at once (one per gate block where each block has its own masks).
-  // Input side: xw = x W + b.
+  // Input side: z = x W + b + ….
   if (inputMasks && inputPerGate) {
     if (grads.W) addMaskedGateWeightGradients(grads.W, rowsD, rowsH, dWg, xTM, inputMasks, dZ, TB, B, D, H, GH, LSTM_GATES); // dW_k += (x ⊙ m_k)ᵀ dZ_k
     if (grads.x || probe) addMaskedGateGradients(dXTM.fill(0), rowsH, rowsD, dZ, inputMasks, WgBlocks, TB, B, D, H, GH, LSTM_GATES); // dXTM = Σ_k (dZ_k W_kᵀ) ⊙ m_k
@@ -486,7 +505,7 @@ export function lstmTrace(x: Tensor, w: CellWeights, options: SequenceOptions = 
   const { B, H } = dims;
   const GH = LSTM_GATES * H;
   const { buf } = forwardSequence(x, w, dims, options, true);
-  const gate = (k: number): Tensor => traced(buf.gates, GH, k * H, dims, x.dtype); // block k of [T·B, 4H]
+  const gate = (k: number): Tensor => traced(buf.z, GH, k * H, dims, x.dtype); // block k of [T·B, 4H], after each step's gate pass
   const state = (s: FloatArray): Tensor => traced(s.subarray(B * H), H, 0, dims, x.dtype); // block t + 1: after step t
   return { i: gate(0), f: gate(1), g: gate(2), o: gate(3), c: state(buf.cStates), h: state(buf.hStates) };
 }

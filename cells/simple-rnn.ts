@@ -21,7 +21,8 @@
  * goBackwards processes the steps from the last; outputs come in processing order.
  */
 import {
-  Tensor, addMaskedRows, addRow, allocate, axpy, blockNorms, gemm, gradOf, isGradEnabled, maskRows, record, sumRows,
+  Tensor, addMaskedRows, allocate, axpy, blockNorms, fillRows, gemm, gemmPacked, gradOf, isGradEnabled, maskRows, record,
+  sumRows,
   type DType, type FloatArray,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
@@ -186,7 +187,7 @@ function inferBuffers(workspace: Workspace, dims: SequenceDims, dtype: DType, op
  */
 function forwardSequence(
   output: FloatArray, x: Tensor, w: CellWeights, dims: SequenceDims, options: SequenceOptions,
-  f: Activation, buf: ForwardBuffers,
+  f: Activation, buf: ForwardBuffers, workspace: Workspace,
 ): void {
   const { B, T, D, H } = dims;
   const reverse = options.goBackwards ?? false;
@@ -194,14 +195,14 @@ function forwardSequence(
   const mask = options.mask ?? null; // [B, T] in input order
   const mx = options.dropoutMasks?.input?.[0] ?? null; // [B, D]
   const mh = options.dropoutMasks?.recurrent?.[0] ?? null; // [B, H]
-  const U = w.recurrentKernel.data; // [H, H]
-  const apply = f.apply;
+  const U = workspace.pack(`${CELL}:U`, w.recurrentKernel.data, H, H); // [H, H], packed once for the T products
   const { xTM, z, zSteps, hPrev, hNext, hIn, out } = buf;
 
   toTimeMajor(xTM, x.data, B, T, D, reverse); // xTM [T, B, D] in processing order
   if (mx) maskRows(xTM, xTM, mx, T * B, B, D); // x ⊙ m_x, one mask [B, D] for every step
-  gemm(z, xTM, w.kernel.data, T * B, D, H); // z = (x ⊙ m_x) W for all steps at once  [T·B, H]
-  if (w.bias) addRow(z, w.bias.data, T * B, H); // + b
+  if (w.bias) fillRows(z, w.bias.data, T * B, H); // z = b in every row,
+  else z.fill(0);
+  gemm(z, xTM, w.kernel.data, T * B, D, H, false, false, true); // + (x ⊙ m_x) W for all steps at once  [T·B, H]
   const h0 = options.initialState?.[0];
   if (h0) hPrev[0].set(h0.data);
   else hPrev[0].fill(0);
@@ -214,13 +215,13 @@ function forwardSequence(
     const zt = zSteps[t]; // [B, H]
     const h = hNext[t]; // [B, H]
     if (mh) maskRows(hi, hp, mh, B, B, H); // hPrev ⊙ m_h
-    gemm(zt, hi, U, B, H, H, false, false, true); // z += (hPrev ⊙ m_h) U
+    gemmPacked(zt, hi, U, B, false, true); // z += (hPrev ⊙ m_h) U
+    f.applyColumns(zt, zt, B, H, 0, H); // a = f(z), cached in place of z for the backward
     for (let b = 0; b < B; b++) {
       const m = mask ? mask[b * T + tIn] : 1;
       for (let j = 0; j < H; j++) {
         const i = b * H + j;
-        const a = apply(zt[i]); // f(z), cached in place of z for the backward
-        zt[i] = a;
+        const a = zt[i];
         h[i] = m * a + (1 - m) * hp[i]; // h_t: the state carries over where m = 0
         out[i] = m * a + (1 - m) * out[i]; // out_t: repeats the previous output where m = 0
         if (returnSequences) output[(b * T + t) * H + j] = out[i];
@@ -241,7 +242,7 @@ function forwardSequence(
  */
 function backwardSequence(
   grads: SequenceGrads, dOutput: Readonly<FloatArray>, dhFinal: Readonly<FloatArray> | null,
-  w: CellWeights, dims: SequenceDims, options: SequenceOptions, f: Activation, buf: TrainBuffers,
+  w: CellWeights, dims: SequenceDims, options: SequenceOptions, f: Activation, buf: TrainBuffers, workspace: Workspace,
 ): void {
   const { B, T, D, H } = dims;
   const reverse = options.goBackwards ?? false;
@@ -249,7 +250,7 @@ function backwardSequence(
   const mask = options.mask ?? null;
   const mx = options.dropoutMasks?.input?.[0] ?? null;
   const mh = options.dropoutMasks?.recurrent?.[0] ?? null;
-  const U = w.recurrentKernel.data; // [H, H]
+  const UT = workspace.pack(`${CELL}:Uᵀ`, w.recurrentKernel.data, H, H, true); // Uᵀ [H, H], packed once for the T products
   const derivative = f.derivative;
   const probe = options.gradientProbe ?? null;
   const { xTM, zSteps, hInAll, dZ, dZSteps, dhNext, dOutNext, dhIn, dXTM } = buf;
@@ -278,10 +279,10 @@ function backwardSequence(
     }
     if (probe) probe.hGradNorm[t] = Math.sqrt(daSquares); // ‖∂L/∂a‖: a is the h this step computed
     if (mh) {
-      gemm(dhIn, dZt, U, B, H, H, false, true); // ∂L/∂(hPrev ⊙ m_h) = dZ_t Uᵀ
+      gemmPacked(dhIn, dZt, UT, B); // ∂L/∂(hPrev ⊙ m_h) = dZ_t Uᵀ
       addMaskedRows(dhNext, dhIn, mh, B, B, H); // ∂L/∂hPrev += (dZ_t Uᵀ) ⊙ m_h
     } else {
-      gemm(dhNext, dZt, U, B, H, H, false, true, true); // ∂L/∂hPrev += dZ_t Uᵀ
+      gemmPacked(dhNext, dZt, UT, B, false, true); // ∂L/∂hPrev += dZ_t Uᵀ
     }
   }
   if (grads.h0) axpy(grads.h0, 1, dhNext); // ∂L/∂h0 is what is carried out of the first step
@@ -324,18 +325,18 @@ export function simpleRnnSequence(x: Tensor, w: CellWeights, options: SequenceOp
 
   if (!training) {
     const buf = inferBuffers(workspace, dims, x.dtype, options);
-    forwardSequence(output.data, x, w, dims, options, f, buf);
+    forwardSequence(output.data, x, w, dims, options, f, buf, workspace);
     hT.data.set(buf.hNext[T - 1]);
     return { output, states: [hT] };
   }
 
   const ticket = workspace.begin();
   const buf = trainBuffers(workspace, dims, x.dtype, options);
-  forwardSequence(output.data, x, w, dims, options, f, buf);
+  forwardSequence(output.data, x, w, dims, options, f, buf, workspace);
   hT.data.set(buf.hNext[T - 1]);
   record(CELL, inputs, [output, hT], () => {
     workspace.check(ticket, CELL);
-    backwardSequence(sequenceGrads(x, w, options), gradOf(output), hT.grad, w, dims, options, f, buf);
+    backwardSequence(sequenceGrads(x, w, options), gradOf(output), hT.grad, w, dims, options, f, buf, workspace);
   });
   return { output, states: [hT] };
 }
@@ -355,6 +356,6 @@ export function simpleRnnTrace(x: Tensor, w: CellWeights, options: SequenceOptio
   workspace.begin(); // the train buffers are overwritten: an outstanding backward must not read them
   const buf = trainBuffers(workspace, dims, x.dtype, options);
   const output = allocate(x.dtype, (options.returnSequences ? T : 1) * B * H);
-  forwardSequence(output, x, w, dims, options, f, buf);
+  forwardSequence(output, x, w, dims, options, f, buf, workspace);
   return { h: traced(buf.hs.subarray(B * H), H, 0, dims, x.dtype) }; // hs block t + 1: the state after step t
 }

@@ -1,11 +1,12 @@
 /**
- * The fast gemm against the reference gemmNaive: odd sizes that leave partial
- * 4×4 tiles on every edge, all four transpose cases, overwrite and accumulate,
- * float32 and float64. A failure names the worst element and the first pairs.
+ * The fast gemm, and gemmPacked with a right operand packed once, against the
+ * reference gemmNaive: odd sizes that leave partial 3×4 tiles on every edge,
+ * all four transpose cases, overwrite and accumulate, float32 and float64. A
+ * failure names the worst element and the first pairs.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { gemm, gemmNaive } from '../../autograd/gemm.ts';
+import { gemm, gemmNaive, gemmPacked, packRight, type PackedRight } from '../../autograd/gemm.ts';
 import type { DType, FloatArray } from '../../autograd/tensor.ts';
 import { setSeed, uniform } from '../../autograd/random.ts';
 
@@ -48,6 +49,7 @@ for (const dtype of ['float32', 'float64'] as const) {
         const big = SIZES[SIZES.length - 1] ** 2;
         const [poolA, poolB, poolOut] = [0, 1, 2].map(() => randomArray(big, dtype));
         const failures: string[] = [];
+        let packed: PackedRight | null = null;
         for (const m of SIZES) {
           for (const k of SIZES) {
             for (const n of SIZES) {
@@ -59,6 +61,11 @@ for (const dtype of ['float32', 'float64'] as const) {
               const got = gemm(start.slice(), a, b, m, k, n, transA, transB, accumulate);
               const message = compare(got, expected, n, dtype);
               if (message) failures.push(`m=${m} k=${k} n=${n}: ${message}`);
+              // The same product with op(b) packed once (reusing the storage of the previous packing).
+              packed = packRight(b, k, n, transB, packed);
+              const gotPacked = gemmPacked(start.slice(), a, packed, m, transA, accumulate);
+              const messagePacked = compare(gotPacked, expected, n, dtype);
+              if (messagePacked) failures.push(`gemmPacked m=${m} k=${k} n=${n}: ${messagePacked}`);
             }
           }
         }
@@ -68,7 +75,7 @@ for (const dtype of ['float32', 'float64'] as const) {
   }
 }
 
-test('gemm matches gemmNaive when k spans several packed blocks', () => {
+test('gemm and gemmPacked match gemmNaive when k spans several packed blocks', () => {
   setSeed('long k');
   for (const dtype of ['float32', 'float64'] as const) {
     for (const [transA, transB] of TRANSPOSES) {
@@ -80,6 +87,9 @@ test('gemm matches gemmNaive when k spans several packed blocks', () => {
       const got = gemm(start.slice(), a, b, m, k, n, transA, transB, true);
       const message = compare(got, expected, n, dtype);
       assert.ok(message === '', `${dtype} transA=${transA} transB=${transB}: ${message}`);
+      const gotPacked = gemmPacked(start.slice(), a, packRight(b, k, n, transB), m, transA, true);
+      const messagePacked = compare(gotPacked, expected, n, dtype);
+      assert.ok(messagePacked === '', `gemmPacked ${dtype} transA=${transA} transB=${transB}: ${messagePacked}`);
     }
   }
 });
@@ -93,11 +103,30 @@ test('gemm writes only out[0 .. m·n] and returns out', () => {
   assert.equal(Array.from(out.subarray(m * n)), [42, 42, 42]);
 });
 
+test('gemmPacked writes only out[0 .. m·n], and a packed operand does not follow later changes to b', () => {
+  const m = 5, k = 6, n = 7;
+  const a = randomArray(m * k, 'float64');
+  const b = randomArray(k * n, 'float64');
+  const packed = packRight(b, k, n);
+  const expected = gemmNaive(new Float64Array(m * n), a, b, m, k, n);
+  b.fill(0); // the packed copy keeps the values it was packed with
+  const out = new Float64Array(m * n + 3).fill(42);
+  assert.is(gemmPacked(out, a, packed, m), out);
+  assert.equal(Array.from(out.subarray(m * n)), [42, 42, 42]);
+  assert.is(compare(out.subarray(0, m * n), expected, n, 'float64'), '');
+});
+
 test('gemm with k = 0 gives zeros, or leaves out alone when accumulating', () => {
   const out = new Float64Array([1, 2, 3, 4]);
   gemm(out, new Float64Array(0), new Float64Array(0), 2, 0, 2, false, false, true);
   assert.equal(Array.from(out), [1, 2, 3, 4]);
   gemm(out, new Float64Array(0), new Float64Array(0), 2, 0, 2);
+  assert.equal(Array.from(out), [0, 0, 0, 0]);
+  out.set([1, 2, 3, 4]);
+  const empty = packRight(new Float64Array(0), 0, 2);
+  gemmPacked(out, new Float64Array(0), empty, 2, false, true);
+  assert.equal(Array.from(out), [1, 2, 3, 4]);
+  gemmPacked(out, new Float64Array(0), empty, 2);
   assert.equal(Array.from(out), [0, 0, 0, 0]);
 });
 

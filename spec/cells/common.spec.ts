@@ -1,14 +1,15 @@
 /**
- * The shared machinery of the cells on its own: the workspace's plan sizes
- * and block views, and the gate-block products of per-gate dropout against
- * the same sums written element by element. (The cells' specs prove them
- * again inside the fused passes.)
+ * The shared machinery of the cells on its own: the exponential and the
+ * activations the gate loops call, the workspace's plan sizes, block views
+ * and packed operands, and the gate-block products of per-gate dropout
+ * against the same sums written element by element. (The cells' specs prove
+ * them again inside the fused passes.)
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addBlockProduct, blockNorms, randomNormal, setSeed, type FloatArray } from '../../autograd/index.ts';
+import { addBlockProduct, blockNorms, expOf, gemmNaive, gemmPacked, randomNormal, setSeed, sigmoidOf, uniform, type FloatArray } from '../../autograd/index.ts';
 import {
-  Workspace, addMaskedGateGradients, addMaskedGateWeightGradients, gateBlocks, maskedGateProducts,
+  ACTIVATIONS, Workspace, addMaskedGateGradients, addMaskedGateWeightGradients, gateBlocks, addMaskedGateProducts,
 } from '../../cells/common.ts';
 
 /** Named tolerance: the same float64 sums in another order. */
@@ -23,6 +24,66 @@ function assertClose(what: string, actual: ArrayLike<number>, expected: ArrayLik
   const d = Math.abs(actual[worst] - expected[worst]);
   assert.ok(d <= tolerance, `${what}: worst [${worst}] ${actual[worst]} vs ${expected[worst]} (|diff| ${d.toExponential(2)} > ${tolerance})`);
 }
+
+/** Named tolerances of expOf and of the activations built on it, in units of 2⁻⁵² (one ulp of 1). */
+const EXP_ULPS = 2; //     expOf against Math.exp, relative, over the normal range
+const SIGMOID_ULPS = 4; // σ against ops.sigmoidOf, relative, for v ≥ −708 (below, σ < 10⁻³⁰⁸)
+const TANH_ULPS = 2; //    tanh against Math.tanh, absolute
+const ULP = 2 ** -52;
+
+/** Random points over [−w, w] for each width, then the given edges. */
+function samples(widths: readonly number[], perWidth: number, edges: readonly number[]): number[] {
+  const xs = widths.flatMap((w) => Array.from({ length: perWidth }, () => uniform(-w, w)));
+  return xs.concat(edges);
+}
+
+test('expOf is within 2 ulp of Math.exp, with its limits (0, ∞, NaN) and denormals within one step', () => {
+  setSeed('expOf');
+  const edges = [0, -0, 1e-300, -1e-300, 1, -1, 88.7, -87.3, 709.78, 709.79, -708.4, -708.3, -745, -745.2, -746, -1e4, 1e4];
+  let worst = 0;
+  let worstAt = NaN;
+  for (const x of samples([1, 30, 750], 40000, edges)) {
+    const expected = Math.exp(x);
+    const got = expOf(x);
+    if (expected === Infinity || expected < 2 ** -1022) {
+      // Beyond the largest float64 both are ∞; below the smallest normal, one denormal step (2⁻¹⁰⁷⁴) apart at most.
+      const ok = expected === Infinity ? got === Infinity : Math.abs(got - expected) <= 2 ** -1074;
+      assert.ok(ok, `expOf(${x}) = ${got}, Math.exp gives ${expected}`);
+      continue;
+    }
+    const err = Math.abs(got - expected) / (expected * ULP);
+    if (!(err <= worst)) [worst, worstAt] = [err, x];
+  }
+  assert.ok(worst <= EXP_ULPS, `expOf: worst at x = ${worstAt}: ${expOf(worstAt)} vs Math.exp ${Math.exp(worstAt)} (${worst.toFixed(2)} ulp > ${EXP_ULPS})`);
+  assert.is(expOf(Infinity), Infinity);
+  assert.is(expOf(-Infinity), 0);
+  assert.ok(Number.isNaN(expOf(NaN)));
+});
+
+test('the gate activations: σ and tanh from expOf agree with ops.sigmoidOf and Math.tanh', () => {
+  setSeed('activations');
+  const sigmoid = ACTIVATIONS.sigmoid.apply;
+  const tanh = ACTIVATIONS.tanh.apply;
+  const edges = [0, 1e-12, -1e-12, 20, -20, 40, -40, 354, -354, 700, -700, 800, -800];
+  let worstS = 0;
+  let worstSAt = NaN;
+  let worstT = 0;
+  let worstTAt = NaN;
+  for (const v of samples([1, 10, 100, 1000], 20000, edges)) {
+    if (v >= -708) {
+      const err = Math.abs(sigmoid(v) - sigmoidOf(v)) / (sigmoidOf(v) * ULP);
+      if (!(err <= worstS)) [worstS, worstSAt] = [err, v];
+    } else {
+      assert.ok(sigmoid(v) >= 0 && sigmoid(v) < 1e-307, `σ(${v}) = ${sigmoid(v)}`);
+    }
+    const err = Math.abs(tanh(v) - Math.tanh(v)) / ULP;
+    if (!(err <= worstT)) [worstT, worstTAt] = [err, v];
+  }
+  assert.ok(worstS <= SIGMOID_ULPS, `σ: worst at v = ${worstSAt}: ${sigmoid(worstSAt)} vs ${sigmoidOf(worstSAt)} (${worstS.toFixed(2)} ulp relative > ${SIGMOID_ULPS})`);
+  assert.ok(worstT <= TANH_ULPS, `tanh: worst at v = ${worstTAt}: ${tanh(worstTAt)} vs ${Math.tanh(worstTAt)} (${worstT.toFixed(2)} ulp of 1 > ${TANH_ULPS})`);
+  assert.equal([sigmoid(800), sigmoid(-800), tanh(800), tanh(-800)], [1, 0, 1, -1]);
+  assert.ok(Number.isNaN(sigmoid(NaN)) && Number.isNaN(tanh(NaN)));
+});
 
 test('workspace: sizesOf shows the plan a name holds now; blocks are cut once per buffer and layout', () => {
   const ws = new Workspace();
@@ -55,19 +116,19 @@ test('gate-block products with a mask per gate = the sums written out (G = 2 of 
   const wBlocks = gateBlocks([0, 1, 2].map(() => new Float64Array(K * H)), w, K, H, 3); // all three blocks; the products use two
   const aMasked = (r: number, k: number, g: number): number => a[r * K + k] * masks[g][(r % B) * K + k];
 
-  const out = new Float64Array(rows * cols).fill(9); // the third block must stay untouched
-  maskedGateProducts(out, new Float64Array(rows * K), new Float64Array(rows * H), a, masks, wBlocks, rows, B, K, H, cols, gates);
+  const out = new Float64Array(rows * cols).fill(9); // products add; the third block must stay untouched
+  addMaskedGateProducts(out, new Float64Array(rows * K), new Float64Array(rows * H), a, masks, wBlocks, rows, B, K, H, cols, gates);
   const expected = new Float64Array(rows * cols).fill(9);
   for (let g = 0; g < gates; g++) {
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < H; j++) {
         let sum = 0;
         for (let k = 0; k < K; k++) sum += aMasked(r, k, g) * w[k * cols + g * H + j];
-        expected[r * cols + g * H + j] = sum;
+        expected[r * cols + g * H + j] += sum;
       }
     }
   }
-  assertClose('out[:, g] = (a ⊙ m_g) W_g', out, expected, SUMS);
+  assertClose('out[:, g] += (a ⊙ m_g) W_g', out, expected, SUMS);
 
   const dA = new Float64Array(rows * K).fill(1); // gradients add
   addMaskedGateGradients(dA, new Float64Array(rows * H), new Float64Array(rows * K), dOut, masks, wBlocks, rows, B, K, H, cols, gates);
@@ -103,6 +164,19 @@ test('gate-block products with a mask per gate = the sums written out (G = 2 of 
   const wholeExpected = new Float64Array(K * cols);
   for (let k = 0; k < K; k++) for (let c = 0; c < cols; c++) for (let r = 0; r < rows; r++) wholeExpected[k * cols + c] += a[r * K + k] * dOut[r * cols + c];
   assertClose('aᵀ dOut over the whole width', whole, wholeExpected, SUMS);
+});
+
+test('workspace.pack: op(b) packed once for gemmPacked, its storage reused per name', () => {
+  setSeed('pack');
+  const [m, k, n] = [5, 4, 6];
+  const a = randomNormal([m * k], 0, 1, 'float64').data;
+  const b = randomNormal([n * k], 0, 1, 'float64').data; // [n, k]: op(b) = bᵀ
+  const ws = new Workspace();
+  const packed = ws.pack('u', b, k, n, true);
+  const expected = gemmNaive(new Float64Array(m * n), a, b, m, k, n, false, true);
+  assertClose('gemmPacked(a, pack(bᵀ))', gemmPacked(new Float64Array(m * n), a, packed, m), expected, SUMS);
+  assert.is(ws.pack('u', b, k, n, true).data, packed.data, 'the same storage on the next call');
+  assert.is.not(ws.pack('v', b, k, n, true).data, packed.data, 'one storage per name');
 });
 
 test('blockNorms: the norm of each block', () => {

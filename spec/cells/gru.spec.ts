@@ -343,7 +343,8 @@ test('inference plans grow with T only by the input and its projection: xTM [T·
     const grown = Object.keys(long).filter((k) => long[k] !== short[k]).sort();
     assert.equal(grown, ['xTM', 'xw'], `${variantName(resetAfter)}: buffers that grow with T`);
     assert.is(total(long) - total(short), 90 * B * (D + GRU_GATES * H));
-    assert.is(long.gates, B * GRU_GATES * H, 'the gate cache holds one step');
+    assert.is(long.gates ?? 0, 0, 'the gates are kept in xw, in place of their pre-activations');
+    assert.is(long.hRec, B * H, 'the candidate\'s cache holds one step');
     assert.is(long.hs ?? 0, 0, 'no state history at inference');
     assert.is(long.dZx ?? 0, 0, 'no backward buffers at inference');
   }
@@ -363,7 +364,8 @@ test('training plan: caches and dZ are per step, the rest does not grow with T',
       const perStep = (long[k] - short[k]) / 10;
       assert.ok(long[k] - short[k] === 0 || Number.isInteger(perStep), `${k} grows linearly with T`);
     }
-    assert.is(long.gates, 20 * B * GRU_GATES * H);
+    assert.is(long.xw, 20 * B * GRU_GATES * H, 'xw holds every step\'s gates');
+    assert.is(long.hRec, 20 * B * H);
     assert.is(long.hs, 21 * B * H);
     assert.is(long.dZx, 20 * B * GRU_GATES * H);
     for (const k of ['hu', 'huBlock', 'hm', 'h', 'o', 'dHu', 'dhNext', 'doNext', 'wBlocks', 'uZ', 'uR', 'uH']) {

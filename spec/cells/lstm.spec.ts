@@ -283,7 +283,7 @@ test('lstm: outputs are fresh tensors, not workspace views', () => {
   compare('first final c after a second call', first.states[1].data, keptC, 0);
 });
 
-test('lstm: the inference plan grows with T only by the input projection xTM [T·B, D] and xw [T·B, 4H]', () => {
+test('lstm: the inference plan grows with T only by the input projection xTM [T·B, D] and z [T·B, 4H]', () => {
   setSeed(5);
   const w = initLstmWeights(D, H, { dtype: 'float64' });
   const perGate = drawDropoutMasks('lstm', B, D, H, LSTM_GATES, 0.3, 0.2, 'float64');
