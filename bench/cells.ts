@@ -1,0 +1,132 @@
+/**
+ * The fused cells against the reference autograd path.
+ *
+ * For SimpleRNN, LSTM and both GRU variants with H = 32 units at B = 128,
+ * T = 100, D = 32 in float32: the fused pass (`*Sequence`, one tape node with
+ * a hand-written BPTT) beside the reference (`*Reference`, the autograd
+ * `step` over every timestep, and the tape's backward through it).
+ *
+ * First each variant's fused output and gradients (of W, U, b and x, for a
+ * fixed random output gradient) are compared with the reference's; the
+ * largest absolute difference is printed and a variant that disagrees is not
+ * timed. Then, per variant, forward (inference, under noGrad) and
+ * forward + backward (training) are timed, fused and reference runs
+ * interleaved, medians of the CPU time of 7 runs after a warm-up; printed as
+ * sample·steps per second (B·T / time) with the fused / reference ratio.
+ *
+ * Run: npm run bench:cells
+ */
+import { Tensor, backward, noGrad, randomUniform, setSeed, type FloatArray } from '../autograd/index.ts';
+import { Workspace, type CellWeights } from '../cells/common.ts';
+import { fmt, formatLoad, interleaved, machine, markdownTable, relativeDiff, type Measured, type TimingOptions } from './timing.ts';
+import { VARIANTS, type CellVariant } from './variants.ts';
+
+const B = 128; // batch
+const T = 100; // timesteps
+const D = 32; // input features
+const H = 32; // units
+const TIMING: TimingOptions = { runs: 7, warmup: 1, runMs: 200 };
+/** Largest |fused − reference| allowed, relative to the largest |reference| value of that quantity (at least 1). */
+const TOLERANCE = 1e-4;
+/** The target: fused LSTM forward + backward at least this many times the reference's speed. */
+const LSTM_TRAIN_TARGET = 5;
+
+type Path = CellVariant['fused'];
+
+interface Pass {
+  output: FloatArray;
+  grads: Record<'W' | 'U' | 'b' | 'x', FloatArray>;
+}
+
+/** One forward + backward through `path` with output gradient dOut; copies of the output and of every gradient. */
+function trainPass(path: Path, x: Tensor, w: CellWeights, dOut: FloatArray, workspace: Workspace): Pass {
+  const params = [w.kernel, w.recurrentKernel, w.bias!, x];
+  for (const p of params) p.zeroGrad();
+  const { output } = path(x, w, { workspace });
+  backward(output, dOut);
+  const [W, U, b, dx] = params.map((p) => (p.grad ?? new Float32Array(p.size)).slice());
+  return { output: output.data.slice(), grads: { W, U, b, x: dx } };
+}
+
+interface Row {
+  variant: CellVariant;
+  worstAbs: number;
+  worstWhat: string;
+  ok: boolean;
+  forward: [Measured, Measured] | null; // [fused, reference]
+  train: [Measured, Measured] | null;
+}
+
+async function benchVariant(v: CellVariant): Promise<Row> {
+  const w = v.init(D, H, 'float32');
+  const x = randomUniform([B, T, D], -1, 1);
+  x.requiresGrad = true;
+  const dOut = randomUniform([B, H], -1, 1).data;
+  const workspace = new Workspace();
+
+  // The check: the same output and gradients from both paths.
+  const fused = trainPass(v.fused, x, w, dOut, workspace);
+  const ref = trainPass(v.reference, x, w, dOut, workspace);
+  const inference = noGrad(() => v.fused(x, w, { workspace }).output.data);
+  const diffs: Array<[string, { abs: number; rel: number }]> = [
+    ['output', relativeDiff(fused.output, ref.output)],
+    ['output (inference plan)', relativeDiff(inference, ref.output)],
+    ...(['W', 'U', 'b', 'x'] as const).map((k): [string, { abs: number; rel: number }] => [`d${k}`, relativeDiff(fused.grads[k], ref.grads[k])]),
+  ];
+  let worst = diffs[0];
+  for (const d of diffs) if (!(d[1].rel <= worst[1].rel)) worst = d;
+  const ok = diffs.every(([, d]) => d.rel <= TOLERANCE);
+  const worstAbs = Math.max(...diffs.map(([, d]) => d.abs));
+  if (!ok) {
+    console.error(`${v.label}: fused and reference disagree: ${diffs.map(([k, d]) => `${k} ${d.abs.toExponential(2)} (rel ${d.rel.toExponential(2)})`).join(', ')}; not timed`);
+    return { variant: v, worstAbs, worstWhat: worst[0], ok, forward: null, train: null };
+  }
+
+  const forward = await interleaved([
+    () => noGrad(() => v.fused(x, w, { workspace })),
+    () => noGrad(() => v.reference(x, w)),
+  ], TIMING);
+  const train = await interleaved([
+    () => trainPass(v.fused, x, w, dOut, workspace),
+    () => trainPass(v.reference, x, w, dOut, workspace),
+  ], TIMING);
+  return { variant: v, worstAbs, worstWhat: worst[0], ok, forward: [forward[0], forward[1]], train: [train[0], train[1]] };
+}
+
+const rate = (m: Measured): number => (B * T) / (m.cpuMs / 1000); // sample·steps per second
+
+async function main(): Promise<void> {
+  setSeed(1234);
+  const start = machine();
+  console.log(`Fused cells against the reference autograd path: H=${H}, B=${B}, T=${T}, D=${D}, float32.`);
+  console.log(`Machine: ${start.cpu}, ${start.cores} cores, Node ${start.node}; load average at start ${formatLoad(start.load)}.`);
+  console.log(`Time: median CPU time of ${TIMING.runs} runs after a warm-up, the two paths interleaved; rate = B·T / time (sample·steps/s).`);
+  console.log(`Check: fused output and gradients (dW, dU, db, dx for a random output gradient) against the reference, tolerance ${TOLERANCE} relative to max(1, max|reference|).\n`);
+
+  const rows: Row[] = [];
+  for (const v of VARIANTS) rows.push(await benchVariant(v));
+
+  const table = rows.map((r) => {
+    const cells = [r.variant.label, `${r.worstAbs.toExponential(1)} (${r.worstWhat})`];
+    for (const pair of [r.forward, r.train]) {
+      if (!pair) cells.push('—', '—', '—', '—');
+      else cells.push(fmt(pair[0].cpuMs), fmt(pair[1].cpuMs), `${fmt(rate(pair[0]))} / ${fmt(rate(pair[1]))}`, `${(pair[1].cpuMs / pair[0].cpuMs).toFixed(1)}×`);
+    }
+    return cells;
+  });
+  console.log(markdownTable(
+    ['cell', 'max abs diff', 'fwd fused ms', 'fwd ref ms', 'fwd sample·steps/s fused / ref', 'fwd fused/ref',
+      'fwd+bwd fused ms', 'fwd+bwd ref ms', 'fwd+bwd sample·steps/s fused / ref', 'fwd+bwd fused/ref'],
+    table, [false, true, true, true, true, true, true, true, true, true],
+  ));
+
+  const lstm = rows.find((r) => r.variant.key === 'lstm');
+  const ratio = lstm?.train ? lstm.train[1].cpuMs / lstm.train[0].cpuMs : NaN;
+  const pass = ratio >= LSTM_TRAIN_TARGET;
+  const end = machine();
+  console.log(`\nTarget: fused LSTM forward+backward ≥ ${LSTM_TRAIN_TARGET}× the reference: ${ratio.toFixed(1)}× — ${pass ? 'pass' : 'MISS'}.`);
+  console.log(`Load average at end ${formatLoad(end.load)} (${end.cores} cores; a shared machine: medians of CPU time, not wall time).`);
+  if (rows.some((r) => !r.ok)) process.exitCode = 1; // a wrong result fails the run; a missed target is reported above
+}
+
+await main();

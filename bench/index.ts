@@ -1,0 +1,273 @@
+/**
+ * Micro-benchmarks: what each cell costs, how it scales, and how Unrolled
+ * compares with other JavaScript engines, in one run.
+ *
+ *   npm run bench               the full grid (H 32, 128, 256 × B 1, 32, 128 × T 10, 100, 500)
+ *   npm run bench -- --quick    a small grid (H 32, 128 × B 1, 32 × T 10, 100) and the peer comparisons at the target shapes (about 2 minutes)
+ *   npm run bench -- --only=costs | --only=peers
+ *
+ * Prints markdown tables on stdout (progress goes to stderr) and writes
+ * bench/out/bench.json and SVG charts in bench/out/. Every variant is checked
+ * for a correct result before it is timed. Times are medians of the
+ * process's CPU time (see timing.ts): the machines this runs on are shared,
+ * so wall time is kept only beside it, in the JSON.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setSeed } from '../autograd/index.ts';
+import { lineChart, type Series } from '../lib/plot.ts';
+import {
+  cellCosts, costTable, growingBuffers, memoryTable, scalingFits, scalingTable, REFERENCE_TOLERANCE,
+  type CostResult, type Fit, type Grid,
+} from './costs.ts';
+import {
+  BRAIN_NOTES, LOSS_TOLERANCE, WEIGHT_TOLERANCE, compareBrain, comparePeers, peerTable, wasmInfo,
+  type BrainResult, type PeerCase, type PeerResult, type WasmInfo,
+} from './peers.ts';
+import { cpuNow, formatLoad, machine, markdownTable, median, type TimingOptions } from './timing.ts';
+import { VARIANTS, stepFlops, variant } from './variants.ts';
+
+interface Mode {
+  name: 'quick' | 'full';
+  grid: Grid;
+  costTiming: TimingOptions;
+  peerTiming: TimingOptions;
+  peers: PeerCase[];
+  brain: { H: number; T: number; D: number };
+}
+
+const D = 32;
+const both = ['tfjs-cpu', 'tfjs-wasm'] as const;
+
+/** The shapes of the peer targets; LSTM(128) on TF.js cpu only in the full run (it takes long and has no target). */
+function peerCases(full: boolean): PeerCase[] {
+  return [
+    { cell: 'lstm', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-cpu': 10, 'tfjs-wasm': 3 } },
+    { cell: 'gruResetBefore', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-cpu': 10, 'tfjs-wasm': 3 } },
+    { cell: 'simpleRnn', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-cpu': 5 } },
+    { cell: 'lstm', H: 128, B: 128, T: 100, D, engines: full ? both : ['tfjs-wasm'], targets: { 'tfjs-wasm': 1.5 } },
+  ];
+}
+
+function modeOf(args: readonly string[]): Mode {
+  if (args.includes('--quick')) {
+    return {
+      name: 'quick',
+      grid: { H: [32, 128], B: [1, 32], T: [10, 100], D },
+      costTiming: { runs: 5, warmup: 1, runMs: 20 },
+      peerTiming: { runs: 5, warmup: 1, runMs: 100 },
+      peers: peerCases(false),
+      brain: { H: 32, T: 100, D },
+    };
+  }
+  return {
+    name: 'full',
+    grid: { H: [32, 128, 256], B: [1, 32, 128], T: [10, 100, 500], D },
+    costTiming: { runs: 5, warmup: 1, runMs: 100 },
+    peerTiming: { runs: 7, warmup: 2, runMs: 200 },
+    peers: peerCases(true),
+    brain: { H: 32, T: 100, D },
+  };
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+// ---------------------------------------------------------------- charts
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f'];
+
+/** log-log charts: lib/plot's lineChart has a log y axis; x is drawn as log10 of the variable. */
+function charts(costs: CostResult, grid: Grid): Record<string, string> {
+  const out: Record<string, string> = {};
+  const H0 = Math.min(...grid.H);
+  const B1 = Math.max(...grid.B);
+  const Tmid = grid.T[Math.floor(grid.T.length / 2)];
+  const pick = (f: (r: CostResult['rows'][number]) => boolean) => costs.rows.filter(f);
+  const byCell = (rows: CostResult['rows'], x: (r: CostResult['rows'][number]) => number, y: (r: CostResult['rows'][number]) => number, style: 'line' | 'dots' = 'line', suffix = ''): Series[] =>
+    VARIANTS.map((v, i) => {
+      const mine = rows.filter((r) => r.cell === v.key).sort((a, b) => x(a) - x(b));
+      return { label: `${v.label}${suffix}`, x: mine.map((r) => Math.log10(x(r))), y: mine.map(y), style, color: COLORS[i] };
+    }).filter((s) => s.x.length > 0);
+  if (grid.T.length > 1) {
+    const rows = pick((r) => r.H === H0 && r.B === B1);
+    out['time-vs-T.svg'] = lineChart({
+      title: 'Training step time against sequence length',
+      subtitle: `fused cells, H=${H0}, B=${B1}, D=${grid.D}; median CPU time; slope 1 = linear in T`,
+      xLabel: 'log₁₀ T (timesteps)', yLabel: 'ms per batch (forward + backward)', logY: true,
+      series: byCell(rows, (r) => r.T, (r) => r.trainMs),
+    });
+    out['memory-vs-T.svg'] = lineChart({
+      title: 'Buffer plan bytes against sequence length',
+      subtitle: `H=${H0}, B=${B1}, D=${grid.D}; lines: training plan, dots: inference plan`,
+      xLabel: 'log₁₀ T (timesteps)', yLabel: 'bytes', logY: true,
+      series: [...byCell(rows, (r) => r.T, (r) => r.trainBytes, 'line', ' train'), ...byCell(rows, (r) => r.T, (r) => r.inferBytes, 'dots', ' infer')],
+    });
+  }
+  if (grid.H.length > 1) {
+    const rows = pick((r) => r.B === B1 && r.T === Tmid);
+    out['time-vs-H.svg'] = lineChart({
+      title: 'Training step time against units',
+      subtitle: `fused cells, B=${B1}, T=${Tmid}, D=${grid.D}; median CPU time`,
+      xLabel: 'log₁₀ H (units)', yLabel: 'ms per batch (forward + backward)', logY: true,
+      series: byCell(rows, (r) => r.H, (r) => r.trainMs),
+    });
+    out['gflops-vs-H.svg'] = lineChart({
+      title: 'GFLOP/s achieved against units',
+      subtitle: `fused cells, B=${B1}, T=${Tmid}; lines: training, dots: inference`,
+      xLabel: 'log₁₀ H (units)', yLabel: 'GFLOP/s', logY: true,
+      series: [...byCell(rows, (r) => r.H, (r) => r.trainGflops, 'line', ' train'), ...byCell(rows, (r) => r.H, (r) => r.inferGflops, 'dots', ' infer')],
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- targets
+
+interface Target {
+  what: string;
+  value: string;
+  goal: string;
+  pass: boolean;
+}
+
+function targets(fits: readonly Fit[], peers: readonly PeerResult[], growing: Record<string, Record<string, number>>): Target[] {
+  const list: Target[] = [];
+  for (const p of peers) {
+    for (const e of p.engines) {
+      if (e.target === null) continue;
+      list.push({ what: `${p.label}, one training step vs TF.js ${e.engine.slice(5)}`, value: `${e.ratio.toFixed(1)}×`, goal: `≥ ${e.target}×`, pass: e.ratio >= e.target });
+    }
+  }
+  const overT = fits.filter((f) => f.over === 'T');
+  if (overT.length > 0) {
+    const times = overT.flatMap((f) => [f.inferTime, f.trainTime]);
+    const worst = times.reduce((w, k) => (Math.abs(k - 1) > Math.abs(w - 1) ? k : w), 1);
+    const bad = overT.filter((f) => Math.abs(f.inferTime - 1) > 0.1 || Math.abs(f.trainTime - 1) > 0.1);
+    list.push({
+      what: `time ∝ T (exponent, every cell, H, B; ${overT.length} fits × infer, train)`,
+      value: `${Math.min(...times).toFixed(2)} … ${Math.max(...times).toFixed(2)}${bad.length ? `; outside ±0.1: ${bad.map((f) => `${f.label} H=${f.at.H} B=${f.at.B}`).join(', ')}` : ''}`,
+      goal: '1.0 ± 0.1', pass: Math.abs(worst - 1) <= 0.1,
+    });
+    const mem = overT.map((f) => f.inferMemory);
+    const grows = Object.entries(growing).map(([cell, g]) => `${cell}: ${Object.keys(g).join(', ')}`).join('; ');
+    list.push({
+      what: 'inference memory against T (exponent of the inference plan bytes)',
+      value: `${Math.min(...mem).toFixed(2)} … ${Math.max(...mem).toFixed(2)}${grows ? ` (growing buffers: ${grows})` : ''}`,
+      goal: 'flat (0 ± 0.1)', pass: mem.every((k) => Math.abs(k) <= 0.1),
+    });
+  }
+  return list;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const mode = modeOf(args);
+  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? null;
+  const cpu0 = cpuNow();
+  const wall0 = performance.now();
+  const start = machine();
+  setSeed(2024);
+  console.log(`# Unrolled micro-benchmarks (${mode.name} run)\n`);
+  console.log(`Machine: ${start.cpu}, ${start.cores} cores, Node ${start.node}; load average at start ${formatLoad(start.load)}.`);
+  console.log('Times are medians of the process CPU time over interleaved runs after a warm-up (a shared, noisy machine: load from other processes moves single runs; medians of CPU time move less).\n');
+
+  let costs: CostResult | null = null;
+  let fits: Fit[] = [];
+  let growing: Record<string, Record<string, number>> = {};
+  if (only === null || only === 'costs') {
+    log(`cell costs: grid H ${mode.grid.H.join(',')} × B ${mode.grid.B.join(',')} × T ${mode.grid.T.join(',')}, D=${mode.grid.D}`);
+    costs = await cellCosts(mode.grid, mode.costTiming, log);
+    fits = scalingFits(costs.rows, mode.grid);
+    growing = growingBuffers(costs.rows, 'infer');
+
+    console.log('## Cell costs\n');
+    console.log(`Fused passes, float32, D=${mode.grid.D}; medians of ${mode.costTiming.runs} runs. infer = forward without gradients; train = forward + backward (gradients of W, U, b and x).`);
+    console.log('FLOPs per sample per step, forward: matmuls 2·G·H·(D+H) + elementwise E·H (every +, −, ×, σ, tanh counts 1; E: ' +
+      VARIANTS.map((v) => `${v.label} ${v.elementwise}`).join(', ') + '); G: ' + VARIANTS.map((v) => `${v.label} ${v.gates}`).join(', ') +
+      '. Backward = 2 × forward (exact for the matmuls: dW, dX, dU, dhPrev), so train = 3 × infer. GFLOP/s = FLOPs / median CPU time.');
+    console.log('Plan = the bytes of the cell\'s buffer plan (Workspace): infer = what a forward without gradients holds; train = the activations kept for the backward plus its scratch.');
+    console.log('× SimpleRNN: training time relative to SimpleRNN at the same shape, beside the FLOP ratio the shapes predict.');
+    console.log(`Checked first: every cell and H against the reference autograd path (B=4, T=12; worst relative diff ${Math.max(...costs.checks.map((c) => c.maxRelDiff)).toExponential(1)}, tolerance ${REFERENCE_TOLERANCE}); at every grid point the inference output equals the training forward's, gradients are finite, and the plan sizes match the cell's own *PlanSizes (LSTM, SimpleRNN).\n`);
+    console.log(costTable(costs.rows));
+    const H = mode.grid.H[0];
+    console.log(`\nFLOP ratios at D=${mode.grid.D}, H=${H}: ` + VARIANTS.map((v) => `${v.label} ${(stepFlops(v, D, H).total / stepFlops(variant('simpleRnn'), D, H).total).toFixed(2)}×`).join(', '));
+
+    console.log('\n## Scaling\n');
+    console.log('Fitted exponent k of time ∝ T^k (least squares on log-log, over T ' + mode.grid.T.join(', ') + '), infer / train; expected 1.0:\n');
+    console.log(scalingTable(fits, mode.grid, 'T'));
+    if (mode.grid.H.length > 1) {
+      console.log('\nExponent of time ∝ H^k at fixed B and T (over H ' + mode.grid.H.join(', ') + '), infer / train; up to 2.0 (the matmuls are H·(D+H)):\n');
+      console.log(scalingTable(fits, mode.grid, 'H'));
+    }
+    console.log('\nExponent of buffer-plan bytes ∝ T^k; inference expected flat (0), training linear (1):\n');
+    console.log(memoryTable(fits, mode.grid));
+    console.log('\nInference buffers that grow with T (exponent of their size): ' +
+      Object.entries(growing).map(([cell, g]) => `${cell}: ${Object.entries(g).map(([k, e]) => `${k} ${e.toFixed(2)}`).join(', ') || 'none'}`).join('; ') + '.');
+  }
+
+  let peers: PeerResult[] = [];
+  let brain: BrainResult | null = null;
+  let wasm: WasmInfo | null = null;
+  if (only === null || only === 'peers') {
+    const info = await wasmInfo();
+    for (const c of mode.peers) {
+      const t0 = performance.now();
+      peers.push(await comparePeers(c, mode.peerTiming));
+      log(`  peers ${peers[peers.length - 1].label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    brain = await compareBrain(mode.brain.H, mode.brain.T, mode.brain.D, mode.peerTiming);
+    log('  peers brain.js: done');
+    const wasmRuns = peers.flatMap((p) => p.engines.filter((e) => e.engine === 'tfjs-wasm'));
+    wasm = { ...info, cpuPerWall: wasmRuns.length ? median(wasmRuns.map((e) => e.cpuMs / e.wallMs)) : null };
+
+    console.log('\n## Other engines\n');
+    console.log('One training step (trainOnBatch in both engines) of the same model: recurrent layer + Dense(1, sigmoid), binary cross-entropy, non-centered RMSprop (lr 0.001, ρ 0.9, ε 1e-7), ' +
+      'Unrolled\'s initial weights copied into TF.js with setWeights, TF.js recurrentActivation set to sigmoid (its default is hard_sigmoid). ' +
+      `Checked first: the first step's loss (tolerance ${LOSS_TOLERANCE}) and every weight after it (tolerance ${WEIGHT_TOLERANCE}) agree. ` +
+      `GRU: TF.js has only resetAfter=false, so that variant is compared. Engines interleaved (Unrolled, TF.js cpu, TF.js wasm, …), medians of ${mode.peerTiming.runs} runs after ${mode.peerTiming.warmup} warm-up; peer / Unrolled = how many times faster Unrolled is.`);
+    console.log(`TF.js wasm backend: SIMD ${wasm.simd ? 'on' : 'off'}, threads ${wasm.threads} (multithread support under Node: ${wasm.multithreadSupported}); ` +
+      `median CPU/wall of its runs ${wasm.cpuPerWall?.toFixed(2) ?? '—'} (about 1 or less: one busy thread; V8's own background GC and compiler threads, counted in the process CPU time of every engine, can lift it a little above 1). Unrolled runs on one thread.\n`);
+    console.log(peerTable(peers, brain));
+    console.log('\nbrain.js LSTMTimeStep, ' + BRAIN_NOTES.join('; ') + '.');
+  }
+
+  const list = targets(fits, peers, growing);
+  if (list.length > 0) {
+    console.log('\n## Targets\n');
+    console.log(markdownTable(['target', 'measured', 'goal', ''], list.map((t) => [t.what, t.value, t.goal, t.pass ? 'pass' : 'MISS'])));
+    console.log('\n(gemm ≥ 3 GFLOP/s at 128×64×128 and 512³: see npm run bench:gemm.)');
+  }
+
+  const end = machine();
+  const cpuS = (cpuNow() - cpu0) / 1000;
+  const wallS = (performance.now() - wall0) / 1000;
+  console.log(`\nLoad average at end ${formatLoad(end.load)}; this run took ${cpuS.toFixed(0)} s of CPU and ${wallS.toFixed(0)} s of wall time.`);
+
+  const dir = join(import.meta.dirname, 'out');
+  mkdirSync(dir, { recursive: true });
+  const svgs = costs ? charts(costs, mode.grid) : {};
+  const suffix = mode.name === 'quick' ? '-quick' : '';
+  const written = Object.entries(svgs).map(([name, svg]) => {
+    const file = name.replace(/\.svg$/, `${suffix}.svg`);
+    writeFileSync(join(dir, file), svg);
+    return file;
+  });
+  const json = {
+    mode: mode.name, date: new Date().toISOString(), machine: { ...start, loadAtEnd: end.load }, cpuSeconds: cpuS, wallSeconds: wallS,
+    timing: { costs: mode.costTiming, peers: mode.peerTiming, clock: 'process CPU time (user + system), medians; wall time beside it' },
+    flops: {
+      perSamplePerStepForward: 'matmul 2·G·H·(D+H) + elementwise E·H', backward: '2 × forward', train: '3 × forward',
+      cells: Object.fromEntries(VARIANTS.map((v) => [v.key, { label: v.label, G: v.gates, E: v.elementwise }])),
+    },
+    grid: mode.grid, checks: costs?.checks ?? [], costs: costs?.rows ?? [], scaling: fits, growingInferenceBuffers: growing,
+    peers, brain, wasm, targets: list,
+  };
+  writeFileSync(join(dir, `bench${suffix}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  log(`wrote ${join(dir, `bench${suffix}.json`)}${written.length ? ` and ${written.join(', ')}` : ''}`);
+}
+
+await main();

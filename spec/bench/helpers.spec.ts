@@ -1,0 +1,77 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { noGrad, randomUniform, setSeed } from '../../autograd/index.ts';
+import { fitExponent, fmt, interleaved, markdownTable, maxAbsDiff, median } from '../../bench/timing.ts';
+import { RecordingWorkspace, VARIANTS, passFlops, planTotal, stepFlops, variant } from '../../bench/variants.ts';
+
+test('median: odd and even counts, unsorted input left as it was', () => {
+  const xs = [5, 1, 3];
+  assert.is(median(xs), 3);
+  assert.equal(xs, [5, 1, 3]);
+  assert.is(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
+});
+
+test('fitExponent: recovers k of y = c·x^k, and is NaN for a single x', () => {
+  const xs = [10, 100, 500];
+  for (const k of [0, 1, 2, 0.5]) {
+    const k2 = fitExponent(xs, xs.map((x) => 3 * x ** k));
+    assert.ok(Math.abs(k2 - k) < 1e-12, `k = ${k}: got ${k2}`);
+  }
+  // y = x + 90 (a fixed cost beside a linear one): the slope over 10…500 is below 1.
+  const k = fitExponent(xs, xs.map((x) => x + 90));
+  assert.ok(k > 0.3 && k < 0.6, `fixed cost: got ${k}`); // 0.44
+  assert.ok(Number.isNaN(fitExponent([5, 5], [1, 2])));
+});
+
+test('maxAbsDiff: the largest difference; a NaN is never within tolerance', () => {
+  assert.is(maxAbsDiff([1, 2, 3], [1, 2.5, 2]), 1);
+  assert.ok(Number.isNaN(maxAbsDiff([1, NaN], [1, 1])));
+  assert.throws(() => maxAbsDiff([1], [1, 2]), /lengths differ/);
+});
+
+test('fmt and markdownTable', () => {
+  assert.is(fmt(12800), '12,800');
+  assert.is(fmt(0.012345), '0.0123');
+  assert.is(fmt(242.4), '242');
+  assert.is(markdownTable(['a', 'n'], [['x', '1']], [false, true]), '| a | n |\n| --- | --: |\n| x | 1 |');
+});
+
+test('interleaved: runs every variant in turn and reports per-call medians', async () => {
+  const order: string[] = [];
+  const [a, b] = await interleaved([() => order.push('a'), () => order.push('b')], { runs: 5, warmup: 1, runMs: 0 });
+  assert.is(a.runs.length, 5);
+  assert.is(b.runs.length, 5);
+  assert.is(a.reps, 1);
+  assert.equal(order.slice(-4), ['a', 'b', 'a', 'b']);
+  assert.ok(a.cpuMs >= 0 && a.wallMs >= 0);
+});
+
+test('FLOPs from the shapes: LSTM at D = H = 32 is 2·4·32·64 + 17·32 per sample and step; training is 3 × inference', () => {
+  const lstm = variant('lstm');
+  assert.equal(stepFlops(lstm, 32, 32), { matmul: 16384, elementwise: 544, total: 16928 });
+  assert.is(stepFlops(variant('simpleRnn'), 32, 32).total, 2 * 32 * 64 + 3 * 32);
+  const dims = { B: 128, T: 100, D: 32, H: 32 };
+  assert.is(passFlops(lstm, dims, false), 128 * 100 * 16928);
+  assert.is(passFlops(lstm, dims, true), 3 * passFlops(lstm, dims, false));
+});
+
+test('RecordingWorkspace: records the plans the fused passes ask for, as the cells size them', () => {
+  setSeed(3);
+  const dims = { B: 2, T: 5, D: 3, H: 4 };
+  for (const v of VARIANTS) {
+    const w = v.init(dims.D, dims.H);
+    const x = randomUniform([dims.B, dims.T, dims.D], -1, 1);
+    const workspace = new RecordingWorkspace();
+    v.fused(x, w, { workspace }); // weights require gradients: the training plan
+    noGrad(() => v.fused(x, w, { workspace }));
+    assert.ok(workspace.numbers('train') > 0, `${v.label}: no training plan recorded`);
+    assert.ok(workspace.numbers('infer') > 0, `${v.label}: no inference plan recorded`);
+    if (v.planSizes) {
+      assert.is(workspace.numbers('train'), planTotal(v.planSizes('train', dims)), `${v.label} train`);
+      assert.is(workspace.numbers('infer'), planTotal(v.planSizes('infer', dims)), `${v.label} infer`);
+    }
+  }
+});
+
+test.run();
