@@ -412,14 +412,33 @@ export class Workspace {
 // ---------------------------------------------------------------- layout kernels
 
 /**
+ * Inference runs the sequence in chunks of this many timesteps: per chunk the
+ * inputs are copied to time-major and projected by one gemm [C·B, D]×[D, G·H].
+ * Big enough that this gemm is still large (the fast path), small enough that
+ * the inference plans hold [C·B, ·] rows whatever T is: their size does not
+ * grow with T (for T ≥ C). Training keeps the whole sequence (C = T).
+ */
+export const INFER_CHUNK = 32;
+
+/** The chunk length C of an inference run over T steps: min(T, INFER_CHUNK). */
+export function inferChunk(T: number): number {
+  return Math.min(T, INFER_CHUNK);
+}
+
+/**
+ * With t0 and steps, only the chunk of processing-order steps [t0, t0 + steps):
+ * out[t − t0, b, :] = x[b, t', :].
+ *
  * out[t, b, :] = x[b, t', :] with t' = t, or T−1−t when `reverse`:
  * [B, T, D] batch-major → [T, B, D] time-major in processing order.
  */
-export function toTimeMajor<A extends FloatArray>(out: A, x: Readonly<FloatArray>, B: number, T: number, D: number, reverse: boolean): A {
+export function toTimeMajor<A extends FloatArray>(
+  out: A, x: Readonly<FloatArray>, B: number, T: number, D: number, reverse: boolean, t0 = 0, steps = T,
+): A {
   for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
+    for (let t = t0; t < t0 + steps; t++) {
       const src = (b * T + (reverse ? T - 1 - t : t)) * D;
-      const dst = (t * B + b) * D;
+      const dst = ((t - t0) * B + b) * D;
       for (let d = 0; d < D; d++) out[dst + d] = x[src + d];
     }
   }

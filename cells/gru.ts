@@ -42,7 +42,7 @@ import {
 import * as ops from '../autograd/ops.ts';
 import {
   Workspace, activation, addFromTimeMajor, addMaskedGateGradients, addMaskedGateWeightGradients, checkSequence,
-  dropoutLayout, gateBlocks, addMaskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
+  dropoutLayout, gateBlocks, addMaskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, inferChunk, toTimeMajor, traced,
   type Activation, type ActivationName, type CellWeights, type DropoutMasks, type GradientProbe,
   type ReferenceResult, type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
 } from './common.ts';
@@ -169,10 +169,11 @@ export function gruReference(x: Tensor, w: CellWeights, options: GruOptions = {}
  * of a [T·B, ·] buffer is sample b at processing step t.
  *
  * What grows with T. Training ('gru:train'): everything marked [T·B, ·] or
- * [T, B, ·]. Inference ('gru:infer'): only xTM and xw (the time-major input
- * and its projection, kept so the projection stays one gemm), plus xIn and
- * block when per-gate input dropout masks are passed at inference; the
- * caches shrink to one step and the backward buffers are absent.
+ * [T, B, ·]. Inference ('gru:infer'): nothing (for T ≥ INFER_CHUNK). The
+ * sequence runs in chunks of C = inferChunk(T) steps, so xTM and xw (the
+ * time-major input and its projection, one gemm per chunk), and xIn and block
+ * with input dropout masks, hold C·B rows instead of T·B (C = T in
+ * training); the caches shrink to one step and the backward buffers are absent.
  */
 function planSizes(
   d: SequenceDims, resetAfter: boolean, inputMasks: 'none' | 'shared' | 'perGate',
@@ -180,6 +181,7 @@ function planSizes(
 ) {
   const { B, T, D, H } = d;
   const TB = T * B;
+  const CB = (training ? T : inferChunk(T)) * B; // rows of the input projection: all steps, or one chunk at inference
   const perGateInput = inputMasks === 'perGate';
   const train = training ? 1 : 0;
   const steps = training ? T : 1; // the caches hold every step for the backward, else only the current one
@@ -189,11 +191,11 @@ function planSizes(
   const blockCols = training && !resetAfter && !recurrentMasks ? 2 * H
     : perGateInput || (training && (recurrentMasks || !resetAfter)) ? H : 0;
   return {
-    // the input and its projection, all steps
-    xTM: TB * D, // [T·B, D] x in processing order
-    xIn: inputMasks === 'none' ? 0 : TB * D, // [T·B, D] x ⊙ m (per gate: one gate at a time)
-    xw: TB * 3 * H, // [T·B, 3H] x W + bx; each step overwrites its rows with its gates z | r | ĥ
-    block: TB * blockCols, // [T·B, H or 2H] one gate block of xw or dZ, contiguous
+    // the input and its projection, all steps (training) or one chunk of C steps (inference)
+    xTM: CB * D, // [C·B, D] x in processing order
+    xIn: inputMasks === 'none' ? 0 : CB * D, // [C·B, D] x ⊙ m (per gate: one gate at a time)
+    xw: CB * 3 * H, // [C·B, 3H] x W + bx; each step overwrites its rows with its gates z | r | ĥ
+    block: CB * blockCols, // [C·B, H or 2H] one gate block of xw or dZ, contiguous
     // gate blocks of the weights, copied once per call
     wBlocks: perGateInput ? GRU_GATES * D * H : 0, // [G, D, H] W_z, W_r, W_h, each contiguous
     uZR: !resetAfter && !recurrentMasks ? H * 2 * H : 0, // [H, 2H] U_z | U_r
@@ -248,7 +250,8 @@ interface GruPass extends SequenceDims {
   recurrentMasks: FloatArray[] | null; // G × [B, H]
   wBlocks: readonly FloatArray[]; // [W_z, W_r, W_h] copies [D, H], with per-gate input masks
   uBlocks: readonly FloatArray[]; // [U_z, U_r, U_h] copies [H, H], with recurrent masks
-  xwSteps: readonly FloatArray[]; // T views [B, 3H] of xw
+  chunk: number; // C: steps per input projection (T in training, inferChunk(T) at inference)
+  xwSteps: readonly FloatArray[]; // C views [B, 3H] of xw: step t uses view t % C
   dZhSteps: readonly FloatArray[]; // T views [B, 3H] of dZh (training, resetAfter)
   // The recurrent kernels packed once per pass (gemmPacked) rather than at every step; null where unused.
   // The forward's: U [H, 3H] (resetAfter), or U_zr [H, 2H] and U_h [H, H]; the backward's: their transposes.
@@ -279,6 +282,7 @@ function preparePass(x: Tensor, w: CellWeights, options: GruOptions, d: Sequence
   const ticket = training ? workspace.begin() : 0;
   const b = w.bias?.data ?? null;
   const H3 = GRU_GATES * H;
+  const chunk = training ? T : inferChunk(T);
   const returnSequences = options.returnSequences ?? false;
   // A plain literal, not `...d`: built from a spread, the pass kept changing
   // its hidden class between calls, and the step functions deoptimized
@@ -301,7 +305,8 @@ function preparePass(x: Tensor, w: CellWeights, options: GruOptions, d: Sequence
     recurrentMasks,
     wBlocks: inputPerGate ? workspace.blocks(buf.wBlocks, GRU_GATES, D * H) : [],
     uBlocks: [buf.uZ, buf.uR, buf.uH],
-    xwSteps: workspace.blocks(buf.xw, T, B * H3),
+    chunk,
+    xwSteps: workspace.blocks(buf.xw, chunk, B * H3),
     dZhSteps: buf.dZh.length > 0 ? workspace.blocks(buf.dZh, T, B * H3) : [],
     packedU: null,
     packedUh: null,
@@ -320,24 +325,26 @@ function preparePass(x: Tensor, w: CellWeights, options: GruOptions, d: Sequence
 
 /** Runs the whole sequence: fills p.output and p.finalH, and the caches when training. */
 function forwardSequence(p: GruPass, x: Readonly<FloatArray>, h0: Readonly<FloatArray> | null): void {
-  const { B, T, D, H, buf } = p;
-  const TB = T * B;
+  const { B, T, D, H, buf, chunk } = p;
   const H3 = GRU_GATES * H;
 
-  // The input projection of every step, before the time loop: xw [T·B, 3H] = x W + bx.
-  // xw starts as bx in every row, and the products add to it.
-  toTimeMajor(buf.xTM, x, B, T, D, p.goBackwards); // [T·B, D]
-  if (p.bx) fillRows(buf.xw, p.bx, TB, H3);
-  else buf.xw.fill(0);
-  if (p.inputMasks === null) {
-    gemm(buf.xw, buf.xTM, p.W, TB, D, H3, false, false, true);
-  } else if (p.sharedInput) {
-    maskRows(buf.xIn, buf.xTM, p.inputMasks[0], TB, B, D); // x ⊙ m, kept for dW
-    gemm(buf.xw, buf.xIn, p.W, TB, D, H3, false, false, true);
-  } else {
-    gateBlocks(p.wBlocks, p.W, D, H, GRU_GATES); // W_g [D, H]
-    addMaskedGateProducts(buf.xw, buf.xIn, buf.block, buf.xTM, p.inputMasks, p.wBlocks, TB, B, D, H, H3, GRU_GATES); // xw_g += (x ⊙ m_g) W_g
-  }
+  // The input projection of a chunk of C steps (all T in training), before its steps:
+  // xw [n·B, 3H] = x W + bx. xw starts as bx in every row, and the products add to it.
+  if (p.inputMasks !== null && !p.sharedInput) gateBlocks(p.wBlocks, p.W, D, H, GRU_GATES); // W_g [D, H]
+  const project = (t0: number, n: number): void => {
+    const rows = n * B;
+    toTimeMajor(buf.xTM, x, B, T, D, p.goBackwards, t0, n); // [n·B, D]
+    if (p.bx) fillRows(buf.xw, p.bx, rows, H3);
+    else buf.xw.fill(0, 0, rows * H3);
+    if (p.inputMasks === null) {
+      gemm(buf.xw, buf.xTM, p.W, rows, D, H3, false, false, true);
+    } else if (p.sharedInput) {
+      maskRows(buf.xIn, buf.xTM, p.inputMasks[0], rows, B, D); // x ⊙ m, kept for dW
+      gemm(buf.xw, buf.xIn, p.W, rows, D, H3, false, false, true);
+    } else {
+      addMaskedGateProducts(buf.xw, buf.xIn, buf.block, buf.xTM, p.inputMasks, p.wBlocks, rows, B, D, H, H3, GRU_GATES); // xw_g += (x ⊙ m_g) W_g
+    }
+  };
 
   // The blocks of U that the loop multiplies by, packed once for all steps
   // (per gate, unpacked, with recurrent masks).
@@ -359,6 +366,7 @@ function forwardSequence(p: GruPass, x: Readonly<FloatArray>, h0: Readonly<Float
   buf.o.fill(0); // the output before a sample's first unmasked step
   if (p.training) buf.hs.set(buf.h, 0);
   for (let t = 0; t < T; t++) {
+    if (t % chunk === 0) project(t, Math.min(chunk, T - t)); // the next chunk's input projection
     if (p.resetAfter) resetAfterStep(p, t);
     else resetBeforeStep(p, t);
     if (p.training) buf.hs.set(buf.h, (t + 1) * B * H);
@@ -376,7 +384,7 @@ function resetAfterStep(p: GruPass, t: number): void {
   const H2 = 2 * H;
   const H3 = GRU_GATES * H;
   const { hu, h, o, hRec } = buf;
-  const g = p.xwSteps[t]; // [B, 3H] x W + bx of this step, overwritten by z | r | ĥ
+  const g = p.xwSteps[t % p.chunk]; // [B, 3H] x W + bx of this step, overwritten by z | r | ĥ
   const output = p.output;
   // hu [B, 3H] = hPrev U + bh: one gemm, or one per gate with recurrent masks
   if (p.bh) fillRows(hu, p.bh, B, H3);
@@ -441,7 +449,7 @@ function resetBeforeStep(p: GruPass, t: number): void {
   const H2 = 2 * H;
   const H3 = GRU_GATES * H;
   const { hu, huBlock, hm, h, o, hRec } = buf;
-  const g = p.xwSteps[t]; // [B, 3H] x W + b of this step, overwritten by z | r | ĥ
+  const g = p.xwSteps[t % p.chunk]; // [B, 3H] x W + b of this step, overwritten by z | r | ĥ
   const output = p.output;
   const rH = p.recurrentMasks ? p.recurrentMasks[2] : null;
   // hu [B, 2H] = hPrev [U_z | U_r]: one gemm, or one per gate with recurrent masks

@@ -38,7 +38,7 @@ import {
 import * as ops from '../autograd/ops.ts';
 import {
   Workspace, activation, addFromTimeMajor, addMaskedGateGradients, addMaskedGateWeightGradients, checkSequence,
-  dropoutLayout, gateBlocks, addMaskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
+  dropoutLayout, gateBlocks, addMaskedGateProducts, referenceLoop, sequenceGrads, sequenceInputs, inferChunk, toTimeMajor, traced,
   type Activation, type ActivationName, type CellWeights, type DropoutMasks, type GradientProbe,
   type ReferenceResult, type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
 } from './common.ts';
@@ -140,21 +140,23 @@ function lstmUnits(w: CellWeights): number {
  * pass overwrites them with the gate values i | f | g | o, which is all the
  * backward needs of them (σ' and tanh' come from the outputs).
  *
- * What grows with T at inference: only the input projection, xTM [T·B, D]
- * and z [T·B, 4H] (plus rowsD [T·B, D] and rowsH [T·B, H] when each gate has
- * its own input dropout mask). It is kept as one gemm over all steps, the
- * fast path, at that cost. Everything else is one step deep.
+ * At inference nothing grows with T (for T ≥ INFER_CHUNK): the sequence runs
+ * in chunks of C = inferChunk(T) steps, each chunk's input projection one gemm
+ * into xTM [C·B, D] and z [C·B, 4H] (plus rowsD [C·B, D] and rowsH [C·B, H]
+ * when each gate has its own input dropout mask, also chunked). Everything
+ * else is one step deep. Training keeps all T steps (C = T).
  */
 function planSizes(dims: SequenceDims, train: boolean, inputPerGate: boolean, recurrentMasks: boolean, recurrentPerGate: boolean) {
   const { B, T, D, H } = dims;
   const TB = T * B;
+  const CB = (train ? T : inferChunk(T)) * B; // rows of the input projection: all steps (training), one chunk (inference)
   const GH = LSTM_GATES * H;
   const cached = train ? TB : B; // rows of the per-step caches
   const stateRows = train ? TB + B : B; // h and c of every step, after h0 and c0
   const grad = (n: number): number => (train ? n : 0); // backward-only buffers
   return {
-    xTM: TB * D, //           [T, B, D] x in processing order (⊙ m when one input mask serves all gates)
-    z: TB * GH, //            [T·B, 4H] z = x W + b + hPrev U of each step, overwritten by i | f | g | o
+    xTM: CB * D, //           [C, B, D] x in processing order (⊙ m when one input mask serves all gates); C = T in training
+    z: CB * GH, //            [C·B, 4H] z = x W + b + hPrev U of each step, overwritten by i | f | g | o
     tanhC: cached * H, //     [T·B, H] cached tanh(c) of each step's new cell (training), [B, H] (inference)
     hStates: stateRows * H, // [T+1, B, H] h0, then h after each step (training); [B, H] updated in place (inference)
     cStates: stateRows * H, // [T+1, B, H] c0, then c after each step; [B, H] in place (inference)
@@ -165,8 +167,8 @@ function planSizes(dims: SequenceDims, train: boolean, inputPerGate: boolean, re
     dOutCarry: grad(B * H), // [B, H] gradient of a masked step's output, on its way to the previous output
     // Only with per-gate input dropout masks:
     Wg: inputPerGate ? LSTM_GATES * D * H : 0, // [G, D, H] the gate blocks of W, each contiguous
-    rowsD: inputPerGate ? TB * D : 0, //          [T·B, D] one gate's x ⊙ m_k (or its input gradient)
-    rowsH: inputPerGate || (train && recurrentPerGate) ? TB * H : 0, // [T·B, H] one gate's column block of z or dZ
+    rowsD: inputPerGate ? CB * D : 0, //          [C·B, D] one gate's x ⊙ m_k (or its input gradient)
+    rowsH: inputPerGate || (train && recurrentPerGate) ? CB * H : 0, // [C·B, H] one gate's column block of z or dZ
     dWg: inputPerGate ? grad(D * H) : 0, //       [D, H] one gate's block of dW
     // Only with recurrent dropout masks:
     hm: recurrentMasks ? B * H : 0, //            [B, H] hPrev ⊙ r_k of the current step
@@ -246,17 +248,21 @@ function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options:
   // U packed once for the T products hPrev U (the gemm would pack it at every step).
   const Upacked = recurrentPerGate ? null : workspace.pack('lstm:U', Ud, H, GH);
 
-  // Input projection of all steps, before the time loop: z = x W + b.
+  // Input projection of a chunk of C steps (all T in training), before its steps: z = x W + b.
   // z starts as b in every row, and the products add to it.
-  toTimeMajor(xTM, x.data, B, T, D, goBackwards); // [T, B, D]
-  if (w.bias) fillRows(z, w.bias.data, TB, GH);
-  else z.fill(0);
-  if (inputMasks && inputPerGate) {
-    addMaskedGateProducts(z, rowsD, rowsH, xTM, inputMasks, WgBlocks, TB, B, D, H, GH, LSTM_GATES); // z_k += (x ⊙ m_k) W_k
-  } else {
-    if (inputMasks) maskRows(xTM, xTM, inputMasks[0], TB, B, D); // x ⊙ m, one mask for every gate
-    gemm(z, xTM, Wd, TB, D, GH, false, false, true); // [T·B, 4H] += [T·B, D] · [D, 4H]
-  }
+  const chunk = train ? T : inferChunk(T);
+  const project = (t0: number, n: number): void => {
+    const rows = n * B;
+    toTimeMajor(xTM, x.data, B, T, D, goBackwards, t0, n); // [n, B, D]
+    if (w.bias) fillRows(z, w.bias.data, rows, GH);
+    else z.fill(0, 0, rows * GH);
+    if (inputMasks && inputPerGate) {
+      addMaskedGateProducts(z, rowsD, rowsH, xTM, inputMasks, WgBlocks, rows, B, D, H, GH, LSTM_GATES); // z_k += (x ⊙ m_k) W_k
+    } else {
+      if (inputMasks) maskRows(xTM, xTM, inputMasks[0], rows, B, D); // x ⊙ m, one mask for every gate
+      gemm(z, xTM, Wd, rows, D, GH, false, false, true); // [n·B, 4H] += [n·B, D] · [D, 4H]
+    }
+  };
 
   // Initial states: block 0 of hStates / cStates.
   const init = options.initialState;
@@ -272,13 +278,14 @@ function forwardSequence(x: Tensor, w: CellWeights, dims: SequenceDims, options:
   const hBlocks = workspace.blocks(hStates, train ? T + 1 : 1, B * H);
   const cBlocks = workspace.blocks(cStates, train ? T + 1 : 1, B * H);
   const tanhCBlocks = workspace.blocks(tanhC, train ? T : 1, B * H);
-  const zSteps = workspace.blocks(z, T, B * GH); // z_t [B, 4H] each
+  const zSteps = workspace.blocks(z, chunk, B * GH); // z_t [B, 4H] each, of the current chunk
   const output = new Tensor(allocate(x.dtype, returnSequences ? B * T * H : B * H), returnSequences ? [B, T, H] : [B, H]);
   const out = output.data; // zeros: the output before the first unmasked step
 
   for (let t = 0; t < T; t++) {
+    if (t % chunk === 0) project(t, Math.min(chunk, T - t)); // the next chunk's input projection
     const tIn = goBackwards ? T - 1 - t : t; // the input-order step, to read the mask
-    const zt = zSteps[t]; // [B, 4H]
+    const zt = zSteps[t % chunk]; // [B, 4H]
     const hPrev = hBlocks[train ? t : 0]; // [B, H]
     const cPrev = cBlocks[train ? t : 0];
     const hNext = hBlocks[train ? t + 1 : 0];

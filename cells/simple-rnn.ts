@@ -28,7 +28,7 @@ import {
 import * as ops from '../autograd/ops.ts';
 import {
   Workspace, activation, addFromTimeMajor, checkSequence, referenceLoop, sequenceGrads, sequenceInputs,
-  toTimeMajor, traced,
+  inferChunk, toTimeMajor, traced,
   type Activation, type ActivationName, type CellWeights, type DropoutMasks, type ReferenceResult,
   type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
 } from './common.ts';
@@ -103,15 +103,17 @@ function trainPlanSizes({ B, T, D, H }: SequenceDims, options: SequenceOptions) 
 }
 
 /**
- * The inference plan stores no per-step activations. Only the input and its
- * projection grow with T: xTM [T, B, D] and z [T, B, H], T·B·(D + H) numbers,
- * kept so that the input projection stays one gemm over all steps; the rest is [B, H].
+ * The inference plan stores no per-step activations and does not grow with T
+ * (for T ≥ INFER_CHUNK): the sequence runs in chunks of C = inferChunk(T)
+ * steps, each chunk's input copied to xTM [C, B, D] and projected by one gemm
+ * into z [C, B, H]; the rest is [B, H].
  */
 function inferPlanSizes({ B, T, D, H }: SequenceDims, options: SequenceOptions) {
   const recurrentMasked = options.dropoutMasks?.recurrent ? 1 : 0;
+  const C = inferChunk(T);
   return {
-    xTM: T * B * D, // [T, B, D] (grows with T)
-    z: T * B * H, // [T, B, H] xW + b for all steps (grows with T); step t is overwritten by h_t
+    xTM: C * B * D, // [C, B, D] the current chunk's x in processing order, ⊙ m_x
+    z: C * B * H, // [C, B, H] xW + b for the chunk's steps; step t is overwritten by h_t
     h: B * H, // [B, H] the state, updated in place
     hMasked: recurrentMasked * B * H, // [B, H] hPrev ⊙ m_h
     out: B * H, // [B, H] the running output
@@ -129,9 +131,10 @@ export function simpleRnnPlanSizes(kind: 'train' | 'infer', dims: SequenceDims, 
  * instead of creating views (the gemm takes whole arrays).
  */
 interface ForwardBuffers {
-  xTM: FloatArray; // [T, B, D]
-  z: FloatArray; // [T, B, H]
-  zSteps: FloatArray[]; // z_t, [B, H] each
+  chunk: number; // C: steps per input projection (T in training, inferChunk(T) at inference)
+  xTM: FloatArray; // [C, B, D]
+  z: FloatArray; // [C, B, H]
+  zSteps: FloatArray[]; // z_t of the chunk's steps, [B, H] each
   hPrev: FloatArray[]; // the state step t reads
   hNext: FloatArray[]; // the state step t writes (the same view as hPrev[t] at inference)
   hIn: FloatArray[]; // hPrev ⊙ m_h, or hPrev itself without recurrent dropout
@@ -156,7 +159,7 @@ function trainBuffers(workspace: Workspace, dims: SequenceDims, dtype: DType, op
   const recurrentMasked = p.hsMasked.length > 0;
   const hPrev = workspace.blocks(p.hs, T, BH); // hs[0 .. T−1]
   return {
-    xTM: p.xTM, z: p.z, zSteps: workspace.blocks(p.z, T, BH), out: p.out,
+    chunk: T, xTM: p.xTM, z: p.z, zSteps: workspace.blocks(p.z, T, BH), out: p.out,
     hs: p.hs,
     hPrev,
     hNext: workspace.blocks(p.hs, T, BH, BH, BH), // hs[1 .. T]
@@ -171,9 +174,10 @@ function inferBuffers(workspace: Workspace, dims: SequenceDims, dtype: DType, op
   const p = workspace.plan(`${CELL}:infer`, dtype, inferPlanSizes(dims, options));
   const { B, T, H } = dims;
   const BH = B * H;
+  const C = inferChunk(T);
   const h = workspace.blocks(p.h, T, BH, 0); // stride 0: every step reads and writes the one state
   return {
-    xTM: p.xTM, z: p.z, zSteps: workspace.blocks(p.z, T, BH), out: p.out,
+    chunk: C, xTM: p.xTM, z: p.z, zSteps: workspace.blocks(p.z, C, BH), out: p.out,
     hPrev: h, hNext: h,
     hIn: p.hMasked.length > 0 ? workspace.blocks(p.hMasked, T, BH, 0) : h,
   };
@@ -196,35 +200,40 @@ function forwardSequence(
   const mx = options.dropoutMasks?.input?.[0] ?? null; // [B, D]
   const mh = options.dropoutMasks?.recurrent?.[0] ?? null; // [B, H]
   const U = workspace.pack(`${CELL}:U`, w.recurrentKernel.data, H, H); // [H, H], packed once for the T products
-  const { xTM, z, zSteps, hPrev, hNext, hIn, out } = buf;
-
-  toTimeMajor(xTM, x.data, B, T, D, reverse); // xTM [T, B, D] in processing order
-  if (mx) maskRows(xTM, xTM, mx, T * B, B, D); // x ⊙ m_x, one mask [B, D] for every step
-  if (w.bias) fillRows(z, w.bias.data, T * B, H); // z = b in every row,
-  else z.fill(0);
-  gemm(z, xTM, w.kernel.data, T * B, D, H, false, false, true); // + (x ⊙ m_x) W for all steps at once  [T·B, H]
+  const { chunk, xTM, z, zSteps, hPrev, hNext, hIn, out } = buf;
   const h0 = options.initialState?.[0];
   if (h0) hPrev[0].set(h0.data);
   else hPrev[0].fill(0);
   out.fill(0); // the output before the first unmasked step
 
-  for (let t = 0; t < T; t++) {
-    const tIn = reverse ? T - 1 - t : t; // the step's index in input order
-    const hp = hPrev[t]; // [B, H]
-    const hi = hIn[t]; // [B, H]
-    const zt = zSteps[t]; // [B, H]
-    const h = hNext[t]; // [B, H]
-    if (mh) maskRows(hi, hp, mh, B, B, H); // hPrev ⊙ m_h
-    gemmPacked(zt, hi, U, B, false, true); // z += (hPrev ⊙ m_h) U
-    f.applyColumns(zt, zt, B, H, 0, H); // a = f(z), cached in place of z for the backward
-    for (let b = 0; b < B; b++) {
-      const m = mask ? mask[b * T + tIn] : 1;
-      for (let j = 0; j < H; j++) {
-        const i = b * H + j;
-        const a = zt[i];
-        h[i] = m * a + (1 - m) * hp[i]; // h_t: the state carries over where m = 0
-        out[i] = m * a + (1 - m) * out[i]; // out_t: repeats the previous output where m = 0
-        if (returnSequences) output[(b * T + t) * H + j] = out[i];
+  // Chunks of C steps (one chunk of T in training): the chunk's input projection, then its steps.
+  for (let t0 = 0; t0 < T; t0 += chunk) {
+    const n = Math.min(chunk, T - t0); // steps in this chunk
+    const rows = n * B;
+    toTimeMajor(xTM, x.data, B, T, D, reverse, t0, n); // xTM [n, B, D] in processing order
+    if (mx) maskRows(xTM, xTM, mx, rows, B, D); // x ⊙ m_x, one mask [B, D] for every step
+    if (w.bias) fillRows(z, w.bias.data, rows, H); // z = b in every row,
+    else z.fill(0, 0, rows * H);
+    gemm(z, xTM, w.kernel.data, rows, D, H, false, false, true); // + (x ⊙ m_x) W for the chunk's steps at once  [n·B, H]
+
+    for (let t = t0; t < t0 + n; t++) {
+      const tIn = reverse ? T - 1 - t : t; // the step's index in input order
+      const hp = hPrev[t]; // [B, H]
+      const hi = hIn[t]; // [B, H]
+      const zt = zSteps[t - t0]; // [B, H]
+      const h = hNext[t]; // [B, H]
+      if (mh) maskRows(hi, hp, mh, B, B, H); // hPrev ⊙ m_h
+      gemmPacked(zt, hi, U, B, false, true); // z += (hPrev ⊙ m_h) U
+      f.applyColumns(zt, zt, B, H, 0, H); // a = f(z), cached in place of z for the backward
+      for (let b = 0; b < B; b++) {
+        const m = mask ? mask[b * T + tIn] : 1;
+        for (let j = 0; j < H; j++) {
+          const i = b * H + j;
+          const a = zt[i];
+          h[i] = m * a + (1 - m) * hp[i]; // h_t: the state carries over where m = 0
+          out[i] = m * a + (1 - m) * out[i]; // out_t: repeats the previous output where m = 0
+          if (returnSequences) output[(b * T + t) * H + j] = out[i];
+        }
       }
     }
   }

@@ -7,10 +7,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addBlockProduct, blockNorms, expOf, gemmNaive, gemmPacked, randomNormal, setSeed, sigmoidOf, uniform, type FloatArray } from '../../autograd/index.ts';
 import {
-  ACTIVATIONS, Workspace, addMaskedGateGradients, addMaskedGateWeightGradients, gateBlocks, addMaskedGateProducts,
+  Tensor, addBlockProduct, blockNorms, expOf, gemmNaive, gemmPacked, noGrad, randomNormal, setSeed, sigmoidOf, uniform, type FloatArray,
+} from '../../autograd/index.ts';
+import {
+  ACTIVATIONS, INFER_CHUNK, Workspace, drawDropoutMasks, type CellWeights, type SequenceOptions, type SequenceResult, addMaskedGateGradients, addMaskedGateWeightGradients, gateBlocks, addMaskedGateProducts,
 } from '../../cells/common.ts';
+import { initGruWeights, gruSequence } from '../../cells/gru.ts';
+import { initLstmWeights, lstmSequence } from '../../cells/lstm.ts';
+import { initSimpleRnnWeights, simpleRnnSequence } from '../../cells/simple-rnn.ts';
 
 /** Named tolerance: the same float64 sums in another order. */
 const SUMS = 1e-12;
@@ -185,3 +190,32 @@ test('blockNorms: the norm of each block', () => {
 });
 
 test.run();
+
+test('chunked inference (T = 2·INFER_CHUNK + 5, several chunks, the last partial) matches the training forward bit for bit', () => {
+  const [B, D, H] = [3, 4, 5];
+  const T = 2 * INFER_CHUNK + 5;
+  const cells: [string, number, (D: number, H: number) => CellWeights, (x: Tensor, w: CellWeights, o: SequenceOptions) => SequenceResult][] = [
+    ['simpleRnn', 1, (d, h) => initSimpleRnnWeights(d, h, { dtype: 'float64' }), simpleRnnSequence],
+    ['lstm', 4, (d, h) => initLstmWeights(d, h, { dtype: 'float64' }), lstmSequence],
+    ['gru', 3, (d, h) => initGruWeights(d, h, { dtype: 'float64' }), gruSequence],
+    ['gru', 3, (d, h) => initGruWeights(d, h, { dtype: 'float64', resetAfter: false }), (x, w, o) => gruSequence(x, w, { ...o, resetAfter: false })],
+  ];
+  for (const [name, gates, init, run] of cells) {
+    for (const dropout of ['none', 'shared', 'perGate'] as const) {
+      if (name === 'simpleRnn' && dropout === 'perGate') continue;
+      setSeed(`chunks ${name} ${dropout}`);
+      const w = init(D, H);
+      const x = randomNormal([B, T, D], 0, 1, 'float64');
+      const mask = new Float64Array(B * T).map((_, k) => (k % 7 === 3 ? 0 : 1));
+      const options: SequenceOptions = { goBackwards: true, returnSequences: true, mask, initialState: undefined };
+      if (dropout !== 'none') options.dropoutMasks = drawDropoutMasks(name, B, D, H, gates, 0.3, dropout === 'perGate' ? 0.2 : 0, 'float64');
+      const inferred = noGrad(() => run(x, w, { ...options, workspace: new Workspace() }));
+      x.requiresGrad = true;
+      const trained = run(x, w, { ...options, workspace: new Workspace() });
+      assert.ok(trained.output.node !== null, 'the training plan ran');
+      const label = `${name} (${dropout} input masks)`;
+      assertClose(`${label} output`, inferred.output.data, trained.output.data, 0);
+      for (let s = 0; s < trained.states.length; s++) assertClose(`${label} state ${s}`, inferred.states[s].data, trained.states[s].data, 0);
+    }
+  }
+});
