@@ -244,11 +244,9 @@ export interface Fit {
   values: number[];
   inferTime: number;
   trainTime: number;
-  inferMemory: number;
-  trainMemory: number;
 }
 
-/** Exponents of time and memory against T (at each H, B) and against H (at each B, T). */
+/** Exponents of time against T (at each H, B) and against H (at each B, T). */
 export function scalingFits(rows: readonly CostRow[], grid: Grid): Fit[] {
   const fits: Fit[] = [];
   const fit = (cell: CellVariant, at: Record<string, number>, over: 'T' | 'H', pick: CostRow[]): void => {
@@ -258,8 +256,6 @@ export function scalingFits(rows: readonly CostRow[], grid: Grid): Fit[] {
       cell: cell.key, label: cell.label, at, over, values: xs,
       inferTime: fitExponent(xs, pick.map((r) => r.inferMs)),
       trainTime: fitExponent(xs, pick.map((r) => r.trainMs)),
-      inferMemory: fitExponent(xs, pick.map((r) => r.inferBytes)),
-      trainMemory: fitExponent(xs, pick.map((r) => r.trainBytes)),
     });
   };
   for (const v of VARIANTS) {
@@ -270,30 +266,73 @@ export function scalingFits(rows: readonly CostRow[], grid: Grid): Fit[] {
   return fits;
 }
 
+// ---------------------------------------------------------------- memory against T
+
+export interface MemoryPoint {
+  cell: VariantKey;
+  label: string;
+  H: number;
+  B: number;
+  T: number;
+  inferBytes: number;
+  trainBytes: number;
+  inferPlan: Readonly<Record<string, number>>;
+}
+
+/** The sequence lengths of the memory sweep: past the grid, so that a chunked inference plan shows as flat. */
+export const MEMORY_T = [10, 100, 500, 1000] as const;
+
 /**
- * The buffers of a plan whose size grows with T: name → exponent of its size
- * against T (between the smallest and largest T of the grid, at one H and B).
+ * The plan bytes of every variant at H, B and each T of MEMORY_T: one
+ * checked training call and one inference call each (plans are sizes, not
+ * timings, so one call suffices).
  */
-export function growingBuffers(rows: readonly CostRow[], kind: 'infer' | 'train'): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
+export function memorySweep(H: number, B: number, D: number): MemoryPoint[] {
+  const points: MemoryPoint[] = [];
   for (const v of VARIANTS) {
-    const mine = rows.filter((r) => r.cell === v.key);
-    if (mine.length === 0) continue;
-    const H = Math.min(...mine.map((r) => r.H));
-    const B = Math.max(...mine.map((r) => r.B));
-    const at = mine.filter((r) => r.H === H && r.B === B).sort((a, b) => a.T - b.T);
-    if (at.length < 2) continue;
-    const first = kind === 'infer' ? at[0].inferPlan : at[0].trainPlan;
-    const last = kind === 'infer' ? at[at.length - 1].inferPlan : at[at.length - 1].trainPlan;
-    const growing: Record<string, number> = {};
-    for (const name of Object.keys(last)) {
-      if (last[name] > 0 && first[name] > 0 && last[name] !== first[name]) {
-        growing[name] = Math.log(last[name] / first[name]) / Math.log(at[at.length - 1].T / at[0].T);
-      }
+    for (const T of MEMORY_T) {
+      const ins = inputs(v, B, T, D, H);
+      const workspace = new RecordingWorkspace();
+      checkGridPoint(v, ins, workspace, { B, T, D, H });
+      points.push({
+        cell: v.key, label: v.label, H, B, T,
+        inferBytes: workspace.numbers('infer') * BYTES, trainBytes: workspace.numbers('train') * BYTES,
+        inferPlan: [...workspace.sizes].find(([name]) => name.endsWith(':infer'))?.[1] ?? {},
+      });
     }
-    out[v.label] = growing;
   }
-  return out;
+  return points;
+}
+
+export interface MemoryFit {
+  cell: VariantKey;
+  label: string;
+  /** Exponent of the inference plan bytes over T ≥ 100 (long sequences), and over every T. */
+  inferLong: number;
+  inferAll: number;
+  trainAll: number;
+  /** Inference buffers still growing between the two longest T: name → exponent of their size. */
+  growing: Record<string, number>;
+}
+
+export function memoryFits(points: readonly MemoryPoint[]): MemoryFit[] {
+  return VARIANTS.map((v) => {
+    const mine = points.filter((p) => p.cell === v.key).sort((a, b) => a.T - b.T);
+    const long = mine.filter((p) => p.T >= 100);
+    const [a, b] = mine.slice(-2);
+    const growing: Record<string, number> = {};
+    for (const name of Object.keys(b.inferPlan)) {
+      const [s0, s1] = [a.inferPlan[name] ?? 0, b.inferPlan[name]];
+      if (s0 > 0 && s1 > s0) growing[name] = Math.log(s1 / s0) / Math.log(b.T / a.T);
+    }
+    return {
+      cell: v.key, label: v.label,
+      inferLong: fitExponent(long.map((p) => p.T), long.map((p) => p.inferBytes)),
+      inferAll: fitExponent(mine.map((p) => p.T), mine.map((p) => p.inferBytes)),
+      trainAll: fitExponent(mine.map((p) => p.T), mine.map((p) => p.trainBytes)),
+      growing,
+    };
+  });
 }
 
 // ---------------------------------------------------------------- tables
@@ -331,16 +370,16 @@ export function scalingTable(fits: readonly Fit[], grid: Grid, over: 'T' | 'H'):
   return markdownTable(header, body, header.map((_, i) => i >= 1));
 }
 
-/** Memory exponents against T: one row per cell and H (memory does not depend on timing, so one B suffices: the largest). */
-export function memoryTable(fits: readonly Fit[], grid: Grid): string {
-  const B = Math.max(...grid.B);
-  const header = ['cell', 'H', `infer plan ~ T^k (B=${B})`, `train plan ~ T^k (B=${B})`];
-  const body: string[][] = [];
-  for (const v of VARIANTS) {
-    for (const H of grid.H) {
-      const f = fits.find((x) => x.cell === v.key && x.over === 'T' && x.at.H === H && x.at.B === B);
-      if (f) body.push([v.label, String(H), f.inferMemory.toFixed(2), f.trainMemory.toFixed(2)]);
-    }
-  }
-  return markdownTable(header, body, [false, true, true, true]);
+/** Plan bytes at each T of the sweep (infer / train) and the fitted exponents. */
+export function memoryTable(points: readonly MemoryPoint[], fits: readonly MemoryFit[]): string {
+  const header = ['cell', ...MEMORY_T.map((T) => `T=${T} infer / train`), 'infer ~ T^k (T ≥ 100)', 'infer ~ T^k (all)', 'train ~ T^k'];
+  const body = fits.map((f) => [
+    f.label,
+    ...MEMORY_T.map((T) => {
+      const p = points.find((q) => q.cell === f.cell && q.T === T);
+      return p ? `${formatBytes(p.inferBytes)} / ${formatBytes(p.trainBytes)}` : '—';
+    }),
+    f.inferLong.toFixed(2), f.inferAll.toFixed(2), f.trainAll.toFixed(2),
+  ]);
+  return markdownTable(header, body, header.map((_, i) => i >= 1));
 }
