@@ -67,5 +67,4 @@ export class Embedding extends Layer {
     for (let i = 0; i < x.size; i++) m[i] = x.data[i] === 0 ? 0 : 1;
     return m;
   }
-
 }

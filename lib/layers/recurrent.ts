@@ -159,12 +159,12 @@ export abstract class RNN extends Layer {
     return result;
   }
 
-  override computeMask(_x: Tensor, mask: FloatArray | null): FloatArray | null {
+  override computeMask(x: Tensor, mask: FloatArray | null): FloatArray | null {
     if (!mask || !this.returnSequences) return null;
     if (!this.goBackwards) return mask;
     // Outputs come in processing order, so the mask is reversed with them.
-    const [B, T] = [_x.shape[0], _x.shape[1]];
-    const out = allocate(_x.dtype, B * T);
+    const [B, T] = [x.shape[0], x.shape[1]];
+    const out = allocate(x.dtype, B * T);
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + t] = mask[b * T + T - 1 - t];
     return out;
   }
