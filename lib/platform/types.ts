@@ -1,0 +1,52 @@
+/**
+ * What Unrolled needs of a file system: model and weight files, the CSV and
+ * text-directory loaders. Node provides it (platform/node.ts); a browser
+ * build has none (platform/browser.ts), and every call that takes a path
+ * says so and names what to use instead.
+ *
+ * The package's `imports` map picks the file for `#platform` by condition
+ * (`browser` or not), so a browser bundle never reaches a `node:` module.
+ */
+
+export interface FileStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  /** Bytes. */
+  size: number;
+}
+
+export interface FileSystem {
+  readFile(path: string): Uint8Array;
+  readText(path: string): string;
+  /** null when nothing is at `path`. */
+  stat(path: string): FileStat | null;
+  /** Names in `dir`, unsorted. */
+  readdir(dir: string): string[];
+  mkdirp(dir: string): void;
+  /** Removes a file or a directory tree; nothing when absent. */
+  remove(path: string): void;
+  rename(from: string, to: string): void;
+  /** Writes and flushes `data` to `path` (not atomic by itself; see atomic.ts). */
+  writeFlushed(path: string, data: Uint8Array | string): void;
+  /** Flushes a directory's entries (after renames), where the system allows it. */
+  syncDirectory(dir: string): void;
+  join(...parts: string[]): string;
+  dirname(path: string): string;
+  basename(path: string): string;
+  resolve(...parts: string[]): string;
+  isAbsolute(path: string): boolean;
+  /** A name unique to this process and moment, for temporary files. */
+  uniqueSuffix(): string;
+}
+
+/**
+ * The file system, or a clear error: `where` names the call (e.g.
+ * `loadModel('model/')`) and the message says what works in a browser.
+ */
+export function requireFiles(files: FileSystem | null, where: string): FileSystem {
+  if (files) return files;
+  throw new Error(
+    `${where}: file paths need Node.js, and this is the browser build of Unrolled; ` +
+    'pass an IOHandler ({ save(artifacts) } / { load() }) or ModelArtifacts object instead, or the file contents',
+  );
+}
