@@ -11,7 +11,7 @@ import { loadWeightsFrom, saveWeightsTo } from '../io.ts';
 import { Layer, formatShapeSpec, uniqueName, type ShapeSpec } from '../layers/layer.ts';
 import { getLoss, type LossFunction, type LossName } from '../losses.ts';
 import { getMetric, type Metric, type MetricName } from '../metrics.ts';
-import { ProgressBar } from '../progress.ts';
+import { ProgressBar, writeLine } from '../progress.ts';
 
 export interface CompileOptions {
   optimizer: OptimizerName | Optimizer;
@@ -391,7 +391,7 @@ export class Sequential implements TrainingModel {
     let logs: Logs = {};
     for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
       for (const cb of callbacks) cb.onEpochBegin?.(epoch);
-      if (verbose === 1) process.stderr.write(`Epoch ${epoch + 1}/${epochs}\n`);
+      if (verbose === 1) writeLine(`Epoch ${epoch + 1}/${epochs}`);
       const bar = verbose === 1 ? new ProgressBar(steps) : null;
       const batches = await batchesOf(epoch);
       let lossSum = 0;
@@ -414,7 +414,7 @@ export class Sequential implements TrainingModel {
       if (validate) logs = { ...logs, ...(await validate()) };
       bar?.update(steps, logs, true);
       if (verbose === 2) {
-        process.stderr.write(`Epoch ${epoch + 1}/${epochs} - ${Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}\n`);
+        writeLine(`Epoch ${epoch + 1}/${epochs} - ${Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}`);
       }
       history.record(epoch, logs);
       for (const cb of callbacks) cb.onEpochEnd?.(epoch, logs);
