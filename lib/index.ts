@@ -11,12 +11,21 @@ export { Layer, clearSession, type LayerOptions, type ShapeSpec } from './layers
 export { Embedding, type EmbeddingOptions } from './layers/embedding.ts';
 export { Dense, type DenseOptions, type DenseActivation } from './layers/dense.ts';
 export { Dropout } from './layers/dropout.ts';
+export { Activation } from './layers/activation.ts';
+export { TimeDistributed } from './layers/time-distributed.ts';
+export { InputLayer, type InputLayerOptions } from './layers/input-layer.ts';
 export { RNN, SimpleRNN, LSTM, GRU, type RecurrentOptions, type LstmOptions, type GruOptions } from './layers/recurrent.ts';
 export { Bidirectional, type BidirectionalOptions, type MergeMode } from './layers/bidirectional.ts';
 export {
   Sequential, History,
   type CompileOptions, type FitOptions, type FitGeneratorOptions, type EvaluateOptions, type Batch, type BatchSource,
 } from './model/sequential.ts';
+export { loadModel } from './io/load.ts';
+export type { SaveOptions } from './io/save.ts';
+export type {
+  IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, TrainingConfig, WeightSpec, WeightDType,
+} from './io/artifacts.ts';
+export { VERSION } from './version.ts';
 export { EarlyStopping, type Callback, type EarlyStoppingOptions, type Logs } from './callbacks.ts';
 export { getLoss, LOSSES, type LossName } from './losses.ts';
 export { getMetric, type MetricName } from './metrics.ts';

@@ -69,6 +69,14 @@ export class Adam extends Optimizer<AdamState> {
     return { ...this.baseConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad };
   }
 
+  override get slotNames(): readonly string[] {
+    return this.amsgrad ? ['momentum', 'velocity', 'velocityHat'] : ['momentum', 'velocity'];
+  }
+
+  protected override slotArrays(state: AdamState): FloatArray[] {
+    return [state.momentum, state.velocity, state.velocityHat].filter((a): a is FloatArray => a !== null);
+  }
+
   protected override createState(param: Tensor): AdamState {
     return {
       momentum: allocate(param.dtype, param.size),

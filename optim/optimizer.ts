@@ -15,7 +15,7 @@
  * Parameters whose `grad` is null are skipped: neither their values nor
  * their state change. Zeroing the gradients between steps is the caller's job.
  */
-import type { FloatArray, Tensor } from '../autograd/index.ts';
+import { allocate, type FloatArray, type Tensor } from '../autograd/index.ts';
 import { checkRange } from './check.ts';
 import { clipGradsByGlobalNorm, clipGradsByNorm, clipGradsByValue } from './clip.ts';
 
@@ -41,6 +41,14 @@ export interface OptimizerConfig extends ClipOptions {
 }
 
 const CLIP_KEYS = ['clipnorm', 'globalClipnorm', 'clipvalue'] as const;
+
+/** An optimizer's whole state for a list of parameters, as `getSlots` gives it and `setSlots` takes it. */
+export interface OptimizerSlots {
+  /** Steps taken so far. */
+  iterations: number;
+  /** One entry per name of `slotNames`, in that order; `values[i]` belongs to `params[i]`. */
+  slots: Array<{ name: string; values: FloatArray[] }>;
+}
 
 export abstract class Optimizer<State = unknown> {
   /** The Keras class name: 'SGD', 'RMSprop', 'Adam'. Error messages start with it. */
@@ -130,6 +138,57 @@ export abstract class Optimizer<State = unknown> {
     }
     this.count = t;
   }
+
+  /**
+   * The state of `params`, slot by slot (see `slotNames`), with zeros for a
+   * parameter not updated yet: what a checkpoint stores.
+   */
+  getSlots(params: readonly Tensor[]): OptimizerSlots {
+    const slots = this.slotNames.map((name) => ({ name, values: [] as FloatArray[] }));
+    for (const p of params) {
+      const s = this.state.get(p);
+      const arrays = s === undefined ? null : this.slotArrays(s);
+      slots.forEach((slot, k) => slot.values.push(arrays ? arrays[k].slice() : allocate(p.dtype, p.size)));
+    }
+    return { iterations: this.count, slots };
+  }
+
+  /**
+   * Restores a state written by `getSlots` (for the same parameters in the
+   * same order): the step count and every slot, checked name by name and
+   * size by size before anything changes.
+   */
+  setSlots(params: readonly Tensor[], saved: OptimizerSlots): void {
+    const names = saved.slots.map((s) => s.name);
+    if (names.join(',') !== this.slotNames.join(',')) {
+      throw new Error(`${this.name}.setSlots: this configuration keeps [${this.slotNames.join(', ')}] per parameter, got [${names.join(', ')}]`);
+    }
+    if (!Number.isSafeInteger(saved.iterations) || saved.iterations < 0) {
+      throw new Error(`${this.name}.setSlots: iterations must be a non-negative integer, got ${saved.iterations}`);
+    }
+    for (const slot of saved.slots) {
+      if (slot.values.length !== params.length) {
+        throw new Error(`${this.name}.setSlots: slot '${slot.name}' has ${slot.values.length} arrays for ${params.length} parameters`);
+      }
+      slot.values.forEach((v, i) => {
+        if (v.length !== params[i].size) {
+          throw new Error(`${this.name}.setSlots: slot '${slot.name}' of parameter ${i} has ${v.length} values, the parameter ${params[i].size}`);
+        }
+      });
+    }
+    params.forEach((p, i) => {
+      const s = this.createState(p);
+      this.slotArrays(s).forEach((a, k) => a.set(saved.slots[k].values[i]));
+      this.state.set(p, s);
+    });
+    this.count = saved.iterations;
+  }
+
+  /** The names of the arrays kept per parameter in this configuration, e.g. RMSprop's ['velocity']. */
+  abstract get slotNames(): readonly string[];
+
+  /** The arrays of one parameter's state, in the order of `slotNames`. */
+  protected abstract slotArrays(state: State): FloatArray[];
 
   /** The state kept for `param`, or undefined before its first update. */
   stateOf(param: Tensor): Readonly<State> | undefined {

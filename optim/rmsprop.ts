@@ -68,6 +68,14 @@ export class RMSprop extends Optimizer<RMSpropState> {
     return { ...this.baseConfig(), rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
   }
 
+  override get slotNames(): readonly string[] {
+    return ['velocity', ...(this.centered ? ['averageGrad'] : []), ...(this.momentum > 0 ? ['momentum'] : [])];
+  }
+
+  protected override slotArrays(state: RMSpropState): FloatArray[] {
+    return [state.velocity, state.averageGrad, state.momentum].filter((a): a is FloatArray => a !== null);
+  }
+
   protected override createState(param: Tensor): RMSpropState {
     return {
       velocity: allocate(param.dtype, param.size),

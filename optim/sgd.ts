@@ -50,6 +50,14 @@ export class SGD extends Optimizer<SGDState> {
     return { ...this.baseConfig(), momentum: this.momentum, nesterov: this.nesterov };
   }
 
+  override get slotNames(): readonly string[] {
+    return this.momentum > 0 ? ['velocity'] : [];
+  }
+
+  protected override slotArrays(state: SGDState): FloatArray[] {
+    return state.velocity ? [state.velocity] : [];
+  }
+
   protected override createState(param: Tensor): SGDState {
     return { velocity: this.momentum > 0 ? allocate(param.dtype, param.size) : null };
   }

@@ -21,6 +21,8 @@ export class Bidirectional extends Layer {
   readonly forwardLayer: RNN;
   readonly backwardLayer: RNN;
   readonly mergeMode: MergeMode;
+  /** The name of the wrapped layer; the copies are `forward_<name>` and `backward_<name>`. */
+  readonly innerName: string;
 
   constructor(layer: RNN, options: BidirectionalOptions = {}) {
     checkOptions('Bidirectional', options, ['name', 'inputShape', 'dtype', 'mergeMode']);
@@ -29,6 +31,7 @@ export class Bidirectional extends Layer {
     if (!MODES.includes(mode)) throw new Error(`Bidirectional: mergeMode '${String(mode)}' is unknown; known: ${MODES.join(', ')}`);
     if (layer.stateful) throw new Error(`Bidirectional: wrapping the stateful layer ${layer.name} is not supported`);
     this.mergeMode = mode;
+    this.innerName = layer.name;
     this.forwardLayer = layer.cloneWith({ name: `forward_${layer.name}` });
     this.backwardLayer = layer.cloneWith({ name: `backward_${layer.name}`, goBackwards: !layer.goBackwards });
   }

@@ -15,7 +15,7 @@ export interface DenseOptions extends LayerOptions {
 }
 
 const KNOWN = ['name', 'inputShape', 'dtype', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'];
-const ACTIVATIONS: readonly DenseActivation[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softmax'];
+export const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softmax'];
 
 /**
  * For outputs of a sigmoid or softmax Dense layer, the pre-activations. The
@@ -29,8 +29,8 @@ export class Dense extends Layer {
   readonly units: number;
   readonly activation: DenseActivation;
   readonly useBias: boolean;
-  private readonly kernelInitializer: InitializerName;
-  private readonly biasInitializer: InitializerName;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
   /** [in, units]. */
   kernel: Tensor | null = null;
   /** [units]. */
@@ -41,8 +41,8 @@ export class Dense extends Layer {
     super('dense', options);
     if (!Number.isInteger(units) || units <= 0) throw new Error(`Dense: units must be a positive integer, got ${units}`);
     const activation = options.activation ?? 'linear';
-    if (!ACTIVATIONS.includes(activation)) {
-      throw new Error(`Dense: activation '${String(activation)}' is unknown; known: ${ACTIVATIONS.join(', ')}`);
+    if (!DENSE_ACTIVATIONS.includes(activation)) {
+      throw new Error(`Dense: activation '${String(activation)}' is unknown; known: ${DENSE_ACTIVATIONS.join(', ')}`);
     }
     this.units = units;
     this.activation = activation;
@@ -55,7 +55,7 @@ export class Dense extends Layer {
     return [this.kernel, this.bias].filter((w): w is Tensor => w !== null);
   }
 
-  protected override weightLabels(): string[] {
+  override weightLabels(): string[] {
     return this.bias ? ['kernel', 'bias'] : ['kernel'];
   }
 
@@ -89,20 +89,28 @@ export class Dense extends Layer {
     let z = matmul(flat, this.kernel!);
     if (this.bias) z = add(z, this.bias);
     if (x.rank !== 2) z = reshape(z, [...x.shape.slice(0, -1), this.units]);
-    switch (this.activation) {
-      case 'linear': return z;
-      case 'tanh': return tanh(z);
-      case 'relu': return relu(z);
-      case 'sigmoid': {
-        const y = sigmoid(z);
-        logitsOf.set(y, { kind: 'sigmoid', logits: z });
-        return y;
-      }
-      case 'softmax': {
-        const y = softmax(z);
-        logitsOf.set(y, { kind: 'softmax', logits: z });
-        return y;
-      }
+    return activate(this.activation, z);
+  }
+}
+
+/**
+ * `activation(z)`; for sigmoid and softmax the pre-activations are kept in
+ * `logitsOf`, so the cross-entropy losses can use them.
+ */
+export function activate(activation: DenseActivation, z: Tensor): Tensor {
+  switch (activation) {
+    case 'linear': return z;
+    case 'tanh': return tanh(z);
+    case 'relu': return relu(z);
+    case 'sigmoid': {
+      const y = sigmoid(z);
+      logitsOf.set(y, { kind: 'sigmoid', logits: z });
+      return y;
+    }
+    case 'softmax': {
+      const y = softmax(z);
+      logitsOf.set(y, { kind: 'softmax', logits: z });
+      return y;
     }
   }
 }

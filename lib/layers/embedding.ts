@@ -36,7 +36,7 @@ export class Embedding extends Layer {
     return this.embeddings ? [this.embeddings] : [];
   }
 
-  protected override weightLabels(): string[] {
+  override weightLabels(): string[] {
     return ['embeddings'];
   }
 

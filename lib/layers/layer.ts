@@ -105,7 +105,7 @@ export abstract class Layer {
   }
 
   /** Keras names of the weights, e.g. `kernel`, `recurrent_kernel`, `bias`. */
-  protected weightLabels(): string[] {
+  weightLabels(): string[] {
     return this.weights().map((_, i) => `w${i}`);
   }
 

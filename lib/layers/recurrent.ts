@@ -100,7 +100,7 @@ export abstract class RNN extends Layer {
     return w.bias ? [w.kernel, w.recurrentKernel, w.bias] : [w.kernel, w.recurrentKernel];
   }
 
-  protected override weightLabels(): string[] {
+  override weightLabels(): string[] {
     return ['kernel', 'recurrent_kernel', 'bias'].slice(0, this.weights().length);
   }
 

@@ -7,7 +7,10 @@ import {
 } from '../../autograd/index.ts';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../../optim/index.ts';
 import type { Callback, Logs, TrainingModel } from '../callbacks.ts';
-import { loadWeightsFrom, saveWeightsTo } from '../io.ts';
+import { loadWeightsFrom, saveWeightsTo } from '../io/weights.ts';
+import type { IOHandler, SaveResult } from '../io/artifacts.ts';
+import { saveModel, type SaveOptions } from '../io/save.ts';
+import { InputLayer } from '../layers/input-layer.ts';
 import { Layer, formatShapeSpec, uniqueName, type ShapeSpec } from '../layers/layer.ts';
 import { getLoss, type LossFunction, type LossName } from '../losses.ts';
 import { getMetric, type Metric, type MetricName } from '../metrics.ts';
@@ -111,21 +114,41 @@ export class Sequential implements TrainingModel {
   readonly layers: Layer[] = [];
   stopTraining = false;
   private outputShape: ShapeSpec | null = null;
-  private optimizer: Optimizer | null = null;
+  /** The input shape (batch first), once known. */
+  private inputSpec: ShapeSpec | null = null;
+  private compiledOptimizer: Optimizer | null = null;
   private lossName: LossName | null = null;
   private lossFn: LossFunction | null = null;
   private metrics: Metric[] = [];
+  private metricList: MetricName[] = [];
 
   constructor(layers: readonly Layer[] = [], options: { name?: string } = {}) {
     this.name = options.name ?? uniqueName('sequential');
     for (const layer of layers) this.add(layer);
   }
 
-  /** Appends a layer; if the shapes are known it is built now, and a mismatch is an error here. */
+  /**
+   * Appends a layer; if the shapes are known it is built now, and a mismatch
+   * is an error here. An InputLayer, first, only declares the input shape.
+   */
   add(layer: Layer): void {
     if (this.layers.includes(layer)) throw new Error(`${this.name}: layer ${layer.name} is already in the model`);
-    if (this.layers.length === 0 && layer.inputShape) {
-      this.outputShape = this.buildLayer(layer, [null, ...layer.inputShape]);
+    if (layer instanceof InputLayer) {
+      if (this.layers.length > 0 || this.inputSpec) throw new Error(`${this.name}: an InputLayer (${layer.name}) must come first, before any other layer`);
+      this.inputSpec = [null, ...layer.inputShape];
+      this.outputShape = this.inputSpec;
+      return;
+    }
+    if (this.layers.length === 0 && layer.inputShape && this.inputSpec) {
+      const declared = this.inputSpec.slice(1);
+      const own = layer.inputShape;
+      if (own.length !== declared.length || own.some((d, i) => d !== null && d !== declared[i])) {
+        throw new Error(`${this.name}: the InputLayer declares ${formatShapeSpec(this.inputSpec)}, but ${layer.name} has inputShape ${formatShapeSpec([null, ...own])}`);
+      }
+      this.outputShape = this.buildLayer(layer, this.inputSpec);
+    } else if (this.layers.length === 0 && layer.inputShape) {
+      this.inputSpec = [null, ...layer.inputShape];
+      this.outputShape = this.buildLayer(layer, this.inputSpec);
     } else if (this.layers.length > 0 && layer.inputShape) {
       throw new Error(`${this.name}: inputShape is only for the first layer, but ${layer.name} has one`);
     } else if (this.outputShape) {
@@ -147,18 +170,44 @@ export class Sequential implements TrainingModel {
 
   /** Builds every layer for inputs of `inputShape` (batch first). */
   build(inputShape: ShapeSpec): void {
+    this.inputSpec = [...inputShape];
     let shape = inputShape;
     for (const layer of this.layers) shape = this.buildLayer(layer, shape);
     this.outputShape = shape;
   }
 
   get built(): boolean {
-    return this.outputShape !== null;
+    return this.outputShape !== null && this.layers.length > 0;
   }
 
-  /** All trainable tensors, layer by layer, in the Keras order. */
+  /** The input shape with the batch dimension first (`null` where unknown), once the model is built. */
+  get batchInputShape(): ShapeSpec | null {
+    return this.built ? this.inputSpec : null;
+  }
+
+  /** The optimizer given to `compile`, or null before. */
+  get optimizer(): Optimizer | null {
+    return this.compiledOptimizer;
+  }
+
+  /** The loss given to `compile`, or null before. */
+  get loss(): LossName | null {
+    return this.lossName;
+  }
+
+  /** The metrics given to `compile`. */
+  get metricNames(): readonly MetricName[] {
+    return this.metricList;
+  }
+
+  /** All weight tensors, layer by layer, in the Keras order. */
   weightTensors(): Tensor[] {
     return this.layers.flatMap((l) => l.weights());
+  }
+
+  /** The weights training updates: those of the layers whose `trainable` is true. */
+  trainableWeightTensors(): Tensor[] {
+    return this.layers.filter((l) => l.trainable).flatMap((l) => l.weights());
   }
 
   getWeights(): Tensor[] {
@@ -196,7 +245,7 @@ export class Sequential implements TrainingModel {
       return line;
     };
     const lines = [`Model: "${this.name}"`, '_'.repeat(width), row(['Layer (type)', 'Output Shape', 'Param #']), '='.repeat(width)];
-    let shape: ShapeSpec = this.layers[0].inputShape ? [null, ...this.layers[0].inputShape] : [null];
+    let shape: ShapeSpec = this.inputSpec!;
     this.layers.forEach((layer, i) => {
       shape = layer.computeOutputShape(shape);
       lines.push(row([`${layer.name} (${layer.className})`, formatShapeSpec(shape), String(layer.countParams())]));
@@ -213,14 +262,15 @@ export class Sequential implements TrainingModel {
 
   compile(options: CompileOptions): void {
     checkKeys('compile', options, ['optimizer', 'loss', 'metrics']);
-    this.optimizer = getOptimizer(options.optimizer);
+    this.compiledOptimizer = getOptimizer(options.optimizer);
     this.lossFn = getLoss(options.loss);
     this.lossName = options.loss;
     this.metrics = (options.metrics ?? []).map((m) => getMetric(m, options.loss));
+    this.metricList = [...(options.metrics ?? [])];
   }
 
   private requireCompiled(where: string): void {
-    if (!this.optimizer || !this.lossFn) throw new Error(`${this.name}: ${where}() before compile(); call model.compile({ optimizer, loss }) first`);
+    if (!this.compiledOptimizer || !this.lossFn) throw new Error(`${this.name}: ${where}() before compile(); call model.compile({ optimizer, loss }) first`);
   }
 
   /** The input as a tensor of the first layer's dtype. */
@@ -253,8 +303,8 @@ export class Sequential implements TrainingModel {
    * stay as they were.
    */
   private step(x: Tensor, y: Tensor, where: string): { loss: number; sums: number[] } {
-    const params = this.weightTensors();
-    for (const p of params) p.zeroGrad();
+    const params = this.trainableWeightTensors();
+    for (const p of this.weightTensors()) p.zeroGrad();
     const out = this.forward(x, true);
     const loss = this.lossFn!(out, y);
     const value = loss.item();
@@ -271,7 +321,7 @@ export class Sequential implements TrainingModel {
         }
       }
     }
-    this.optimizer!.step(params);
+    this.compiledOptimizer!.step(params);
     return { loss: value, sums: this.metricSums(out, y) };
   }
 
@@ -492,8 +542,26 @@ export class Sequential implements TrainingModel {
     for (const layer of this.layers) layer.resetStates();
   }
 
-  private namedWeights(): Array<[string, Tensor]> {
+  /** Every weight with its full name (`lstm/kernel`), layer by layer: the names of a model file. */
+  namedWeights(): Array<[string, Tensor]> {
     return this.layers.flatMap((l) => l.namedWeights());
+  }
+
+  /** The named weights of the trainable layers, in the order the optimizer sees them. */
+  trainableNamedWeights(): Array<[string, Tensor]> {
+    return this.layers.filter((l) => l.trainable).flatMap((l) => l.namedWeights());
+  }
+
+  /**
+   * Saves the whole model — topology and weights, and with
+   * `{ includeOptimizer: true }` the compile settings and the optimizer's
+   * state — in the TensorFlow.js LayersModel format: to a folder
+   * (`model.json` + `weights.bin`, written atomically; Node only) or to an
+   * IOHandler (`{ save(artifacts) }`, anywhere). `loadModel` reads it back;
+   * so does TF.js's `tf.loadLayersModel`.
+   */
+  save(target: string | IOHandler, options: SaveOptions = {}): Promise<SaveResult> {
+    return saveModel(this, target, options);
   }
 
   /** Writes a JSON manifest at `path` and the raw values beside it (`.bin`). */

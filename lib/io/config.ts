@@ -1,0 +1,328 @@
+/**
+ * Layers as Keras and TensorFlow.js describe them in a model file:
+ * `{ class_name, config }` with snake_case keys. `layerToConfig` writes the
+ * keys TF.js 4.x writes (nulls included); `layerFromConfig` reads what real
+ * files hold, and refuses what Unrolled cannot honour (a regularizer, a
+ * constraint, an activation it does not have) instead of dropping it.
+ *
+ * Initializers only matter before training starts; a loaded model takes its
+ * weights from the file, so an initializer Unrolled does not have is read as
+ * the layer's default.
+ */
+import type { ActivationName } from '../../cells/common.ts';
+import type { InitializerName } from '../../cells/init.ts';
+import { Activation } from '../layers/activation.ts';
+import { Bidirectional, type MergeMode } from '../layers/bidirectional.ts';
+import { DENSE_ACTIVATIONS, Dense, type DenseActivation } from '../layers/dense.ts';
+import { Dropout } from '../layers/dropout.ts';
+import { Embedding } from '../layers/embedding.ts';
+import { InputLayer } from '../layers/input-layer.ts';
+import type { Layer } from '../layers/layer.ts';
+import { GRU, LSTM, RNN, SimpleRNN, type RecurrentOptions } from '../layers/recurrent.ts';
+import { TimeDistributed } from '../layers/time-distributed.ts';
+import { ConfigReader, describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
+
+/** A layer in a topology: `{ class_name, config }`. */
+export interface LayerEntry {
+  class_name: string;
+  config: JsonObject;
+}
+
+/** The layer classes a model file may name. */
+export const SUPPORTED_LAYERS = [
+  'InputLayer', 'Embedding', 'SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'TimeDistributed', 'Dense', 'Activation', 'Dropout',
+] as const;
+
+/** What reading a layer may ask of the file beyond its config. */
+export interface ReadContext {
+  /** The file (or handler) being read, for error messages. */
+  file: string;
+  /** The shape of a weight declared in the file, by its normalised name (`gru/bias`), if declared. */
+  weightShape(name: string): readonly number[] | undefined;
+}
+
+// ---------------------------------------------------------------- writing
+
+const CELL_ACTIVATIONS: readonly ActivationName[] = ['tanh', 'sigmoid', 'relu', 'linear', 'hard_sigmoid'];
+
+function initializerConfig(name: InitializerName): JsonObject {
+  switch (name) {
+    case 'glorotUniform':
+      return { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } };
+    case 'orthogonal': return { class_name: 'Orthogonal', config: { gain: 1, seed: null } };
+    case 'zeros': return { class_name: 'Zeros', config: {} };
+    case 'ones': return { class_name: 'Ones', config: {} };
+    case 'randomUniform': return { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } };
+  }
+}
+
+function recurrentConfig(layer: RNN): JsonObject {
+  const o = layer.options;
+  const config: JsonObject = {
+    name: layer.name,
+    trainable: layer.trainable,
+    units: layer.units,
+    activation: o.activation ?? 'tanh',
+  };
+  if (!(layer instanceof SimpleRNN)) config.recurrent_activation = o.recurrentActivation ?? 'sigmoid';
+  Object.assign(config, {
+    use_bias: o.useBias ?? true,
+    kernel_initializer: initializerConfig(o.kernelInitializer ?? 'glorotUniform'),
+    recurrent_initializer: initializerConfig(o.recurrentInitializer ?? 'orthogonal'),
+    bias_initializer: initializerConfig(o.biasInitializer ?? 'zeros'),
+  });
+  if (layer instanceof LSTM) config.unit_forget_bias = layer.options.unitForgetBias ?? true;
+  Object.assign(config, {
+    kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
+    kernel_constraint: null, recurrent_constraint: null, bias_constraint: null,
+    dropout: layer.dropout,
+    recurrent_dropout: layer.recurrentDropout,
+  });
+  if (!(layer instanceof SimpleRNN)) config.implementation = null;
+  if (layer instanceof GRU) config.reset_after = layer.resetAfter;
+  Object.assign(config, {
+    return_sequences: layer.returnSequences,
+    return_state: layer.returnState,
+    go_backwards: layer.goBackwards,
+    stateful: layer.stateful,
+    unroll: false,
+  });
+  return config;
+}
+
+/**
+ * The `{ class_name, config }` of `layer`. `batchInputShape` (batch first)
+ * is written on the first layer of a Sequential model, as TF.js does.
+ */
+export function layerToConfig(layer: Layer, batchInputShape?: ReadonlyArray<number | null>): LayerEntry {
+  let config: JsonObject;
+  if (layer instanceof Embedding) {
+    config = {
+      input_dim: layer.inputDim,
+      output_dim: layer.outputDim,
+      embeddings_initializer: initializerConfig('randomUniform'),
+      embeddings_regularizer: null, activity_regularizer: null, embeddings_constraint: null,
+      mask_zero: layer.maskZero,
+      input_length: layer.inputShape?.[0] ?? null,
+      name: layer.name,
+      trainable: layer.trainable,
+    };
+  } else if (layer instanceof RNN) {
+    config = recurrentConfig(layer);
+  } else if (layer instanceof Dense) {
+    config = {
+      units: layer.units,
+      activation: layer.activation,
+      use_bias: layer.useBias,
+      kernel_initializer: initializerConfig(layer.kernelInitializer),
+      bias_initializer: initializerConfig(layer.biasInitializer),
+      kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+      name: layer.name,
+      trainable: layer.trainable,
+    };
+  } else if (layer instanceof Bidirectional) {
+    const inner = layerToConfig(layer.forwardLayer);
+    inner.config.name = layer.innerName;
+    config = { merge_mode: layer.mergeMode, layer: { ...inner }, name: layer.name, trainable: layer.trainable };
+  } else if (layer instanceof TimeDistributed) {
+    config = { layer: { ...layerToConfig(layer.layer) }, name: layer.name, trainable: layer.trainable };
+  } else if (layer instanceof Activation) {
+    config = { activation: layer.activation, name: layer.name, trainable: layer.trainable };
+  } else if (layer instanceof Dropout) {
+    config = { rate: layer.rate, noise_shape: null, seed: null, name: layer.name, trainable: layer.trainable };
+  } else {
+    throw new Error(`${layer.name}: a ${layer.className} layer cannot be written to a model file; supported: ${SUPPORTED_LAYERS.join(', ')}`);
+  }
+  if (batchInputShape) {
+    config.batch_input_shape = [...batchInputShape];
+    config.dtype = 'float32';
+  }
+  return { class_name: layer.className, config };
+}
+
+// ---------------------------------------------------------------- reading
+
+const REGULARIZERS = [
+  'kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'embeddings_regularizer',
+  'kernel_constraint', 'recurrent_constraint', 'bias_constraint', 'embeddings_constraint',
+];
+const NO_REGULARIZERS = 'Unrolled has no regularizers or constraints, and dropping one would train a different model';
+
+/** Our initializer for a Keras/TF.js initializer config, or undefined (the layer's default) for one we do not have. */
+function initializerOf(value: JsonValue | undefined): InitializerName | undefined {
+  if (!isObject(value)) return undefined;
+  const cls = own(value, 'class_name');
+  const c = own(value, 'config');
+  const config = isObject(c) ? c : {};
+  switch (cls) {
+    case 'GlorotUniform': return 'glorotUniform';
+    case 'VarianceScaling':
+      return own(config, 'scale') === 1 && own(config, 'mode') === 'fan_avg' && own(config, 'distribution') === 'uniform'
+        ? 'glorotUniform' : undefined;
+    case 'Orthogonal': return (own(config, 'gain') ?? 1) === 1 ? 'orthogonal' : undefined;
+    case 'Zeros': return 'zeros';
+    case 'Ones': return 'ones';
+    case 'RandomUniform':
+      return own(config, 'minval') === -0.05 && own(config, 'maxval') === 0.05 ? 'randomUniform' : undefined;
+    default: return undefined;
+  }
+}
+
+function readDtype(r: ConfigReader): void {
+  r.requireValue('dtype', 'float32', 'Unrolled loads float32 models');
+}
+
+/** The input shape (without the batch) a layer declares, from `batch_input_shape` (Keras 2, TF.js) or `batch_shape` (Keras 3). */
+export function declaredInputShape(r: ConfigReader): Array<number | null> | undefined {
+  const shape = r.shape('batch_input_shape') ?? r.shape('batch_shape');
+  if (shape === undefined) return undefined;
+  if (shape.length < 2) r.fail(r.has('batch_input_shape') ? 'batch_input_shape' : 'batch_shape', 'a shape [batch, ...] of rank 2 or more');
+  return shape.slice(1);
+}
+
+function common(r: ConfigReader, withInput = true): { name?: string; inputShape?: Array<number | null> } {
+  readDtype(r);
+  const options: { name?: string; inputShape?: Array<number | null> } = {};
+  const name = r.string('name');
+  if (name !== undefined) options.name = name;
+  const inputShape = withInput ? declaredInputShape(r) : undefined;
+  if (inputShape) options.inputShape = inputShape;
+  return options;
+}
+
+function readRecurrent(cls: string, r: ConfigReader, context: ReadContext): RNN {
+  r.requireAbsent(REGULARIZERS, NO_REGULARIZERS);
+  r.requireValue('time_major', false, 'Unrolled reads batch-major sequences only');
+  if (r.bool('return_state', false)) {
+    throw new Error(`${r.where}: return_state is true; a Sequential model passes one tensor between layers, so it cannot hold a layer that returns its states`);
+  }
+  const options: RecurrentOptions = {
+    ...common(r),
+    activation: r.oneOf('activation', CELL_ACTIVATIONS, 'tanh'),
+    useBias: r.bool('use_bias', true),
+    returnSequences: r.bool('return_sequences', false),
+    goBackwards: r.bool('go_backwards', false),
+    stateful: r.bool('stateful', false),
+    dropout: r.number('dropout', 0),
+    recurrentDropout: r.number('recurrent_dropout', 0),
+  };
+  const kernel = initializerOf(r.raw('kernel_initializer'));
+  const recurrent = initializerOf(r.raw('recurrent_initializer'));
+  const bias = initializerOf(r.raw('bias_initializer'));
+  if (kernel) options.kernelInitializer = kernel;
+  if (recurrent) options.recurrentInitializer = recurrent;
+  if (bias) options.biasInitializer = bias;
+  const units = r.positiveInt('units');
+  if (cls === 'SimpleRNN') return new SimpleRNN(units, options);
+  // TF.js and Keras 2 default to hard_sigmoid when the key is absent.
+  options.recurrentActivation = r.oneOf('recurrent_activation', CELL_ACTIVATIONS, 'hard_sigmoid');
+  if (cls === 'LSTM') return new LSTM(units, { ...options, unitForgetBias: r.bool('unit_forget_bias', true) });
+  return new GRU(units, { ...options, resetAfter: gruResetAfter(r, context, units) });
+}
+
+/**
+ * `reset_after` as the file says it; when the key is absent (TF.js and older
+ * Keras), the bias shape decides: [2, 3H] is reset-after, [3H] is not.
+ */
+function gruResetAfter(r: ConfigReader, context: ReadContext, units: number): boolean {
+  if (r.has('reset_after')) return r.bool('reset_after', false);
+  const name = r.string('name');
+  const bias = name === undefined ? undefined : context.weightShape(`${name}/bias`);
+  if (bias && bias.length === 2 && bias[0] === 2 && bias[1] === 3 * units) return true;
+  return false;
+}
+
+function readEntry(entry: unknown, where: string): { cls: string; r: ConfigReader } {
+  if (!isObject(entry)) throw new Error(`${where}: a layer must be an object { class_name, config }, got ${describe(entry)}`);
+  const cls = own(entry, 'class_name');
+  const config = own(entry, 'config');
+  if (typeof cls !== 'string') throw new Error(`${where}: a layer's class_name must be a string, got ${describe(cls)}`);
+  if (!isObject(config)) throw new Error(`${where}: the config of the ${cls} layer must be an object, got ${describe(config)}`);
+  const name = own(config, 'name');
+  return { cls, r: new ConfigReader(`${where}: layer ${typeof name === 'string' ? `'${name}' ` : ''}(${cls})`, config) };
+}
+
+/** Builds the layer an entry describes; errors name `context.file`, the layer and the key. */
+export function layerFromConfig(entry: unknown, context: ReadContext, where = context.file): Layer {
+  const { cls, r } = readEntry(entry, where);
+  const layer = buildLayer(cls, r, context, where);
+  layer.trainable = r.bool('trainable', true);
+  return layer;
+}
+
+function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: string): Layer {
+  switch (cls) {
+    case 'InputLayer': {
+      readDtype(r);
+      r.requireValue('sparse', false, 'Unrolled has no sparse inputs');
+      r.requireValue('ragged', false, 'Unrolled has no ragged inputs');
+      const inputShape = declaredInputShape(r);
+      if (!inputShape) r.fail('batch_input_shape', 'a shape [batch, ...] (or batch_shape)');
+      const name = r.string('name');
+      return new InputLayer({ inputShape, ...(name === undefined ? {} : { name }) });
+    }
+    case 'Embedding': {
+      r.requireAbsent(REGULARIZERS, NO_REGULARIZERS);
+      const options = common(r);
+      const length = r.raw('input_length');
+      const inputLength = Array.isArray(length) && length.length === 1 ? length[0] : length;
+      if (inputLength !== undefined && inputLength !== null && !(typeof inputLength === 'number' && Number.isInteger(inputLength) && inputLength > 0)) {
+        r.fail('input_length', 'a positive integer or null');
+      }
+      return new Embedding(r.positiveInt('input_dim'), r.positiveInt('output_dim'), {
+        ...options,
+        maskZero: r.bool('mask_zero', false),
+        ...(typeof inputLength === 'number' && !options.inputShape ? { inputLength } : {}),
+      });
+    }
+    case 'SimpleRNN':
+    case 'LSTM':
+    case 'GRU':
+      return readRecurrent(cls, r, context);
+    case 'Dense': {
+      r.requireAbsent(REGULARIZERS, NO_REGULARIZERS);
+      const kernel = initializerOf(r.raw('kernel_initializer'));
+      const bias = initializerOf(r.raw('bias_initializer'));
+      return new Dense(r.positiveInt('units'), {
+        ...common(r),
+        activation: r.oneOf<DenseActivation>('activation', DENSE_ACTIVATIONS, 'linear'),
+        useBias: r.bool('use_bias', true),
+        ...(kernel ? { kernelInitializer: kernel } : {}),
+        ...(bias ? { biasInitializer: bias } : {}),
+      });
+    }
+    case 'Activation':
+      return new Activation(r.oneOf<DenseActivation>('activation', DENSE_ACTIVATIONS, 'linear'), common(r));
+    case 'Dropout':
+      r.requireAbsent(['noise_shape'], 'Unrolled drops elements independently');
+      return new Dropout(r.number('rate', 0), common(r));
+    case 'Bidirectional': {
+      const options = common(r);
+      const mergeMode = r.oneOf<MergeMode>('merge_mode', ['concat', 'sum', 'mul', 'ave'], 'concat');
+      const inner = layerFromConfig(r.raw('layer'), context, `${r.where}, inner layer`);
+      if (!(inner instanceof RNN)) throw new Error(`${r.where}: wraps a ${inner.className}; Bidirectional needs SimpleRNN, LSTM or GRU`);
+      const backward = r.raw('backward_layer');
+      if (backward !== undefined) checkBackwardLayer(r, backward, inner, context);
+      return new Bidirectional(inner, { ...options, mergeMode });
+    }
+    case 'TimeDistributed': {
+      const options = common(r);
+      const inner = layerFromConfig(r.raw('layer'), context, `${r.where}, inner layer`);
+      return new TimeDistributed(inner, options);
+    }
+    default:
+      throw new Error(`${where}: layer class '${cls}' is not supported; supported: ${SUPPORTED_LAYERS.join(', ')}`);
+  }
+}
+
+/**
+ * Keras may write the backward copy of a Bidirectional layer out in full.
+ * Unrolled builds it from the forward one, so the file's copy must be that
+ * one: same class and units, `go_backwards` flipped.
+ */
+function checkBackwardLayer(r: ConfigReader, backward: JsonValue, forward: RNN, context: ReadContext): void {
+  const built = layerFromConfig(backward, context, `${r.where}, backward layer`);
+  if (!(built instanceof RNN) || built.className !== forward.className || built.units !== forward.units || built.goBackwards === forward.goBackwards) {
+    throw new Error(`${r.where}: backward_layer (${built.className}, go_backwards ${String((built as RNN).goBackwards)}) is not the forward layer reversed; Unrolled supports only that`);
+  }
+}
