@@ -21,9 +21,14 @@ import { describe, isObject, own, type JsonObject, type JsonValue } from './json
 import { readModelFiles } from './model-files.ts';
 import { compileSettingsOf, optimizerFromConfig, restoreOptimizerWeights } from './training-config.ts';
 
-/** A weight name as layers know it: no `:0` suffix, no cell segment before the last part. */
-export function normalizeWeightName(name: string): string {
-  return name.replace(/:\d+$/, '').replace(/\/[^/]*cell[^/]*\/(?=[^/]+$)/, '/');
+/** A weight name without TF's `:0` suffix. */
+function withoutIndex(name: string): string {
+  return name.replace(/:\d+$/, '');
+}
+
+/** A weight name without a cell segment before its last part (`lstm/lstm_cell/kernel` → `lstm/kernel`). */
+function withoutCell(name: string): string {
+  return name.replace(/\/[^/]*cell[^/]*\/(?=[^/]+$)/, '/');
 }
 
 function describeSource(source: unknown): string {
@@ -80,32 +85,46 @@ function sequentialLayers(model: JsonObject, where: string): { name: string | un
   throw new Error(`${where}: the Sequential config must be a list of layers or { name, layers }, got ${describe(config)}`);
 }
 
-/** Binds every model weight to exactly one weight of the file, checking shapes; lists what is missing or left over. */
+/**
+ * Binds every model weight to exactly one weight of the file — by its name,
+ * else by its name without the cell segment — checking shapes; lists what is
+ * missing or left over.
+ */
 function bindWeights(model: Sequential, weights: readonly DecodedWeight[], where: string): void {
-  const byName = new Map<string, DecodedWeight>();
+  const exact = new Map<string, DecodedWeight>();
+  const loose = new Map<string, DecodedWeight[]>();
   for (const w of weights) {
-    const key = normalizeWeightName(w.spec.name);
-    if (byName.has(key)) throw new Error(`${where}: two weights are named '${key}' (${byName.get(key)!.spec.name} and ${w.spec.name})`);
-    byName.set(key, w);
+    const key = withoutIndex(w.spec.name);
+    if (exact.has(key)) throw new Error(`${where}: two weights are named '${key}' (${exact.get(key)!.spec.name} and ${w.spec.name})`);
+    exact.set(key, w);
+    const short = withoutCell(key);
+    loose.set(short, [...(loose.get(short) ?? []), w]);
   }
   const named = model.namedWeights();
-  const missing = named.filter(([name]) => !byName.has(name)).map(([name, t]) => `${name} [${t.shape.join(', ')}]`);
-  if (missing.length > 0) {
-    throw new Error(`${where}: the file has no weight for ${missing.join(', ')}; it has ${[...byName.keys()].join(', ')}`);
+  const found = new Map<string, DecodedWeight>();
+  const missing: string[] = [];
+  for (const [name, t] of named) {
+    const candidates = exact.has(name) ? [exact.get(name)!] : (loose.get(name) ?? []);
+    if (candidates.length > 1) throw new Error(`${where}: weights ${candidates.map((c) => `'${c.spec.name}'`).join(' and ')} both fit ${name}`);
+    if (candidates.length === 0) missing.push(`${name} [${t.shape.join(', ')}]`);
+    else found.set(name, candidates[0]);
   }
-  const wanted = new Set(named.map(([name]) => name));
-  const extra = [...byName.values()].filter((w) => !wanted.has(normalizeWeightName(w.spec.name)));
+  if (missing.length > 0) {
+    throw new Error(`${where}: the file has no weight for ${missing.join(', ')}; it has ${[...exact.keys()].join(', ')}`);
+  }
+  const used = new Set(found.values());
+  const extra = weights.filter((w) => !used.has(w));
   if (extra.length > 0) {
     throw new Error(`${where}: the model has no place for weight ${extra.map((w) => `'${w.spec.name}' [${w.spec.shape.join(', ')}]`).join(', ')}`);
   }
   for (const [name, t] of named) {
-    const w = byName.get(name)!;
+    const w = found.get(name)!;
     if (w.spec.shape.join(',') !== t.shape.join(',')) {
       throw new Error(`${where}: weight '${w.spec.name}' is [${w.spec.shape.join(', ')}] in the file, the model's ${name} is [${t.shape.join(', ')}]`);
     }
     if (w.spec.dtype !== 'float32') throw new Error(`${where}: weight '${w.spec.name}' is ${w.spec.dtype}; model weights are float32`);
   }
-  for (const [name, t] of named) t.data.set(byName.get(name)!.values);
+  for (const [name, t] of named) t.data.set(found.get(name)!.values);
 }
 
 /**
@@ -126,7 +145,7 @@ export async function loadModel(source: string | IOHandler | ModelArtifacts): Pr
   const specs = declared.map((spec) => checkWeightSpec(spec, where).spec);
   const weights = decodeWeights(specs, weightBytes(artifacts.weightData), where);
   const modelWeights = weights.filter((w) => w.spec.group !== 'optimizer');
-  const shapes = new Map(modelWeights.map((w) => [normalizeWeightName(w.spec.name), w.spec.shape]));
+  const shapes = new Map(modelWeights.map((w) => [withoutCell(withoutIndex(w.spec.name)), w.spec.shape]));
   const context: ReadContext = {
     file: where,
     weightShape: (n) => shapes.get(n) ?? [...shapes].find(([k]) => k.endsWith(`/forward_${n}`))?.[1],

@@ -64,9 +64,18 @@ function optimizerConfig(optimizer: Optimizer): { class_name: string; config: Js
   throw new Error(`${optimizer.name}: this optimizer cannot be written to a model file; supported: SGD, RMSprop, Adam`);
 }
 
+/** Loss names as TF.js and Keras both read them back. */
+const WRITTEN_LOSS: Readonly<Record<LossName, string>> = {
+  binary_crossentropy: 'binary_crossentropy',
+  categorical_crossentropy: 'categorical_crossentropy',
+  sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
+  mse: 'mean_squared_error',
+  mae: 'mean_absolute_error',
+};
+
 /** The training config TF.js writes (`loss`, `metrics`, `optimizer_config`). */
 export function trainingConfigOf(optimizer: Optimizer, loss: LossName, metrics: readonly MetricName[]): TrainingConfig {
-  return { loss, metrics: [...metrics], optimizer_config: optimizerConfig(optimizer) };
+  return { loss: WRITTEN_LOSS[loss], metrics: [...metrics], optimizer_config: optimizerConfig(optimizer) };
 }
 
 /** The optimizer's state as TF.js's optimizer weights: specs (group 'optimizer') and values. */
@@ -205,7 +214,9 @@ export function compileSettingsOf(config: JsonObject, where: string): { loss: Lo
   }
   const lossName = LOSS_NAMES[loss.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()];
   if (!lossName) throw new Error(`${where}: loss '${loss}' is not supported; supported: ${Object.keys(LOSS_NAMES).join(', ')}`);
-  const m = own(config, 'metrics') ?? [];
+  let m = own(config, 'metrics') ?? [];
+  // TF.js writes {} for a model compiled without metrics.
+  if (isObject(m) && Object.keys(m).length === 0) m = [];
   if (!Array.isArray(m)) throw new Error(`${where}: training config metrics must be a list of names, got ${describe(m)}`);
   const metrics = m.map((name) => {
     const metric = typeof name === 'string' ? METRIC_NAMES[name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()] : undefined;
