@@ -10,7 +10,8 @@
  * Errors name the file (or "CSV text" when none is given), the 1-based line on
  * which the record starts and, for cells, the 1-based column and its header.
  */
-import { readFileSync } from 'node:fs';
+import { files } from '#platform';
+import { requireFiles } from '../platform/types.ts';
 import { Tensor, allocate, type DType, type FloatArray } from '../../autograd/tensor.ts';
 
 export interface CsvOptions {
@@ -230,12 +231,20 @@ export function parseFloatTable(table: CsvTable, options: FloatTableOptions = {}
  *
  * The rows are parsed one at a time; no table of strings is kept, so the full
  * file (420,551 rows, 43 MB) loads in a few seconds and about 200 MB.
+ *
+ * Reading a path needs Node.js; in a browser, read the file's text (`fetch`,
+ * a `File`) and pass it to `readCsv`, then `parseFloatTable` with
+ * `dropColumns: ['Date Time']`.
  */
 export function loadJenaClimate(path: string, options: { dtype?: DType } = {}): JenaClimate {
   const { dtype = 'float32' } = options;
+  const fs = requireFiles(
+    files, `loadJenaClimate(${JSON.stringify(path)})`,
+    "read the file's text (fetch, a File) and pass it to readCsv, then parseFloatTable with dropColumns: ['Date Time']",
+  );
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = fs.readText(path);
   } catch (err) {
     throw new Error(`loadJenaClimate: cannot read ${path}: ${(err as Error).message}`);
   }

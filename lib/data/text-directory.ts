@@ -13,9 +13,12 @@
  * class folder (sub-folders included, names starting with "." excepted) is
  * one text, read as UTF-8; files at the top level are ignored, as are
  * sub-folders not named in `classNames` (e.g. aclImdb's `unsup/`).
+ *
+ * Reading a directory needs Node.js; in a browser, fit a `Tokenizer` on the
+ * texts and pad its sequences with `padSequences`.
  */
-import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { files as platformFiles } from '#platform';
+import { requireFiles, type FileStat, type FileSystem } from '../platform/types.ts';
 import seedrandom from 'seedrandom';
 import { Tensor } from '../../autograd/tensor.ts';
 import { random } from '../../autograd/random.ts';
@@ -73,23 +76,24 @@ export interface TextDataset {
   filesVal?: string[];
 }
 
-function statOrThrow(where: string, path: string, what: string): Stats {
-  try {
-    return statSync(path);
-  } catch {
-    throw new Error(`${where}: ${what} not found: ${path}`);
-  }
+/** What a browser can do instead of reading a directory. */
+const TEXTS_INSTEAD = 'fit a Tokenizer on the texts themselves and pad its sequences with padSequences';
+
+function statOrThrow(fs: FileSystem, where: string, path: string, what: string): FileStat {
+  const st = fs.stat(path);
+  if (!st) throw new Error(`${where}: ${what} not found: ${path}`);
+  return st;
 }
 
 /** Every file below `dir` (not starting with "."), sorted by path. */
-function filesBelow(dir: string): string[] {
+function filesBelow(fs: FileSystem, where: string, dir: string): string[] {
   const out: string[] = [];
-  const names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+  const names = fs.readdir(dir).filter((n) => !n.startsWith('.')).sort();
   for (const name of names) {
-    const path = join(dir, name);
-    const st = statSync(path);
-    if (st.isDirectory()) out.push(...filesBelow(path));
-    else if (st.isFile()) out.push(path);
+    const path = fs.join(dir, name);
+    const st = statOrThrow(fs, where, path, 'file');
+    if (st.isDirectory) out.push(...filesBelow(fs, where, path));
+    else if (st.isFile) out.push(path);
   }
   return out;
 }
@@ -100,11 +104,12 @@ export function readTextDirectory(dir: string, options: ReadTextDirectoryOptions
   if (typeof dir !== 'string' || dir.length === 0) {
     throw new Error(`${where}: dir must be a path, got ${JSON.stringify(dir)}`);
   }
-  if (!statOrThrow(where, dir, 'directory').isDirectory()) {
+  const fs = requireFiles(platformFiles, `${where}(${JSON.stringify(dir)})`, TEXTS_INSTEAD);
+  if (!statOrThrow(fs, where, dir, 'directory').isDirectory) {
     throw new Error(`${where}: not a directory: ${dir}`);
   }
-  const folders = readdirSync(dir)
-    .filter((n) => !n.startsWith('.') && statSync(join(dir, n)).isDirectory())
+  const folders = fs.readdir(dir)
+    .filter((n) => !n.startsWith('.') && fs.stat(fs.join(dir, n))?.isDirectory === true)
     .sort();
   let classNames: string[];
   if (options.classNames !== undefined) {
@@ -115,7 +120,7 @@ export function readTextDirectory(dir: string, options: ReadTextDirectoryOptions
     }
     for (const name of classNames) {
       if (!folders.includes(name)) {
-        throw new Error(`${where}: class folder not found: ${join(dir, name)} (sub-folders: ${JSON.stringify(folders)})`);
+        throw new Error(`${where}: class folder not found: ${fs.join(dir, name)} (sub-folders: ${JSON.stringify(folders)})`);
       }
     }
   } else {
@@ -127,11 +132,11 @@ export function readTextDirectory(dir: string, options: ReadTextDirectoryOptions
   const labels: number[] = [];
   const files: string[] = [];
   classNames.forEach((name, label) => {
-    const folder = join(dir, name);
-    const paths = filesBelow(folder);
+    const folder = fs.join(dir, name);
+    const paths = filesBelow(fs, where, folder);
     if (paths.length === 0) throw new Error(`${where}: class folder has no files: ${folder}`);
     for (const path of paths) {
-      texts.push(readFileSync(path, 'utf8'));
+      texts.push(fs.readText(path));
       labels.push(label);
       files.push(path);
     }
@@ -150,6 +155,7 @@ export function textDatasetFromDirectory(dir: string, options: TextDatasetOption
   if (validationSplit !== undefined && !(validationSplit > 0 && validationSplit < 1)) {
     throw new Error(`${where}: validationSplit must be a number in (0, 1), got ${validationSplit}`);
   }
+  requireFiles(platformFiles, `${where}(${JSON.stringify(dir)})`, TEXTS_INSTEAD);
   const tokenizer = new Tokenizer({ ...options.tokenizer, numWords: options.numWords });
   const pad = { maxlen: options.maxlen, padding: options.padding, truncating: options.truncating };
   if (pad.maxlen !== undefined && (!Number.isInteger(pad.maxlen) || pad.maxlen < 1)) {

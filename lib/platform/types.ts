@@ -39,14 +39,15 @@ export interface FileSystem {
   uniqueSuffix(): string;
 }
 
+/** What a browser can pass instead of a model path. */
+const MODEL_INSTEAD = 'pass an IOHandler ({ save(artifacts) } / { load() }) or ModelArtifacts object instead, or the file contents';
+
 /**
  * The file system, or a clear error: `where` names the call (e.g.
- * `loadModel('model/')`) and the message says what works in a browser.
+ * `loadModel('model/')`) and the message says what works in a browser:
+ * `instead` when given, otherwise the in-memory forms of a model.
  */
-export function requireFiles(files: FileSystem | null, where: string): FileSystem {
+export function requireFiles(files: FileSystem | null, where: string, instead: string = MODEL_INSTEAD): FileSystem {
   if (files) return files;
-  throw new Error(
-    `${where}: file paths need Node.js, and this is the browser build of Unrolled; ` +
-    'pass an IOHandler ({ save(artifacts) } / { load() }) or ModelArtifacts object instead, or the file contents',
-  );
+  throw new Error(`${where}: file paths need Node.js, and this is the browser build of Unrolled; ${instead}`);
 }
