@@ -458,7 +458,7 @@ export class Sequential implements TrainingModel {
         for (const cb of callbacks) cb.onBatchEnd?.(s, { loss, ...running });
         bar?.update(s + 1, running, false);
         // Let timers, I/O and the progress bar run between batches.
-        if (s % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+        if (s % 8 === 7) await new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
       }
       logs = this.logsOf('', lossSum, sums, count);
       if (validate) logs = { ...logs, ...(await validate()) };
