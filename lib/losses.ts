@@ -93,8 +93,8 @@ export const LOSSES: Readonly<Record<LossName, LossFunction>> = {
 };
 
 export function getLoss(name: string): LossFunction {
-  const alias: Record<string, LossName> = { mean_squared_error: 'mse', mean_absolute_error: 'mae' };
-  const fn = LOSSES[(alias[name] ?? name) as LossName];
+  const key = name === 'mean_squared_error' ? 'mse' : name === 'mean_absolute_error' ? 'mae' : name;
+  const fn = Object.prototype.hasOwnProperty.call(LOSSES, key) ? LOSSES[key as LossName] : undefined;
   if (!fn) throw new Error(`compile: unknown loss '${name}'; known: ${Object.keys(LOSSES).join(', ')}`);
   return fn;
 }

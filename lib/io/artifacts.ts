@@ -124,9 +124,15 @@ export interface DecodedWeight {
 
 /** Cuts `bytes` into the weights `specs` describe, after checking that the byte counts agree exactly. */
 export function decodeWeights(specs: readonly WeightSpec[], bytes: Uint8Array, where: string): DecodedWeight[] {
+  for (const spec of specs) {
+    const need = specBytes([spec]);
+    if (need > bytes.byteLength) {
+      throw new Error(`${where}: weight '${spec.name}' [${spec.shape.join(', ')}] declares ${need} bytes, more than the ${bytes.byteLength} bytes of weight data`);
+    }
+  }
   const expected = specBytes(specs);
   if (bytes.byteLength !== expected) {
-    const kind = bytes.byteLength < expected ? 'truncated' : 'longer than its manifest';
+    const kind = bytes.byteLength < expected ? 'truncated' : 'longer than the specs declare';
     throw new Error(`${where}: the weight data is ${kind}: the specs declare ${expected} bytes, the data holds ${bytes.byteLength}`);
   }
   const out: DecodedWeight[] = [];

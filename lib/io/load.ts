@@ -115,7 +115,7 @@ function bindWeights(model: Sequential, weights: readonly DecodedWeight[], where
   const used = new Set(found.values());
   const extra = weights.filter((w) => !used.has(w));
   if (extra.length > 0) {
-    throw new Error(`${where}: the model has no place for weight ${extra.map((w) => `'${w.spec.name}' [${w.spec.shape.join(', ')}]`).join(', ')}`);
+    throw new Error(`${where}: the model has no place for weight ${extra.map((w) => `'${w.spec.name}' [${w.spec.shape.join(', ')}]`).join(', ')}; its weights are ${named.map(([n]) => n).join(', ')}`);
   }
   for (const [name, t] of named) {
     const w = found.get(name)!;
@@ -160,7 +160,8 @@ export async function loadModel(source: string | IOHandler | ModelArtifacts): Pr
     model.add(layer);
   }
   if (!model.built) {
-    throw new Error(`${where}: the topology declares no input shape (no batch_input_shape on the first layer, no InputLayer), so the weights have no shapes to fit`);
+    const first = model.layers[0];
+    throw new Error(`${where}: the topology declares no input shape (no batch_input_shape on the first layer${first ? `, '${first.name}' (${first.className})` : ''}, no InputLayer), so the weights have no shapes to fit`);
   }
   bindWeights(model, modelWeights, where);
 

@@ -78,21 +78,29 @@ export function readModelFiles(fs: FileSystem, source: string): ModelArtifacts {
     const weights = own(group, 'weights');
     if (!Array.isArray(paths) || paths.length === 0) throw new Error(`${where}: paths must be a non-empty list, got ${describe(paths)}`);
     if (!Array.isArray(weights)) throw new Error(`${where}: weights must be a list, got ${describe(weights)}`);
-    let declared = 0;
-    for (const w of weights) {
-      const { spec, bytes } = checkWeightSpec(w, where);
-      specs.push(spec);
-      declared += bytes;
-    }
+    const root = fs.realpath(dir);
     const files = paths.map((p) => {
       const path = shardPath(fs, dir, p, json);
       const size = fs.stat(path);
       if (!size || !size.isFile) throw new Error(`${json}: weight file '${String(p)}' is missing (looked for ${path})`);
+      // A link inside the folder may point out of it.
+      if (!fs.realpath(path).startsWith(root + fs.separator)) {
+        throw new Error(`${json}: weight file '${String(p)}' is a link to a file outside the model's folder; only files inside it are read`);
+      }
       return { path, size: size.size };
     });
     const onDisk = files.reduce((n, f) => n + f.size, 0);
+    let declared = 0;
+    for (const w of weights) {
+      const { spec, bytes } = checkWeightSpec(w, where);
+      if (bytes > onDisk) {
+        throw new Error(`${where}: weight '${spec.name}' [${spec.shape.join(', ')}] declares ${bytes} bytes, more than the ${onDisk} bytes its weight files (${paths.join(', ')}) hold`);
+      }
+      specs.push(spec);
+      declared += bytes;
+    }
     if (onDisk !== declared) {
-      const kind = onDisk < declared ? 'truncated' : 'larger than its manifest';
+      const kind = onDisk < declared ? 'truncated' : 'larger than the manifest declares';
       throw new Error(`${json}: the weight files of group ${g} (${paths.join(', ')}) are ${kind}: the manifest declares ${declared} bytes, the files hold ${onDisk}`);
     }
     return { files, declared };

@@ -15,16 +15,16 @@ import type { MetricName } from '../metrics.ts';
 import type { TrainingConfig, WeightSpec } from './artifacts.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
 
-const LOSS_NAMES: Readonly<Record<string, LossName>> = {
+const LOSS_NAMES: ReadonlyMap<string, LossName> = new Map(Object.entries({
   binary_crossentropy: 'binary_crossentropy',
   categorical_crossentropy: 'categorical_crossentropy',
   sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
   mse: 'mse', mean_squared_error: 'mse',
   mae: 'mae', mean_absolute_error: 'mae',
-};
-const METRIC_NAMES: Readonly<Record<string, MetricName>> = {
+} satisfies Record<string, LossName>));
+const METRIC_NAMES: ReadonlyMap<string, MetricName> = new Map(Object.entries({
   acc: 'acc', accuracy: 'accuracy', mae: 'mae', mean_absolute_error: 'mae',
-};
+} satisfies Record<string, MetricName>));
 
 /** TF.js's names for each of our state slots, by optimizer. */
 function tfjsSlots(optimizer: Optimizer): string[] {
@@ -212,15 +212,15 @@ export function compileSettingsOf(config: JsonObject, where: string): { loss: Lo
   if (typeof loss !== 'string') {
     throw new Error(`${where}: training config loss must be one loss name, got ${describe(loss)}`);
   }
-  const lossName = LOSS_NAMES[loss.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()];
-  if (!lossName) throw new Error(`${where}: loss '${loss}' is not supported; supported: ${Object.keys(LOSS_NAMES).join(', ')}`);
+  const lossName = LOSS_NAMES.get(loss.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase());
+  if (!lossName) throw new Error(`${where}: loss '${loss}' is not supported; supported: ${[...LOSS_NAMES.keys()].join(', ')}`);
   let m = own(config, 'metrics') ?? [];
   // TF.js writes {} for a model compiled without metrics.
   if (isObject(m) && Object.keys(m).length === 0) m = [];
   if (!Array.isArray(m)) throw new Error(`${where}: training config metrics must be a list of names, got ${describe(m)}`);
   const metrics = m.map((name) => {
-    const metric = typeof name === 'string' ? METRIC_NAMES[name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()] : undefined;
-    if (!metric) throw new Error(`${where}: metric ${describe(name)} is not supported; supported: ${Object.keys(METRIC_NAMES).join(', ')}`);
+    const metric = typeof name === 'string' ? METRIC_NAMES.get(name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()) : undefined;
+    if (!metric) throw new Error(`${where}: metric ${describe(name)} is not supported; supported: ${[...METRIC_NAMES.keys()].join(', ')}`);
     return metric;
   });
   return { loss: lossName, metrics };

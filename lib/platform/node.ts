@@ -1,8 +1,8 @@
 /** The file system under Node.js. */
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync,
+  closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { FileSystem } from './types.ts';
 
 let counter = 0;
@@ -44,9 +44,11 @@ export const files: FileSystem | null = {
     }
   },
   join: (...parts) => join(...parts),
+  separator: sep,
   dirname: (path) => dirname(path),
   basename: (path) => basename(path),
   resolve: (...parts) => resolve(...parts),
   isAbsolute: (path) => isAbsolute(path),
+  realpath: (path) => realpathSync(path),
   uniqueSuffix: () => `${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`,
 };

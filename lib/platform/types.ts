@@ -31,10 +31,14 @@ export interface FileSystem {
   /** Flushes a directory's entries (after renames), where the system allows it. */
   syncDirectory(dir: string): void;
   join(...parts: string[]): string;
+  /** The separator of path segments ('/' or '\\'). */
+  readonly separator: string;
   dirname(path: string): string;
   basename(path: string): string;
   resolve(...parts: string[]): string;
   isAbsolute(path: string): boolean;
+  /** The path with every symbolic link resolved (the path must exist). */
+  realpath(path: string): string;
   /** A name unique to this process and moment, for temporary files. */
   uniqueSuffix(): string;
 }

@@ -4,7 +4,7 @@
  * `tf.loadLayersModel` reads the files (through an IOHandler that reads
  * them with node:fs, not with Unrolled's reader); TF.js saves through
  * `tf.io.withSaveHandler` and Unrolled loads; and every model TF.js wrote in
- * ../shared/fixtures/tfjs loads and reproduces the outputs TF.js computed.
+ * spec/fixtures/models/tfjs (copied from the project's shared fixtures) loads and reproduces the outputs TF.js computed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import {
 
 /** Predictions agree within this (float32 arithmetic in two engines). */
 const PREDICTION_TOLERANCE = 1e-6;
-const FIXTURES = join(import.meta.dirname, '../../../../shared/fixtures/tfjs');
+const FIXTURES = join(import.meta.dirname, '../../fixtures/models/tfjs');
 
 await tf.setBackend('cpu');
 await tf.ready();
