@@ -31,7 +31,12 @@ export interface CellWeights {
   bias: Tensor | null;
 }
 
-export type ActivationName = 'tanh' | 'sigmoid' | 'relu' | 'linear' | 'hard_sigmoid';
+/**
+ * `hard_sigmoid` is clip(0.2x + 0.5, 0, 1), as TF.js and Keras ≤ 2 compute it;
+ * `hard_sigmoid_keras3` is relu6(x + 3) / 6, what Keras 3 computes under the
+ * name hard_sigmoid. Model files are read with the one their origin means.
+ */
+export type ActivationName = 'tanh' | 'sigmoid' | 'relu' | 'linear' | 'hard_sigmoid' | 'hard_sigmoid_keras3';
 
 /**
  * Inverted-dropout masks, one per gate block. Kept entries hold 1/(1 − rate),
@@ -125,6 +130,7 @@ const sigmoid = (v: number): number => 1 / (1 + expOf(-v));
 const tanh = (v: number): number => 1 - 2 / (1 + expOf(2 * v));
 const relu = (v: number): number => (v > 0 ? v : 0);
 const hardSigmoid = (v: number): number => Math.min(1, Math.max(0, 0.2 * v + 0.5));
+const hardSigmoidKeras3 = (v: number): number => Math.min(1, Math.max(0, (v + 3) / 6));
 
 // One applyColumns per activation, each calling its own f, so that each call site sees one function.
 export const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = {
@@ -158,7 +164,18 @@ export const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = {
       for (let r = 0; r < rows; r++) for (let i = r * cols + start, end = i + width; i < end; i++) out[i] = hardSigmoid(x[i]);
     },
   },
+  hard_sigmoid_keras3: {
+    name: 'hard_sigmoid_keras3', apply: hardSigmoidKeras3, derivative: (y) => (y > 0 && y < 1 ? 1 / 6 : 0), op: (x) => hardSigmoidKeras3Op(x),
+    applyColumns(out, x, rows, cols, start, width) {
+      for (let r = 0; r < rows; r++) for (let i = r * cols + start, end = i + width; i < end; i++) out[i] = hardSigmoidKeras3(x[i]);
+    },
+  },
 };
+
+function hardSigmoidKeras3Op(x: Tensor): Tensor {
+  // relu6(x + 3) / 6 = (relu(x + 3) − relu(x − 3)) / 6
+  return ops.mulScalar(ops.sub(ops.relu(ops.addScalar(x, 3)), ops.relu(ops.addScalar(x, -3))), 1 / 6);
+}
 
 function hardSigmoidOp(x: Tensor): Tensor {
   // clip(0.2x + 0.5, 0, 1) = relu(0.2x + 0.5) − relu(0.2x − 0.5)

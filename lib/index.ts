@@ -14,6 +14,8 @@ export { Dropout } from './layers/dropout.ts';
 export { Activation } from './layers/activation.ts';
 export { TimeDistributed } from './layers/time-distributed.ts';
 export { InputLayer, type InputLayerOptions } from './layers/input-layer.ts';
+export { Masking, type MaskingOptions } from './layers/masking.ts';
+export { RepeatVector } from './layers/repeat-vector.ts';
 export { RNN, SimpleRNN, LSTM, GRU, type RecurrentOptions, type LstmOptions, type GruOptions } from './layers/recurrent.ts';
 export { Bidirectional, type BidirectionalOptions, type MergeMode } from './layers/bidirectional.ts';
 export {

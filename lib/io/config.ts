@@ -17,6 +17,8 @@ import { DENSE_ACTIVATIONS, Dense, type DenseActivation } from '../layers/dense.
 import { Dropout } from '../layers/dropout.ts';
 import { Embedding } from '../layers/embedding.ts';
 import { InputLayer } from '../layers/input-layer.ts';
+import { Masking } from '../layers/masking.ts';
+import { RepeatVector } from '../layers/repeat-vector.ts';
 import type { Layer } from '../layers/layer.ts';
 import { GRU, LSTM, RNN, SimpleRNN, type RecurrentOptions } from '../layers/recurrent.ts';
 import { TimeDistributed } from '../layers/time-distributed.ts';
@@ -30,7 +32,8 @@ export interface LayerEntry {
 
 /** The layer classes a model file may name. */
 export const SUPPORTED_LAYERS = [
-  'InputLayer', 'Embedding', 'SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'TimeDistributed', 'Dense', 'Activation', 'Dropout',
+  'InputLayer', 'Embedding', 'Masking', 'SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'TimeDistributed', 'Dense', 'Activation',
+  'Dropout', 'RepeatVector',
 ] as const;
 
 /** What reading a layer may ask of the file beyond its config. */
@@ -39,11 +42,30 @@ export interface ReadContext {
   file: string;
   /** The shape of a weight declared in the file, by its normalised name (`gru/bias`), if declared. */
   weightShape(name: string): readonly number[] | undefined;
+  /**
+   * What `hard_sigmoid` means in this file: clip(0.2x + 0.5) in TF.js and
+   * Keras ≤ 2 files (the default), relu6(x + 3) / 6 in Keras 3 files.
+   */
+  hardSigmoid?: 'hard_sigmoid' | 'hard_sigmoid_keras3';
 }
 
 // ---------------------------------------------------------------- writing
 
-const CELL_ACTIVATIONS: readonly ActivationName[] = ['tanh', 'sigmoid', 'relu', 'linear', 'hard_sigmoid'];
+/** The cell activations a file may name; `hard_sigmoid` is read as the file's origin means it (see ReadContext). */
+const FILE_CELL_ACTIVATIONS = ['tanh', 'sigmoid', 'relu', 'linear', 'hard_sigmoid'] as const;
+
+function cellActivation(r: ConfigReader, key: string, fallback: ActivationName, context: ReadContext): ActivationName {
+  const name = r.oneOf(key, FILE_CELL_ACTIVATIONS, fallback === 'hard_sigmoid_keras3' ? 'hard_sigmoid' : fallback);
+  return name === 'hard_sigmoid' ? (context.hardSigmoid ?? 'hard_sigmoid') : name;
+}
+
+/** A cell activation as TF.js names it; relu6(x + 3) / 6 has no TF.js name and is refused rather than renamed. */
+function writtenActivation(layer: RNN, name: ActivationName): string {
+  if (name === 'hard_sigmoid_keras3') {
+    throw new Error(`${layer.name} (${layer.className}): hard_sigmoid_keras3 (relu6(x + 3) / 6) has no name in the TF.js format, whose hard_sigmoid is clip(0.2x + 0.5); saving it under that name would change what the model computes`);
+  }
+  return name;
+}
 
 function initializerConfig(name: InitializerName): JsonObject {
   switch (name) {
@@ -62,9 +84,9 @@ function recurrentConfig(layer: RNN): JsonObject {
     name: layer.name,
     trainable: layer.trainable,
     units: layer.units,
-    activation: o.activation ?? 'tanh',
+    activation: writtenActivation(layer, o.activation ?? 'tanh'),
   };
-  if (!(layer instanceof SimpleRNN)) config.recurrent_activation = o.recurrentActivation ?? 'sigmoid';
+  if (!(layer instanceof SimpleRNN)) config.recurrent_activation = writtenActivation(layer, o.recurrentActivation ?? 'sigmoid');
   Object.assign(config, {
     use_bias: o.useBias ?? true,
     kernel_initializer: initializerConfig(o.kernelInitializer ?? 'glorotUniform'),
@@ -130,6 +152,10 @@ export function layerToConfig(layer: Layer, batchInputShape?: ReadonlyArray<numb
     config = { activation: layer.activation, name: layer.name, trainable: layer.trainable };
   } else if (layer instanceof Dropout) {
     config = { rate: layer.rate, noise_shape: null, seed: null, name: layer.name, trainable: layer.trainable };
+  } else if (layer instanceof Masking) {
+    config = { mask_value: layer.maskValue, name: layer.name, trainable: layer.trainable };
+  } else if (layer instanceof RepeatVector) {
+    config = { n: layer.n, name: layer.name, trainable: layer.trainable };
   } else {
     throw new Error(`${layer.name}: a ${layer.className} layer cannot be written to a model file; supported: ${SUPPORTED_LAYERS.join(', ')}`);
   }
@@ -150,6 +176,13 @@ const NO_REGULARIZERS = 'Unrolled has no regularizers or constraints, and droppi
 
 /** Our initializer for a Keras/TF.js initializer config, or undefined (the layer's default) for one we do not have. */
 function initializerOf(value: JsonValue | undefined): InitializerName | undefined {
+  if (typeof value === 'string') {
+    // Keras 1 names initializers by string.
+    const byName: Record<string, InitializerName> = {
+      glorot_uniform: 'glorotUniform', orthogonal: 'orthogonal', zero: 'zeros', zeros: 'zeros', one: 'ones', ones: 'ones',
+    };
+    return Object.prototype.hasOwnProperty.call(byName, value) ? byName[value] : undefined;
+  }
   if (!isObject(value)) return undefined;
   const cls = own(value, 'class_name');
   const c = own(value, 'config');
@@ -168,8 +201,14 @@ function initializerOf(value: JsonValue | undefined): InitializerName | undefine
   }
 }
 
+/** `dtype`: a string (Keras 2, TF.js) or a DTypePolicy object `{ class_name, config: { name } }` (Keras 3); float32 only. */
 function readDtype(r: ConfigReader): void {
-  r.requireValue('dtype', 'float32', 'Unrolled loads float32 models');
+  const v = r.raw('dtype');
+  const policy = isObject(v) ? own(v, 'config') : undefined;
+  const name = isObject(v) ? (isObject(policy) ? own(policy, 'name') : undefined) : v;
+  if (name !== undefined && name !== 'float32') {
+    throw new Error(`${r.where}: config key 'dtype' is ${describe(v)}; Unrolled loads float32 models`);
+  }
 }
 
 /** The input shape (without the batch) a layer declares, from `batch_input_shape` (Keras 2, TF.js) or `batch_shape` (Keras 3). */
@@ -198,7 +237,7 @@ function readRecurrent(cls: string, r: ConfigReader, context: ReadContext): RNN 
   }
   const options: RecurrentOptions = {
     ...common(r),
-    activation: r.oneOf('activation', CELL_ACTIVATIONS, 'tanh'),
+    activation: cellActivation(r, 'activation', 'tanh', context),
     useBias: r.bool('use_bias', true),
     returnSequences: r.bool('return_sequences', false),
     goBackwards: r.bool('go_backwards', false),
@@ -215,7 +254,7 @@ function readRecurrent(cls: string, r: ConfigReader, context: ReadContext): RNN 
   const units = r.positiveInt('units');
   if (cls === 'SimpleRNN') return new SimpleRNN(units, options);
   // TF.js and Keras 2 default to hard_sigmoid when the key is absent.
-  options.recurrentActivation = r.oneOf('recurrent_activation', CELL_ACTIVATIONS, 'hard_sigmoid');
+  options.recurrentActivation = cellActivation(r, 'recurrent_activation', 'hard_sigmoid', context);
   if (cls === 'LSTM') return new LSTM(units, { ...options, unitForgetBias: r.bool('unit_forget_bias', true) });
   return new GRU(units, { ...options, resetAfter: gruResetAfter(r, context, units) });
 }
@@ -296,6 +335,10 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
     case 'Dropout':
       r.requireAbsent(['noise_shape'], 'Unrolled drops elements independently');
       return new Dropout(r.number('rate', 0), common(r));
+    case 'Masking':
+      return new Masking({ ...common(r), maskValue: r.number('mask_value', 0) });
+    case 'RepeatVector':
+      return new RepeatVector(r.positiveInt('n'), common(r));
     case 'Bidirectional': {
       const options = common(r);
       const mergeMode = r.oneOf<MergeMode>('merge_mode', ['concat', 'sum', 'mul', 'ave'], 'concat');

@@ -128,6 +128,25 @@ function bindWeights(model: Sequential, weights: readonly DecodedWeight[], where
 }
 
 /**
+ * A Sequential model of `layers` read from a file (an InputLayer, if any,
+ * first), built from the input shape they declare; `where` names the file.
+ */
+export function sequentialOf(layers: readonly Layer[], name: string | undefined, where: string): Sequential {
+  const model = new Sequential([], name === undefined ? {} : { name });
+  for (const layer of layers) {
+    if (layer instanceof InputLayer && model.layers.length > 0) {
+      throw new Error(`${where}: an InputLayer (${layer.name}) after other layers; it must come first`);
+    }
+    model.add(layer);
+  }
+  if (!model.built) {
+    const first = model.layers[0];
+    throw new Error(`${where}: the topology declares no input shape (no batch_input_shape on the first layer${first ? `, '${first.name}' (${first.className})` : ''}, no InputLayer), so the weights have no shapes to fit`);
+  }
+  return model;
+}
+
+/**
  * Loads a model: from a folder or model.json path (Node), an IOHandler
  * (`{ load() }`, e.g. `tf.io.fromMemory(…)`), or ModelArtifacts. With a
  * training config in the file, the model comes back compiled, with its
@@ -152,17 +171,7 @@ export async function loadModel(source: string | IOHandler | ModelArtifacts): Pr
   };
 
   const layers: Layer[] = entries.map((entry, i) => layerFromConfig(entry, context, `${where}, layer ${i}`));
-  const model = new Sequential([], name === undefined ? {} : { name });
-  for (const layer of layers) {
-    if (layer instanceof InputLayer && model.layers.length > 0) {
-      throw new Error(`${where}: an InputLayer (${layer.name}) after other layers; it must come first`);
-    }
-    model.add(layer);
-  }
-  if (!model.built) {
-    const first = model.layers[0];
-    throw new Error(`${where}: the topology declares no input shape (no batch_input_shape on the first layer${first ? `, '${first.name}' (${first.className})` : ''}, no InputLayer), so the weights have no shapes to fit`);
-  }
+  const model = sequentialOf(layers, name, where);
   bindWeights(model, modelWeights, where);
 
   if (training) {

@@ -53,6 +53,7 @@ export const GRU_CONFIGS: readonly GruConfig[] = [
   { name: 'returnState', stateInLoss: true },
   { name: 'no bias', useBias: false, returnSequences: true },
   { name: 'relu + hard_sigmoid', activation: 'relu', recurrentActivation: 'hard_sigmoid', returnSequences: true },
+  { name: 'hard_sigmoid_keras3 (relu6(x + 3) / 6)', recurrentActivation: 'hard_sigmoid_keras3', returnSequences: true },
   {
     name: 'everything', goBackwards: true, initialState: true, mask: MASK_WITH_EMPTY_SAMPLE,
     dropout: 0.3, recurrentDropout: 0.2, returnSequences: true, stateInLoss: true,

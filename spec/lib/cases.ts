@@ -2,7 +2,9 @@
 import { gradcheck } from '../../autograd/gradcheck.ts';
 import { reshape } from '../../autograd/ops.ts';
 import { randomNormal, randomUniform, setSeed, type Tensor } from '../../autograd/index.ts';
-import { Bidirectional, Dense, Embedding, GRU, LSTM, SimpleRNN, Tensor as T, clearSession } from '../../lib/index.ts';
+import {
+  Activation, Bidirectional, Dense, Embedding, GRU, LSTM, Masking, RepeatVector, SimpleRNN, Tensor as T, TimeDistributed, clearSession,
+} from '../../lib/index.ts';
 import { LOSSES, type LossName } from '../../lib/losses.ts';
 import type { Layer } from '../../lib/layers/layer.ts';
 import type { GradCase } from '../gradcases.ts';
@@ -85,6 +87,26 @@ export const libCases: GradCase[] = [
       const layer = ready(new Embedding(7, 3, { dtype: 'float64' }), [null, 4]);
       const ids = new T(new Float64Array([1, 5, 1, 0, 6, 6, 2, 1]), [2, 4]);
       return gradcheck('Embedding (repeated ids)', () => layer.apply(ids), layer.weights());
+    },
+  },
+  layerCase('TimeDistributed(Dense, relu)', () => ({
+    layer: ready(new TimeDistributed(new Dense(3, { dtype: 'float64', activation: 'relu' })), [null, 4, 5]), x: input([2, 4, 5]),
+  })),
+  layerCase('Activation, softmax over [B, T, F]', () => ({ layer: ready(new Activation('softmax', { dtype: 'float64' }), [null, 4, 5]), x: input([2, 4, 5]) })),
+  layerCase('RepeatVector(3)', () => ({ layer: ready(new RepeatVector(3, { dtype: 'float64' }), [null, 5]), x: input([2, 5]) })),
+  {
+    name: 'Masking (steps of zeros) into an LSTM',
+    run: () => {
+      clearSession();
+      setSeed('masking');
+      const masking = new Masking({ dtype: 'float64' });
+      const lstm = ready(new LSTM(3, { dtype: 'float64' }), [null, 4, 5]);
+      const x = input([2, 4, 5]);
+      for (const step of [0, 1, 6]) x.data.fill(0, step * 5, step * 5 + 5);
+      // Nudging a padded zero would unmask its step, so the input stays fixed and the weights are checked.
+      x.requiresGrad = false;
+      const f = (): Tensor => lstm.apply(masking.apply(x), { mask: masking.computeMask(x) });
+      return gradcheck('Masking (steps of zeros) into an LSTM', f, lstm.weights());
     },
   },
   lossCase('binary_crossentropy', 'sigmoid'),

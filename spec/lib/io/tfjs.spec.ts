@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  Activation, Adam, Bidirectional, Dense, Dropout, Embedding, GRU, LSTM, RMSprop, SGD, Sequential, SimpleRNN, TimeDistributed,
+  Activation, Adam, Bidirectional, Dense, Dropout, Embedding, GRU, LSTM, Masking, RMSprop, RepeatVector, SGD, Sequential, SimpleRNN,
+  TimeDistributed,
   clearSession, loadModel, setSeed, type Layer, type ModelArtifacts,
 } from '../../../lib/index.ts';
 
@@ -135,6 +136,25 @@ const CASES: Case[] = [
     ],
     input: () => features(4, 6, 3, 7),
   },
+  {
+    label: 'Masking + LSTM(returnSequences) + TimeDistributed(Dense(softmax))',
+    build: () => [
+      new Masking({ inputShape: [6, 3] }),
+      new LSTM(4, { returnSequences: true }),
+      new TimeDistributed(new Dense(3, { activation: 'softmax' })),
+    ],
+    input: () => features(4, 6, 3, 19).map((row, i) => row.map((step, t) => (t < i ? step.map(() => 0) : step))),
+  },
+  {
+    label: 'LSTM + RepeatVector + GRU(returnSequences) + TimeDistributed(Dense(softmax)) (an encoder-decoder)',
+    build: () => [
+      new LSTM(4, { inputShape: [6, 3] }),
+      new RepeatVector(3),
+      new GRU(4, { returnSequences: true, resetAfter: false }),
+      new TimeDistributed(new Dense(3, { activation: 'softmax' })),
+    ],
+    input: () => features(4, 6, 3, 21),
+  },
 ];
 
 for (const c of CASES) {
@@ -202,6 +222,26 @@ const TFJS_CASES: Array<{ label: string; build: () => tf.Sequential; input: () =
       tf.layers.activation({ activation: 'softmax' }),
     ] }),
     input: () => ids(3, 5, VOCAB, 11).map((row) => row.map((v, t) => (t < 2 ? 0 : v))),
+  },
+  {
+    label: 'Masking + SimpleRNN(returnSequences) + LSTM + Dense',
+    build: () => tf.sequential({ layers: [
+      tf.layers.masking({ inputShape: [6, 3], maskValue: 0 }),
+      tf.layers.simpleRNN({ units: 4, returnSequences: true }),
+      tf.layers.lstm({ units: 3 }),
+      tf.layers.dense({ units: 2 }),
+    ] }),
+    input: () => features(4, 6, 3, 20).map((row, i) => row.map((step, t) => (t < i ? step.map(() => 0) : step))),
+  },
+  {
+    label: 'SimpleRNN + RepeatVector + LSTM(returnSequences) + TimeDistributed(Dense)',
+    build: () => tf.sequential({ layers: [
+      tf.layers.simpleRNN({ units: 4, inputShape: [6, 3] }),
+      tf.layers.repeatVector({ n: 3 }),
+      tf.layers.lstm({ units: 3, returnSequences: true }),
+      tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }) }),
+    ] }),
+    input: () => features(4, 6, 3, 22),
   },
 ];
 
