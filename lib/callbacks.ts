@@ -1,21 +1,72 @@
-/** Training callbacks: hooks called by `fit`, and EarlyStopping. */
+/**
+ * Training callbacks: the hooks `fit` calls, and EarlyStopping. Every hook
+ * may be async: `fit` awaits what it returns before it goes on, so a
+ * checkpoint written in `onEpochEnd` is complete before the next epoch
+ * begins. ModelCheckpoint and BackupAndRestore live in checkpoint.ts.
+ */
 import type { Tensor } from '../autograd/index.ts';
+import type { Optimizer } from '../optim/index.ts';
+import type { SaveResult } from './io/artifacts.ts';
+import type { SaveOptions } from './io/save.ts';
 
 /** Loss and metric values by Keras name: loss, acc, val_loss, val_acc, mae, val_mae. */
 export type Logs = Record<string, number>;
 
-/** What a callback may see and change of the model being trained. */
+/** What a callback may see and change of the model being trained (Sequential implements it). */
 export interface TrainingModel {
+  readonly name: string;
+  /** Set it in a hook to end training after the current epoch. */
   stopTraining: boolean;
+  /**
+   * The epoch (0-based) the epoch loop starts at: fit's `initialEpoch`
+   * option, set before `onTrainBegin`; a callback may move it there
+   * (BackupAndRestore does, to resume after the last backed-up epoch).
+   */
+  initialEpoch: number;
+  readonly built: boolean;
+  /** The optimizer given to `compile`. */
+  readonly optimizer: Optimizer | null;
+  /** Every weight tensor, layer by layer, in the Keras order. */
   weightTensors(): Tensor[];
+  /** The weights training updates, in the order the optimizer sees them. */
+  trainableWeightTensors(): Tensor[];
+  /** Every weight with its full name (`lstm/kernel`). */
+  namedWeights(): Array<[string, Tensor]>;
+  /** The whole model to a folder (or a path ending in .json), as `model.save`. */
+  save(target: string, options?: SaveOptions): Promise<SaveResult>;
+  /** The weights alone: a JSON manifest at `path` and a .bin beside it, as `model.saveWeights`. */
+  saveWeights(path: string): void | Promise<void>;
 }
 
+/** What a hook returns: nothing, or a Promise that `fit` awaits. */
+export type HookResult = void | Promise<void>;
+
+/**
+ * Hooks `fit` calls, each awaited. `epoch` and `batch` count from 0;
+ * `onTrainEnd` runs when the epochs are done or a callback stopped
+ * training, not when training failed with an error.
+ */
 export interface Callback {
-  onTrainBegin?(model: TrainingModel): void;
-  onEpochBegin?(epoch: number): void;
-  onBatchEnd?(batch: number, logs: Logs): void;
-  onEpochEnd?(epoch: number, logs: Logs): void;
-  onTrainEnd?(logs: Logs): void;
+  onTrainBegin?(model: TrainingModel): HookResult;
+  onEpochBegin?(epoch: number): HookResult;
+  onBatchEnd?(batch: number, logs: Logs): HookResult;
+  onEpochEnd?(epoch: number, logs: Logs): HookResult;
+  onTrainEnd?(logs: Logs): HookResult;
+}
+
+/** 1 when smaller is better ('min'), −1 when larger is ('max'); 'auto' is max for names containing 'acc'. */
+export function monitorSign(mode: 'min' | 'max' | 'auto', monitor: string): 1 | -1 {
+  const maximize = mode === 'max' || (mode === 'auto' && /acc/.test(monitor));
+  return maximize ? -1 : 1;
+}
+
+/** The value of `monitor` in `logs`, or an error naming the key and the keys there are. */
+export function monitoredValue(where: string, monitor: string, logs: Logs): number {
+  const value = logs[monitor];
+  if (value === undefined) {
+    throw new Error(`${where}: monitor '${monitor}' is not in the logs; available: ${Object.keys(logs).join(', ')}`);
+  }
+  return value;
 }
 
 export interface EarlyStoppingOptions {
@@ -51,9 +102,7 @@ export class EarlyStopping implements Callback {
     this.patience = options.patience ?? 0;
     this.minDelta = Math.abs(options.minDelta ?? 0);
     this.restoreBestWeights = options.restoreBestWeights ?? false;
-    const mode = options.mode ?? 'auto';
-    const maximize = mode === 'max' || (mode === 'auto' && /acc/.test(this.monitor));
-    this.sign = maximize ? -1 : 1;
+    this.sign = monitorSign(options.mode ?? 'auto', this.monitor);
   }
 
   onTrainBegin(model: TrainingModel): void {
@@ -66,11 +115,7 @@ export class EarlyStopping implements Callback {
   }
 
   onEpochEnd(epoch: number, logs: Logs): void {
-    const value = logs[this.monitor];
-    if (value === undefined) {
-      throw new Error(`EarlyStopping: monitor '${this.monitor}' is not in the logs; available: ${Object.keys(logs).join(', ')}`);
-    }
-    const score = this.sign * value;
+    const score = this.sign * monitoredValue('EarlyStopping', this.monitor, logs);
     if (score < this.best - this.minDelta) {
       this.best = score;
       this.bestEpoch = epoch;

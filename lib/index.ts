@@ -4,7 +4,8 @@
  *   import { Sequential, Embedding, LSTM, Dense, setSeed } from 'unrolled';
  */
 export {
-  Tensor, tensor, zeros, ones, full, randomUniform, randomNormal, fromNdarray, noGrad, setSeed,
+  Tensor, tensor, zeros, ones, full, randomUniform, randomNormal, fromNdarray, noGrad, setSeed, getRandomState, setRandomState,
+  type RandomState,
   type DType, type FloatArray, type Shape, type TensorLike, type NestedArray,
 } from '../autograd/index.ts';
 export { Layer, clearSession, type LayerOptions, type ShapeSpec } from './layers/layer.ts';
@@ -28,7 +29,8 @@ export type {
   IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, TrainingConfig, WeightSpec, WeightDType,
 } from './io/artifacts.ts';
 export { VERSION } from './version.ts';
-export { EarlyStopping, type Callback, type EarlyStoppingOptions, type Logs } from './callbacks.ts';
+export { EarlyStopping, type Callback, type EarlyStoppingOptions, type HookResult, type Logs, type TrainingModel } from './callbacks.ts';
+export { ModelCheckpoint, BackupAndRestore, type ModelCheckpointOptions, type BackupAndRestoreOptions } from './checkpoint.ts';
 export { getLoss, LOSSES, type LossName } from './losses.ts';
 export { getMetric, type MetricName } from './metrics.ts';
 export {

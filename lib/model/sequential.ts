@@ -36,7 +36,10 @@ export interface FitOptions {
   shuffle?: boolean;
   /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
+  /** Hooks called during training, each awaited (see callbacks.ts). */
   callbacks?: Callback[];
+  /** The epoch (0-based) to start at, as Keras's `initial_epoch`: epochs `initialEpoch` .. `epochs − 1` run (default 0). */
+  initialEpoch?: number;
 }
 
 export interface FitGeneratorOptions {
@@ -45,7 +48,10 @@ export interface FitGeneratorOptions {
   validationData?: BatchSource | readonly [TensorLike, TensorLike];
   validationSteps?: number;
   verbose?: 0 | 1 | 2;
+  /** Hooks called during training, each awaited (see callbacks.ts). */
   callbacks?: Callback[];
+  /** The epoch (0-based) to start at, as Keras's `initial_epoch` (default 0). */
+  initialEpoch?: number;
 }
 
 export interface EvaluateOptions {
@@ -65,8 +71,8 @@ export class History {
   }
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'verbose', 'callbacks'];
-const FIT_GENERATOR_KEYS = ['stepsPerEpoch', 'epochs', 'validationData', 'validationSteps', 'verbose', 'callbacks'];
+const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'verbose', 'callbacks', 'initialEpoch'];
+const FIT_GENERATOR_KEYS = ['stepsPerEpoch', 'epochs', 'validationData', 'validationSteps', 'verbose', 'callbacks', 'initialEpoch'];
 
 function checkKeys(where: string, options: object, known: readonly string[]): void {
   for (const key of Object.keys(options)) {
@@ -113,6 +119,8 @@ export class Sequential implements TrainingModel {
   readonly name: string;
   readonly layers: Layer[] = [];
   stopTraining = false;
+  /** The epoch `fit` starts at; see TrainingModel.initialEpoch. */
+  initialEpoch = 0;
   private outputShape: ShapeSpec | null = null;
   /** The input shape (batch first), once known. */
   private inputSpec: ShapeSpec | null = null;
@@ -381,7 +389,7 @@ export class Sequential implements TrainingModel {
     else if (split > 0) validation = [takeRows(xAll, all, trainCount, n), takeRows(yAll, all, trainCount, n)];
 
     const steps = Math.ceil(trainCount / batchSize);
-    return this.trainLoop(epochs, steps, options.verbose ?? 1, options.callbacks ?? [], async (epoch) => {
+    return this.trainLoop({ epochs, initialEpoch: options.initialEpoch ?? 0, steps, verbose: options.verbose ?? 1, callbacks: options.callbacks ?? [] }, async (epoch) => {
       const order = (options.shuffle ?? true) ? permutation(trainCount) : all.subarray(0, trainCount);
       let batch = 0;
       return {
@@ -416,7 +424,8 @@ export class Sequential implements TrainingModel {
       const [vx, vy] = this.checkPair('fit (validationData)', val[0] as TensorLike, val[1] as TensorLike);
       validate = () => this.evaluateTensors(vx, vy, 32);
     }
-    return this.trainLoop(options.epochs ?? 1, steps, options.verbose ?? 1, options.callbacks ?? [], async (epoch) => {
+    const loop = { epochs: options.epochs ?? 1, initialEpoch: options.initialEpoch ?? 0, steps, verbose: options.verbose ?? 1, callbacks: options.callbacks ?? [] };
+    return this.trainLoop(loop, async (epoch) => {
       let batch = 0;
       return {
         next: async () => {
@@ -429,18 +438,34 @@ export class Sequential implements TrainingModel {
     }, validate);
   }
 
+  /**
+   * The epoch loop shared by both kinds of fit. Every callback hook is
+   * awaited in list order; onTrainBegin may move `initialEpoch` (to resume)
+   * and any hook may set `stopTraining`.
+   */
   private async trainLoop(
-    epochs: number, steps: number, verbose: 0 | 1 | 2, callbacks: Callback[],
+    loop: { epochs: number; initialEpoch: number; steps: number; verbose: 0 | 1 | 2; callbacks: readonly Callback[] },
     batchesOf: (epoch: number) => Promise<{ next: () => Promise<Batch>; where: () => string }>,
     validate: (() => Promise<Logs>) | null,
   ): Promise<History> {
+    const { epochs, steps, verbose, callbacks } = loop;
     if (!Number.isInteger(epochs) || epochs <= 0) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+    if (!Number.isInteger(loop.initialEpoch) || loop.initialEpoch < 0) {
+      throw new Error(`fit: initialEpoch must be a non-negative integer, got ${loop.initialEpoch}`);
+    }
+    if (!Array.isArray(callbacks)) throw new Error(`fit: callbacks must be a list of callbacks, got ${typeof callbacks}`);
+    callbacks.forEach((cb, i) => {
+      if (cb === null || typeof cb !== 'object') throw new Error(`fit: callbacks[${i}] must be an object with hooks (onEpochEnd, …), got ${cb === null ? 'null' : typeof cb}`);
+    });
     const history = new History();
     this.stopTraining = false;
-    for (const cb of callbacks) cb.onTrainBegin?.(this);
+    this.initialEpoch = loop.initialEpoch;
+    for (const cb of callbacks) await cb.onTrainBegin?.(this);
+    const first = this.initialEpoch;
+    if (!Number.isInteger(first) || first < 0) throw new Error(`fit: a callback set initialEpoch to ${first}; it must be a non-negative integer`);
     let logs: Logs = {};
-    for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
-      for (const cb of callbacks) cb.onEpochBegin?.(epoch);
+    for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       if (verbose === 1) writeLine(`Epoch ${epoch + 1}/${epochs}`);
       const bar = verbose === 1 ? new ProgressBar(steps) : null;
       const batches = await batchesOf(epoch);
@@ -455,7 +480,10 @@ export class Sequential implements TrainingModel {
         sums = sums.map((v, i) => v + batchSums[i]);
         count += rows;
         const running = this.logsOf('', lossSum, sums, count);
-        for (const cb of callbacks) cb.onBatchEnd?.(s, { loss, ...running });
+        for (const cb of callbacks) {
+          const pending = cb.onBatchEnd?.(s, { loss, ...running });
+          if (pending) await pending;
+        }
         bar?.update(s + 1, running, false);
         // Let timers, I/O and the progress bar run between batches.
         if (s % 8 === 7) await new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
@@ -467,9 +495,9 @@ export class Sequential implements TrainingModel {
         writeLine(`Epoch ${epoch + 1}/${epochs} - ${Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}`);
       }
       history.record(epoch, logs);
-      for (const cb of callbacks) cb.onEpochEnd?.(epoch, logs);
+      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
     }
-    for (const cb of callbacks) cb.onTrainEnd?.(logs);
+    for (const cb of callbacks) await cb.onTrainEnd?.(logs);
     return history;
   }
 

@@ -1,11 +1,12 @@
 /**
  * Atomic writes: every file goes to a temporary name in its own directory,
- * is flushed, and only then renamed over its target. A failure while writing
- * leaves what was there untouched and no temporary file behind. The renames
- * come last, in the given order; the files they replace are first moved
- * aside, so that a failing rename puts every replaced file back (a machine
- * that dies between two renames can still leave the first renamed file new
- * and the rest old).
+ * is flushed, and only then renamed over its target, which replaces the
+ * target in one step: at every moment the target is either the old file or
+ * the new one. A failure while writing leaves what was there untouched and
+ * no temporary file behind. Before the renames, each file about to be
+ * replaced gets a second name (a hard link), so a failing rename can put
+ * back every file already replaced; only a machine that dies between two
+ * renames can leave the first renamed file new and the rest old.
  */
 import type { FileSystem } from './types.ts';
 
@@ -24,29 +25,38 @@ export function writeFilesAtomically(fs: FileSystem, outputs: readonly FileToWri
   const beside = (path: string, kind: string): string => fs.join(fs.dirname(path), `.${fs.basename(path)}.${suffix}.${kind}`);
   const temporary = outputs.map((o) => beside(o.path, 'tmp'));
   const previous = outputs.map((o) => beside(o.path, 'old'));
+  const kept: number[] = [];
+  const cleanUp = (): void => {
+    for (const t of temporary) fs.remove(t);
+    for (const i of kept) fs.remove(previous[i]);
+  };
   try {
     outputs.forEach((o, i) => fs.writeFlushed(temporary[i], o.data));
+    outputs.forEach((o, i) => {
+      if (fs.stat(o.path)) {
+        fs.link(o.path, previous[i]);
+        kept.push(i);
+      }
+    });
   } catch (err) {
-    for (const t of temporary) fs.remove(t);
+    cleanUp();
     throw err;
   }
-  const movedAside: number[] = [];
   const renamed: number[] = [];
   try {
     outputs.forEach((o, i) => {
-      if (fs.stat(o.path)) {
-        fs.rename(o.path, previous[i]);
-        movedAside.push(i);
-      }
       fs.rename(temporary[i], o.path);
       renamed.push(i);
     });
   } catch (err) {
-    for (const i of renamed) fs.remove(outputs[i].path);
-    for (const i of movedAside) fs.rename(previous[i], outputs[i].path);
-    for (const t of temporary) fs.remove(t);
+    // Put back what was replaced; a file that did not exist before goes again.
+    for (const i of renamed) {
+      if (kept.includes(i)) fs.rename(previous[i], outputs[i].path);
+      else fs.remove(outputs[i].path);
+    }
+    cleanUp();
     throw err;
   }
-  for (const i of movedAside) fs.remove(previous[i]);
+  cleanUp();
   for (const dir of new Set(outputs.map((o) => fs.dirname(o.path)))) fs.syncDirectory(dir);
 }

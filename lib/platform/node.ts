@@ -1,6 +1,6 @@
 /** The file system under Node.js. */
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync,
+  closeSync, copyFileSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { FileSystem } from './types.ts';
@@ -21,6 +21,13 @@ export const files: FileSystem | null = {
   mkdirp: (dir) => void mkdirSync(dir, { recursive: true }),
   remove: (path) => rmSync(path, { recursive: true, force: true }),
   rename: (from, to) => renameSync(from, to),
+  link: (from, to) => {
+    try {
+      linkSync(from, to);
+    } catch {
+      copyFileSync(from, to);
+    }
+  },
   writeFlushed: (path, data) => {
     const fd = openSync(path, 'w');
     try {

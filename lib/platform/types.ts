@@ -26,6 +26,8 @@ export interface FileSystem {
   /** Removes a file or a directory tree; nothing when absent. */
   remove(path: string): void;
   rename(from: string, to: string): void;
+  /** A second name for the file at `from` (a hard link, or a copy where links are not possible). */
+  link(from: string, to: string): void;
   /** Writes and flushes `data` to `path` (not atomic by itself; see atomic.ts). */
   writeFlushed(path: string, data: Uint8Array | string): void;
   /** Flushes a directory's entries (after renames), where the system allows it. */

@@ -160,7 +160,7 @@ test('callbacks: onEpochEnd / onBatchEnd are called; EarlyStopping stops and res
   const seen: number[] = [];
   const h = await model.fit(x, y, {
     epochs: 30, batchSize: 16, validationSplit: 0.25, verbose: 0,
-    callbacks: [{ onEpochEnd: (e) => epochs.push(e), onBatchEnd: () => { batches++; } }, stop,
+    callbacks: [{ onEpochEnd: (e) => { epochs.push(e); }, onBatchEnd: () => { batches++; } }, stop,
       { onEpochEnd: (_e, logs) => { seen.push(logs.val_loss); } }],
   });
   assert.ok(stop.stoppedEpoch >= 0 && h.epoch.length < 30, `stopped at ${stop.stoppedEpoch}`);
