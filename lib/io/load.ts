@@ -18,6 +18,8 @@ import { requireFiles } from '../platform/types.ts';
 import { checkWeightSpec, decodeWeights, topologyOf, weightBytes, type DecodedWeight, type IOHandler, type ModelArtifacts } from './artifacts.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
+import { isHdf5 } from './hdf5.ts';
+import { readKerasH5 } from './keras-h5.ts';
 import { readModelFiles } from './model-files.ts';
 import { compileSettingsOf, optimizerFromConfig, restoreOptimizerWeights } from './training-config.ts';
 
@@ -41,8 +43,8 @@ async function artifactsOf(source: string | IOHandler | ModelArtifacts): Promise
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
       throw new Error(`loadModel('${source}'): only file paths and file:// are read; fetch other URLs yourself and pass the artifacts`);
     }
-    if (/\.(h5|keras)$/i.test(path)) {
-      throw new Error(`loadModel('${source}'): Keras files are not supported; convert to the TF.js format or load a folder with model.json`);
+    if (/\.keras$/i.test(path)) {
+      throw new Error(`loadModel('${source}'): .keras files are not supported yet; convert to the TF.js format or load a folder with model.json`);
     }
     const fs = requireFiles(files, `loadModel('${source}')`);
     const st = fs.stat(path);
@@ -152,7 +154,21 @@ export function sequentialOf(layers: readonly Layer[], name: string | undefined,
  * training config in the file, the model comes back compiled, with its
  * optimizer's state when that was saved too.
  */
-export async function loadModel(source: string | IOHandler | ModelArtifacts): Promise<Sequential> {
+export async function loadModel(source: string | IOHandler | ModelArtifacts | Uint8Array | ArrayBuffer): Promise<Sequential> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+    if (isHdf5(bytes)) return readKerasH5(bytes, 'loadModel(bytes)');
+    throw new Error(`loadModel(bytes): ${bytes.byteLength} bytes without the HDF5 signature, so not a legacy Keras .h5 file; other formats are passed as a path, an IOHandler or ModelArtifacts`);
+  }
+  if (typeof source === 'string') {
+    const path = source.startsWith('file://') ? source.slice('file://'.length) : source;
+    if (/\.(h5|hdf5)$/i.test(path) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+      const fs = requireFiles(files, `loadModel('${source}')`, "pass the file's bytes (a Uint8Array or ArrayBuffer) instead");
+      const st = fs.stat(path);
+      if (!st || !st.isFile) throw new Error(`loadModel('${source}'): no file at ${path}`);
+      return readKerasH5(fs.readFile(path), path);
+    }
+  }
   const { artifacts, where } = await artifactsOf(source);
   if (artifacts === null || typeof artifacts !== 'object') throw new Error(`${describeSource(source)}: the handler gave no artifacts`);
   const topology = topologyOf(artifacts.modelTopology as JsonValue | undefined, where);

@@ -1,0 +1,206 @@
+/**
+ * Legacy Keras HDF5 model files (`model.save('model.h5')`) from Keras 1.2,
+ * Keras 2.x and tf.keras 2.x: Sequential models.
+ *
+ * The model is the JSON in the root attribute `model_config`, with
+ * `keras_version` (and `backend`) beside it. Keras 1 configs and weights are
+ * first put in Keras 2's words (keras1.ts). `hard_sigmoid` means
+ * clip(0.2x + 0.5) in every file written before Keras 3.
+ *
+ * Weights sit under `model_weights/<layer>/`, listed by the attribute
+ * `weight_names` (weight names contain `/`, such as `lstm_1/kernel:0` or
+ * tf.keras's `lstm/lstm_cell/kernel:0`), layers by `layer_names`; Keras
+ * splits either list into `layer_names0`, `layer_names1`, … when it is
+ * long. Weights are bound to the model's layers by layer name and, within
+ * a layer, by position in Keras's order (kernel, recurrent kernel, bias;
+ * a Bidirectional layer's forward weights, then its backward ones), after
+ * checking that the last part of each name, where the name has parts, is
+ * the weight's. Every layer's weight count and every shape is checked
+ * before a value is read; a layer of the model without weights in the
+ * file, or weights in the file for a layer the model does not have, is an
+ * error naming the file, the layer, the weights and their shapes.
+ *
+ * `training_config`, when present and when Unrolled has its optimizer,
+ * loss and metrics (Keras 2 names, such as RMSprop with lr, rho, epsilon
+ * and a decay of 0), compiles the model. A training config Unrolled cannot
+ * honour leaves the model uncompiled instead of refusing the file: it still
+ * loads for inference, and `compile()` makes it trainable. The optimizer's
+ * state (`optimizer_weights`) is not restored; training starts it afresh.
+ */
+import type { Layer } from '../layers/layer.ts';
+import type { CompileOptions, Sequential } from '../model/sequential.ts';
+import { layerFromConfig, type ReadContext } from './config.ts';
+import { openHdf5, type Hdf5Group } from './hdf5.ts';
+import { describe, isObject, own, parseJson, type JsonValue } from './json.ts';
+import { keras1Entry, keras1Weights, type FileWeight } from './keras1.ts';
+import { sequentialOf } from './load.ts';
+import { compileSettingsOf, optimizerFromConfig } from './training-config.ts';
+
+/** A list attribute Keras may have split into `name0`, `name1`, … (each under HDF5's 64 KB header limit). */
+function listAttribute(group: Hdf5Group, name: string): string[] | undefined {
+  const whole = group.stringListAttribute(name);
+  if (whole !== undefined) return whole;
+  if (group.attribute(`${name}0`) === undefined) return undefined;
+  const out: string[] = [];
+  for (let i = 0; group.attribute(`${name}${i}`) !== undefined; i++) out.push(...group.stringListAttribute(`${name}${i}`)!);
+  return out;
+}
+
+/** A weight name without TF's `:0` and without a cell segment before its last part (`lstm/lstm_cell/kernel:0` → `lstm/kernel`). */
+function normalised(name: string): string {
+  return name.replace(/:\d+$/, '').replace(/\/[^/]*cell[^/]*\/(?=[^/]+$)/, '/');
+}
+
+function listed(weights: ReadonlyArray<{ name: string; shape: readonly number[] }>): string {
+  return weights.length === 0 ? 'none' : weights.map((w) => `'${w.name}' [${w.shape.join(', ')}]`).join(', ');
+}
+
+function sequentialEntries(model: JsonValue, where: string): { name: string | undefined; entries: JsonValue[] } {
+  const cls = isObject(model) ? own(model, 'class_name') : undefined;
+  if (!isObject(model) || cls !== 'Sequential') {
+    const known = cls === 'Model' || cls === 'Functional' ? 'functional models are not supported yet' : 'only Sequential models are supported';
+    throw new Error(`${where}: the model is a ${isObject(model) ? describe(cls) : describe(model)}; ${known}`);
+  }
+  const config = own(model, 'config');
+  if (Array.isArray(config)) return { name: undefined, entries: config };
+  if (isObject(config) && Array.isArray(own(config, 'layers'))) {
+    const name = own(config, 'name');
+    return { name: typeof name === 'string' ? name : undefined, entries: own(config, 'layers') as JsonValue[] };
+  }
+  throw new Error(`${where}: the Sequential config must be a list of layers or { name, layers }, got ${describe(config)}`);
+}
+
+/** The weights the file holds for each layer it lists, in `weight_names` order; shapes known, values read on demand. */
+function storedWeights(root: Hdf5Group, where: string): { group: Hdf5Group; layers: Map<string, FileWeight[]> } {
+  // Whole-model files keep the weights in model_weights/; weights-only files at the root.
+  const group = listAttribute(root, 'layer_names') === undefined && root.get('model_weights') ? root.group('model_weights') : root;
+  const names = listAttribute(group, 'layer_names');
+  if (names === undefined) throw new Error(`${where}: no list of layers with weights ('layer_names' on model_weights/)`);
+  const layers = new Map<string, FileWeight[]>();
+  for (const name of names) {
+    if (layers.has(name)) throw new Error(`${where}: layer_names lists '${name}' twice`);
+    const layer = group.group(name);
+    const weightNames = listAttribute(layer, 'weight_names') ?? [];
+    layers.set(name, weightNames.map((w) => {
+      const dataset = layer.dataset(w);
+      return { name: w, shape: dataset.shape, read: () => dataset.float32() };
+    }));
+  }
+  return { group, layers };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The direction segment of a Bidirectional weight name (`forward_lstm`, `backward_lstm`), if any. */
+function direction(name: string): 'forward' | 'backward' | undefined {
+  const part = name.split('/').find((p) => p.startsWith('forward_') || p.startsWith('backward_'));
+  return part === undefined ? undefined : part.startsWith('forward_') ? 'forward' : 'backward';
+}
+
+/** Binds the file's weights to the model, layer by layer, as the file comment says; checks all before reading any value. */
+function bindWeights(model: Sequential, stored: Map<string, FileWeight[]>, keras1: boolean, where: string): void {
+  const plan: Array<{ layer: Layer; file: FileWeight[] }> = [];
+  const used = new Set<string>();
+  for (const layer of model.layers) {
+    const own = layer.namedWeights();
+    const file = stored.get(layer.name);
+    used.add(layer.name);
+    const expected = own.map(([n, t]) => ({ name: n, shape: t.shape }));
+    const at = `${where}: layer '${layer.name}' (${layer.className})`;
+    if (file === undefined) {
+      if (own.length === 0) continue;
+      throw new Error(`${at} needs weights ${listed(expected)}, and the file has none for it; it has weights for ${[...stored.keys()].join(', ') || 'no layer'}`);
+    }
+    const weights = keras1 ? keras1Weights(layer, file, where) : file;
+    if (weights.length !== own.length) {
+      throw new Error(`${at}: the file holds ${weights.length} weights (${listed(file)}), the layer has ${own.length} (${listed(expected)})`);
+    }
+    weights.forEach((w, i) => {
+      const [name, t] = own[i];
+      const label = name.slice(name.lastIndexOf('/') + 1);
+      const stem = normalised(w.name);
+      if (stem.includes('/') && stem.slice(stem.lastIndexOf('/') + 1) !== label) {
+        throw new Error(`${at}: weight ${i} in the file is '${w.name}' [${w.shape.join(', ')}], where the layer has ${name} [${t.shape.join(', ')}]`);
+      }
+      const side = direction(stem);
+      if (side !== undefined && direction(name) !== undefined && side !== direction(name)) {
+        throw new Error(`${at}: weight ${i} in the file is '${w.name}', a ${side} weight, where the layer has ${name}; forward weights come first`);
+      }
+      if (!sameShape(w.shape, t.shape)) {
+        throw new Error(`${at}: weight '${w.name}' is [${w.shape.join(', ')}] in the file, the layer's ${name} is [${t.shape.join(', ')}] (from the model config)`);
+      }
+    });
+    plan.push({ layer, file: weights });
+  }
+  for (const [name, weights] of stored) {
+    if (!used.has(name) && weights.length > 0) {
+      throw new Error(`${where}: the file holds weights ${listed(weights)} for a layer '${name}' that the model config does not have; its layers are ${model.layers.map((l) => l.name).join(', ')}`);
+    }
+  }
+  for (const { layer, file } of plan) {
+    layer.namedWeights().forEach(([, t], i) => t.data.set(file[i].read()));
+  }
+}
+
+/** The compile settings of the file's training config, or null when Unrolled cannot honour all of it. */
+function compileSettings(text: string, where: string): CompileOptions | null {
+  try {
+    const training = parseJson(text, `${where}, training_config`);
+    if (!isObject(training)) return null;
+    for (const key of ['loss_weights', 'sample_weight_mode', 'weighted_metrics']) {
+      if (own(training, key) !== undefined && own(training, key) !== null) return null;
+    }
+    const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}, training config`);
+    return { optimizer, ...compileSettingsOf(training, `${where}, training config`) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads a legacy Keras HDF5 model file (Keras 1.2, Keras 2.x, tf.keras 2.x)
+ * from its bytes; `where` names the file in every error. Sequential models
+ * only. The model comes back compiled when the file's training config maps
+ * onto Unrolled, uncompiled otherwise (see the file comment).
+ */
+export async function readKerasH5(bytes: Uint8Array, where: string): Promise<Sequential> {
+  const file = openHdf5(bytes, where);
+  const configText = file.stringAttribute('model_config');
+  if (configText === undefined) {
+    const weightsOnly = file.attribute('layer_names') !== undefined || file.attribute('layer_names0') !== undefined;
+    throw new Error(`${where}: no model_config attribute${weightsOnly ? '; the file holds weights only (save_weights), not a model' : ''}`);
+  }
+  const { group, layers: stored } = storedWeights(file, where);
+  const version = file.stringAttribute('keras_version') ?? group.stringAttribute('keras_version') ?? '1';
+  const major = Number.parseInt(version, 10);
+  const keras1 = major === 1;
+
+  const { name, entries } = sequentialEntries(parseJson(configText, `${where}, model_config`), where);
+  const shapes = new Map<string, readonly number[]>();
+  for (const weights of stored.values()) for (const w of weights) shapes.set(normalised(w.name), w.shape);
+  const context: ReadContext = {
+    file: where,
+    weightShape: (n) => shapes.get(n) ?? [...shapes].find(([k]) => k.endsWith(`/forward_${n}`))?.[1],
+    hardSigmoid: major >= 3 ? 'hard_sigmoid_keras3' : 'hard_sigmoid',
+  };
+  const layers = entries.map((entry, i) => {
+    const at = `${where}, layer ${i}`;
+    return layerFromConfig(keras1 ? keras1Entry(entry, at, i === 0) : entry, context, at);
+  });
+  let model: Sequential;
+  try {
+    model = sequentialOf(layers, name, where);
+  } catch (err) {
+    // A layer that does not fit its input is the model's error; it is the file's too.
+    const text = (err as Error).message;
+    throw new Error(text.startsWith(where) ? text : `${where}: ${text}`);
+  }
+  bindWeights(model, stored, keras1, where);
+
+  const training = file.stringAttribute('training_config');
+  const settings = training === undefined ? null : compileSettings(training, where);
+  if (settings) model.compile(settings);
+  return model;
+}

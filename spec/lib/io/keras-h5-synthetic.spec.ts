@@ -1,0 +1,328 @@
+/**
+ * Keras file layouts the fixtures do not cover, written here with h5wasm
+ * (the HDF5 C library) the way Keras lays them out: Keras 1 GRU (9
+ * per-gate arrays), SimpleRNN and an LSTM saved with consume_less 'gpu'
+ * (3 arrays each, float64), a Keras 2 Bidirectional LSTM with Dropout and
+ * TimeDistributed(Dense), tf.keras's cell segment in weight names and the
+ * GRU bias shape that decides `reset_after`. Each loaded model is compared
+ * with the same model built in Unrolled and given the same weights through
+ * `setWeights` from the concatenated arrays. Then the HDF5 facade on its
+ * own: attribute and dataset types, chunked and compressed data, and what
+ * it refuses.
+ */
+import h5wasm, { File as H5File, type Group as H5Group } from 'h5wasm';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  Bidirectional, Dense, Dropout, GRU, LSTM, Sequential, SimpleRNN, TimeDistributed, clearSession, tensor, type Tensor,
+} from '../../../lib/index.ts';
+import { openHdf5 } from '../../../lib/io/hdf5.ts';
+import { readKerasH5 } from '../../../lib/io/keras-h5.ts';
+
+const { FS } = await h5wasm.ready;
+test.before.each(() => clearSession());
+
+interface Stored {
+  name: string;
+  values: Float32Array | Float64Array;
+  shape: number[];
+}
+
+let files = 0;
+/** An HDF5 file built by `build` in h5wasm's in-memory file system, as bytes. */
+function h5(build: (file: H5File) => void, options: { libver?: 'latest' } = {}): Uint8Array {
+  const path = `/synthetic-${files++}.h5`;
+  const file = new H5File(path, 'w', options);
+  build(file);
+  file.close();
+  const bytes = FS!.readFile(path);
+  FS!.unlink(path);
+  return bytes;
+}
+
+/** A list of fixed-length, NUL-padded byte strings, as h5py stores Keras's name lists. */
+function fixedStrings(group: H5Group, name: string, values: readonly string[]): void {
+  if (values.length === 0) {
+    // h5py stores an empty list as a float64 array of shape (0,).
+    group.create_attribute(name, new Float64Array(0), [0], '<d');
+    return;
+  }
+  group.create_attribute(name, [...values], [values.length], `A${Math.max(...values.map((v) => v.length))}`);
+}
+
+/** A Keras model file: root attributes, model_weights/ with layer_names and, per layer, weight_names and the datasets. */
+function kerasFile(attributes: Record<string, string>, layers: ReadonlyArray<{ name: string; weights: Stored[] }>): Uint8Array {
+  return h5((file) => {
+    for (const [k, v] of Object.entries(attributes)) file.create_attribute(k, v);
+    const weights = file.create_group('model_weights');
+    fixedStrings(weights, 'layer_names', layers.map((l) => l.name));
+    for (const layer of layers) {
+      const group = weights.create_group(layer.name);
+      fixedStrings(group, 'weight_names', layer.weights.map((w) => w.name));
+      for (const w of layer.weights) {
+        const parts = w.name.split('/');
+        let parent = group;
+        // create_group makes one level: parents first.
+        for (const p of parts.slice(0, -1)) parent = (parent.keys().includes(p) ? parent.get(p) : parent.create_group(p)) as H5Group;
+        parent.create_dataset({ name: parts.at(-1)!, data: w.values, shape: w.shape, dtype: w.values instanceof Float64Array ? '<d' : '<f' });
+      }
+    }
+  });
+}
+
+let seed = 12345;
+function uniform(n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed / 2 ** 32) * 1.6 - 0.8;
+  });
+}
+
+/** Gives every weight of `model` fresh random values; returns them in Keras order. */
+function randomize(model: Sequential): Tensor[] {
+  const values = model.getWeights().map((w) => tensor(uniform(w.size), w.shape));
+  model.setWeights(values);
+  return values;
+}
+
+/** `t`'s `k` equal blocks along the last axis (the gates). */
+function gates(t: Tensor, k: number): Array<{ values: Float32Array; shape: number[] }> {
+  const last = t.shape[t.shape.length - 1];
+  const width = last / k;
+  const rows = t.size / last;
+  return Array.from({ length: k }, (_, g) => {
+    const values = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r++) values.set(t.data.subarray(r * last + g * width, r * last + (g + 1) * width), r * width);
+    return { values, shape: [...t.shape.slice(0, -1), width] };
+  });
+}
+
+function stored(name: string, t: Tensor): Stored {
+  return { name, values: Float32Array.from(t.data), shape: [...t.shape] };
+}
+
+function inputs(batch: number, steps: number, features: number): Tensor {
+  return tensor(uniform(batch * steps * features), [batch, steps, features]);
+}
+
+/** Loaded and reference predict alike: same weights, same engine, so the same bits. */
+function assertSamePredictions(label: string, loaded: Sequential, reference: Sequential, x: Tensor): void {
+  const a = loaded.predict(x).data;
+  const b = reference.predict(x).data;
+  assert.is(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  assert.is(worst, 0, `${label}: largest |loaded − built| ${worst}; first values ${Array.from(a.slice(0, 4))} and ${Array.from(b.slice(0, 4))}`);
+}
+
+async function refusal(bytes: Uint8Array, where: string, parts: readonly string[]): Promise<void> {
+  let message = '';
+  try {
+    await readKerasH5(bytes, where);
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  assert.ok(message !== '', `${where}: loaded, but it should have been refused`);
+  for (const part of [where, ...parts]) assert.ok(message.includes(part), `the error should mention ${part}; it is:\n  ${message}`);
+}
+
+const KERAS1_RECURRENT = {
+  init: 'glorot_uniform', inner_init: 'orthogonal', activation: 'tanh', W_regularizer: null, U_regularizer: null, b_regularizer: null,
+  dropout_W: 0, dropout_U: 0, go_backwards: false, stateful: false, unroll: false, trainable: true,
+};
+const KERAS1_DENSE = {
+  init: 'glorot_uniform', activation: 'linear', W_regularizer: null, b_regularizer: null, activity_regularizer: null,
+  W_constraint: null, b_constraint: null, bias: true, trainable: true,
+};
+
+// ---------------------------------------------------------------- Keras 1
+
+test('Keras 1 GRU: 9 per-gate arrays W_z U_z b_z W_r U_r b_r W_h U_h b_h join in the order z, r, h, reset before', async () => {
+  const reference = new Sequential([new GRU(4, { inputShape: [5, 3], resetAfter: false, recurrentActivation: 'hard_sigmoid' }), new Dense(2)]);
+  const [kernel, recurrent, bias, denseKernel, denseBias] = randomize(reference);
+  const [w, u, b] = [gates(kernel, 3), gates(recurrent, 3), gates(bias, 3)];
+  const perGate = ['z', 'r', 'h'].flatMap((g, i) => [
+    { name: `gru_1_W_${g}:0`, ...w[i] }, { name: `gru_1_U_${g}:0`, ...u[i] }, { name: `gru_1_b_${g}:0`, ...b[i] },
+  ]);
+  const config = {
+    class_name: 'Sequential',
+    config: [
+      { class_name: 'GRU', config: { ...KERAS1_RECURRENT, name: 'gru_1', output_dim: 4, inner_activation: 'hard_sigmoid', consume_less: 'cpu', batch_input_shape: [null, 5, 3], input_dim: 3, input_length: 5, input_dtype: 'float32', return_sequences: false } },
+      { class_name: 'Dense', config: { ...KERAS1_DENSE, name: 'dense_1', output_dim: 2, input_dim: 4 } },
+    ],
+  };
+  const bytes = kerasFile({ keras_version: '1.2.2', model_config: JSON.stringify(config) }, [
+    { name: 'gru_1', weights: perGate },
+    { name: 'dense_1', weights: [stored('dense_1_W:0', denseKernel), stored('dense_1_b:0', denseBias)] },
+  ]);
+  const loaded = await readKerasH5(bytes, 'keras1-gru.h5');
+  const gru = loaded.layers[0] as GRU;
+  assert.is(gru.resetAfter, false);
+  assert.equal(loaded.getWeights().map((t) => Array.from(t.data)), reference.getWeights().map((t) => Array.from(t.data)));
+  assertSamePredictions('Keras 1 GRU', loaded, reference, inputs(6, 5, 3));
+});
+
+test('Keras 1 SimpleRNN (W, U, b) and an LSTM saved with consume_less \'gpu\' (3 arrays), float64 in the file, from input_dim', async () => {
+  const reference = new Sequential([
+    new SimpleRNN(3, { inputShape: [null, 2], returnSequences: true }),
+    new LSTM(2, { recurrentActivation: 'hard_sigmoid' }),
+    new Dense(1),
+  ]);
+  const values = randomize(reference);
+  const f64 = (name: string, t: Tensor): Stored => ({ name, values: Float64Array.from(t.data), shape: [...t.shape] });
+  const config = {
+    class_name: 'Sequential',
+    config: [
+      { class_name: 'SimpleRNN', config: { ...KERAS1_RECURRENT, name: 'simplernn_1', output_dim: 3, input_dim: 2, input_length: null, return_sequences: true } },
+      { class_name: 'LSTM', config: { ...KERAS1_RECURRENT, name: 'lstm_1', output_dim: 2, inner_activation: 'hard_sigmoid', forget_bias_init: 'one', consume_less: 'gpu', input_dim: 3, return_sequences: false } },
+      { class_name: 'Dense', config: { ...KERAS1_DENSE, name: 'dense_1', output_dim: 1 } },
+    ],
+  };
+  const bytes = kerasFile({ keras_version: '1.1.0', model_config: JSON.stringify(config) }, [
+    { name: 'simplernn_1', weights: ['W', 'U', 'b'].map((k, i) => f64(`simplernn_1_${k}:0`, values[i])) },
+    { name: 'lstm_1', weights: ['W', 'U', 'b'].map((k, i) => f64(`lstm_1_${k}:0`, values[3 + i])) },
+    { name: 'dense_1', weights: ['W', 'b'].map((k, i) => f64(`dense_1_${k}:0`, values[6 + i])) },
+  ]);
+  const loaded = await readKerasH5(bytes, 'keras1-simplernn.h5');
+  assert.equal(loaded.batchInputShape, [null, null, 2]);
+  assertSamePredictions('Keras 1 SimpleRNN + LSTM', loaded, reference, inputs(3, 7, 2));
+});
+
+// ---------------------------------------------------------------- Keras 2 and tf.keras
+
+function bidirectionalConfig(): object {
+  const lstm = {
+    name: 'lstm_1', trainable: true, units: 3, activation: 'tanh', recurrent_activation: 'hard_sigmoid', use_bias: true,
+    kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
+    kernel_constraint: null, recurrent_constraint: null, bias_constraint: null, dropout: 0, recurrent_dropout: 0,
+    implementation: 1, return_sequences: true, return_state: false, go_backwards: false, stateful: false, unroll: false, unit_forget_bias: true,
+  };
+  return {
+    class_name: 'Sequential',
+    config: {
+      name: 'sequential_1',
+      layers: [
+        { class_name: 'Bidirectional', config: { name: 'bidirectional_1', trainable: true, batch_input_shape: [null, 5, 3], dtype: 'float32', layer: { class_name: 'LSTM', config: lstm }, merge_mode: 'concat' } },
+        { class_name: 'Dropout', config: { name: 'dropout_1', trainable: true, rate: 0.5, noise_shape: null, seed: null } },
+        { class_name: 'TimeDistributed', config: { name: 'time_distributed_1', trainable: true, layer: { class_name: 'Dense', config: { name: 'dense_1', units: 2, activation: 'linear', use_bias: true } } } },
+      ],
+    },
+  };
+}
+
+test('Keras 2 Bidirectional(LSTM), Dropout (no weights) and TimeDistributed(Dense): forward weights first', async () => {
+  const reference = new Sequential([
+    new Bidirectional(new LSTM(3, { returnSequences: true, recurrentActivation: 'hard_sigmoid' }), { inputShape: [5, 3] }),
+    new Dropout(0.5),
+    new TimeDistributed(new Dense(2)),
+  ]);
+  const v = randomize(reference);
+  const names = ['kernel', 'recurrent_kernel', 'bias'];
+  const forward = names.map((n, i) => stored(`bidirectional_1/forward_lstm_1/${n}:0`, v[i]));
+  const backward = names.map((n, i) => stored(`bidirectional_1/backward_lstm_1/${n}:0`, v[3 + i]));
+  const dense = [stored('time_distributed_1/kernel:0', v[6]), stored('time_distributed_1/bias:0', v[7])];
+  const attributes = { keras_version: '2.2.4', backend: 'tensorflow', model_config: JSON.stringify(bidirectionalConfig()) };
+  const file = (bidirectional: Stored[]): Uint8Array => kerasFile(attributes, [
+    { name: 'bidirectional_1', weights: bidirectional }, { name: 'dropout_1', weights: [] }, { name: 'time_distributed_1', weights: dense },
+  ]);
+  const loaded = await readKerasH5(file([...forward, ...backward]), 'bidirectional.h5');
+  assertSamePredictions('Keras 2 Bidirectional', loaded, reference, inputs(4, 5, 3));
+  await refusal(file([...backward, ...forward]), 'swapped.h5', ["layer 'bidirectional_1' (Bidirectional)", "'bidirectional_1/backward_lstm_1/kernel:0', a backward weight", 'forward weights come first']);
+});
+
+test('tf.keras names (gru/gru_cell/kernel:0) bind; without reset_after, the bias shape [2, 3H] or [3H] decides it', async () => {
+  for (const resetAfter of [true, false]) {
+    clearSession();
+    const reference = new Sequential([new GRU(4, { inputShape: [6, 2], resetAfter }), new Dense(1, { activation: 'sigmoid' })]);
+    const v = randomize(reference);
+    const config = {
+      class_name: 'Sequential',
+      config: {
+        name: 'sequential',
+        layers: [
+          { class_name: 'InputLayer', config: { batch_input_shape: [null, 6, 2], dtype: 'float32', sparse: false, ragged: false, name: 'gru_input' } },
+          { class_name: 'GRU', config: { name: 'gru', units: 4, activation: 'tanh', recurrent_activation: 'sigmoid', return_sequences: false } },
+          { class_name: 'Dense', config: { name: 'dense', units: 1, activation: 'sigmoid' } },
+        ],
+      },
+    };
+    const bytes = kerasFile({ keras_version: '2.4.0', backend: 'tensorflow', model_config: JSON.stringify(config) }, [
+      { name: 'gru', weights: ['kernel', 'recurrent_kernel', 'bias'].map((n, i) => stored(`gru/gru_cell/${n}:0`, v[i])) },
+      { name: 'dense', weights: [stored('dense/kernel:0', v[3]), stored('dense/bias:0', v[4])] },
+    ]);
+    const loaded = await readKerasH5(bytes, `tfkeras-gru-${resetAfter}.h5`);
+    assert.is((loaded.layers[0] as GRU).resetAfter, resetAfter);
+    assertSamePredictions(`tf.keras GRU, reset_after ${resetAfter}`, loaded, reference, inputs(5, 6, 2));
+  }
+});
+
+test('a weight whose last name part is not the layer\'s weight there is refused', async () => {
+  const reference = new Sequential([new Dense(2, { inputShape: [3] })]);
+  const [kernel, bias] = randomize(reference);
+  const config = { class_name: 'Sequential', config: [{ class_name: 'Dense', config: { name: 'dense_1', units: 2, batch_input_shape: [null, 3] } }] };
+  const bytes = kerasFile({ keras_version: '2.1.6', model_config: JSON.stringify(config) }, [
+    { name: 'dense_1', weights: [stored('dense_1/bias:0', bias), stored('dense_1/kernel:0', kernel)] },
+  ]);
+  await refusal(bytes, 'order.h5', ["weight 0 in the file is 'dense_1/bias:0' [2]", "dense_1/kernel [3, 2]"]);
+});
+
+test('a weights-only file (save_weights) is refused as such', async () => {
+  const bytes = h5((f) => fixedStrings(f, 'layer_names', ['dense_1']));
+  await refusal(bytes, 'weights.h5', ['no model_config', 'weights only']);
+});
+
+// ---------------------------------------------------------------- the HDF5 facade
+
+test('hdf5: attributes (variable and fixed-length strings, lists, an empty list, numbers) and float datasets', () => {
+  const bytes = h5((f) => {
+    f.create_attribute('text', 'hello');
+    f.create_attribute('names', ['ab', 'cdef'], [2], 'A8');
+    f.create_attribute('none', new Float64Array(0), [0], '<d');
+    f.create_attribute('scale', 0.25);
+    const g = f.create_group('g');
+    g.create_dataset({ name: 'f64', data: new Float64Array([1.5, -2.25, 1e-3]), shape: [3], dtype: '<d' });
+    g.create_dataset({ name: 'chunked', data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [2, 3], dtype: '<f', chunks: [1, 2] });
+    g.create_dataset({ name: 'gzip', data: Float32Array.from({ length: 600 }, (_, i) => i / 8), shape: [20, 30], dtype: '<f', chunks: [10, 10], compression: 'gzip' });
+    g.create_dataset({ name: 'ints', data: new Int32Array([1, 2]), shape: [2], dtype: '<i' });
+  });
+  const file = openHdf5(bytes, 'facade.h5');
+  assert.equal(file.attributeNames(), ['text', 'names', 'none', 'scale']);
+  assert.is(file.stringAttribute('text'), 'hello');
+  assert.equal(file.stringListAttribute('names'), ['ab', 'cdef']);
+  assert.equal(file.stringListAttribute('none'), []);
+  assert.is(file.numberAttribute('scale'), 0.25);
+  assert.is(file.attribute('absent'), undefined);
+  const g = file.group('g');
+  assert.equal(g.children().sort(), ['chunked', 'f64', 'gzip', 'ints']);
+  assert.equal(Array.from(g.dataset('f64').float32()), Array.from(Float32Array.of(1.5, -2.25, 1e-3)));
+  assert.equal(Array.from(g.dataset('chunked').float32()), [1, 2, 3, 4, 5, 6]);
+  assert.equal(g.dataset('gzip').shape, [20, 30]);
+  assert.equal(Array.from(g.dataset('gzip').float32()), Array.from({ length: 600 }, (_, i) => i / 8));
+  assert.is(file.get('g/missing'), undefined);
+  assert.is(file.get('g/f64/deeper'), undefined);
+  assert.throws(() => g.dataset('ints').float32(), (e: Error) => e.message.includes("facade.h5, dataset '/g/ints': holds 32-bit integer data; Unrolled reads float32 and float64"));
+  assert.throws(() => file.stringAttribute('scale'), (e: Error) => e.message.includes("attribute 'scale' must be a string, got the number 0.25"));
+  assert.throws(() => file.dataset('g'), (e: Error) => e.message.includes("'g' is a group, not a dataset"));
+  assert.throws(() => file.group('nothing'), (e: Error) => e.message.includes("facade.h5: has no group 'nothing' (its children: g)"));
+});
+
+test('hdf5: a chunked dataset declaring 4 GiB in a small file, and attributes in dense storage, are refused', () => {
+  const bytes = h5((f) => {
+    const d = f.create_dataset({ name: 'grown', data: new Float32Array(1), shape: [1], maxshape: [null], dtype: '<f', chunks: [1] });
+    d.resize([2 ** 30]);
+  });
+  const file = openHdf5(bytes, 'grown.h5');
+  assert.throws(() => file.dataset('grown'), (e: Error) => {
+    const ok = e.message.includes("grown.h5, dataset '/grown': declares shape [1073741824] of 4-byte elements (4294967296 bytes)")
+      && e.message.includes(`more than the file's ${bytes.byteLength} bytes can hold`);
+    if (!ok) console.log(e.message);
+    return ok;
+  });
+  // With the newest format, more than 8 attributes move to a fractal heap, which jsfive does not read.
+  const dense = h5((f) => {
+    for (let i = 0; i < 12; i++) f.create_attribute(`a${i}`, i);
+  }, { libver: 'latest' });
+  assert.throws(() => openHdf5(dense, 'dense.h5').attributeNames(), (e: Error) => e.message.includes('dense.h5: its attributes are kept in dense storage'));
+});
+
+test.run();
