@@ -449,6 +449,36 @@ export class Hdf5Dataset extends Hdf5Object {
       : Float32Array.from({ length: bytes / 8 }, (_, i) => data.getFloat64(8 * i, false));
   }
 
+  /** The values of an integer dataset (1, 2, 4 or 8 bytes, signed or not), row-major; other types and integers beyond 2^53 are refused. */
+  integers(): number[] {
+    const { dtype, size, littleEndian } = this.type;
+    if ((dtype !== 'int' && dtype !== 'uint') || ![1, 2, 4, 8].includes(size)) this.fail(`holds ${typeName(this.type)} data; integers were expected`);
+    const count = this.byteLength / size;
+    const layout = this.layout;
+    const safe = (v: number | bigint): number => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n)) this.fail(`holds the integer ${String(v)}, beyond 2^53`);
+      return n;
+    };
+    if (layout.kind === 'chunked') {
+      const values = this.guarded('the chunked data', () => this.dataset.value);
+      if (values.length !== count) this.fail(`the reader gave ${values.length} values for shape ${formatDims(this.shape)}`);
+      return values.map((v) => safe(typeof v === 'bigint' || typeof v === 'number' ? v : Number.NaN));
+    }
+    if (layout.kind === 'unallocated') return new Array<number>(count).fill(0);
+    const view = new DataView(this.store.view.buffer, this.store.view.byteOffset + layout.address, this.byteLength);
+    const signed = dtype === 'int';
+    return Array.from({ length: count }, (_, i) => {
+      const at = i * size;
+      switch (size) {
+        case 1: return signed ? view.getInt8(at) : view.getUint8(at);
+        case 2: return signed ? view.getInt16(at, littleEndian) : view.getUint16(at, littleEndian);
+        case 4: return signed ? view.getInt32(at, littleEndian) : view.getUint32(at, littleEndian);
+        default: return safe(signed ? view.getBigInt64(at, littleEndian) : view.getBigUint64(at, littleEndian));
+      }
+    });
+  }
+
   /** The layout message (versions 1 to 4): compact, contiguous (stored or not yet allocated) or chunked. */
   private readLayout(): Layout {
     const { view } = this.store;

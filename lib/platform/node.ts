@@ -59,3 +59,4 @@ export const files: FileSystem | null = {
   realpath: (path) => realpathSync(path),
   uniqueSuffix: () => `${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`,
 };
+export { hdf5Writer } from './hdf5-writer.ts';

@@ -57,3 +57,31 @@ export function requireFiles(files: FileSystem | null, where: string, instead: s
   if (files) return files;
   throw new Error(`${where}: file paths need Node.js, and this is the browser build of Unrolled; ${instead}`);
 }
+
+/** One object of an HDF5 file to write; parent groups that are not listed are created empty. */
+export type Hdf5Node =
+  | {
+    kind: 'group';
+    /** From the root, `/`-separated, without a leading slash (e.g. `layers/lstm/vars`). */
+    path: string;
+    /** Scalar string attributes (variable-length UTF-8, as h5py writes a Python str). */
+    attributes: Readonly<Record<string, string>>;
+  }
+  | {
+    kind: 'dataset';
+    path: string;
+    /** Outermost first; [] for a scalar. */
+    shape: readonly number[];
+    dtype: 'float32' | 'int32';
+    /** The values, row-major, little-endian in the file. */
+    data: Float32Array | Int32Array;
+  };
+
+/**
+ * Writes HDF5 files in memory (Node: h5wasm, loaded on first use). The
+ * browser build has none, and saving a Keras file there says so.
+ */
+export interface Hdf5Writer {
+  /** The bytes of a new HDF5 file holding `nodes`, created in the given order. */
+  write(nodes: readonly Hdf5Node[]): Promise<Uint8Array>;
+}

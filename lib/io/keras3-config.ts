@@ -1,0 +1,717 @@
+/**
+ * config.json of a Keras 3 `.keras` file, both ways.
+ *
+ * Keras 3 writes every object as `serialize_keras_object` makes it:
+ * `{ module, class_name, config, registered_name }`, with `build_config`
+ * (the input shape a layer was built with) and, on the model,
+ * `compile_config`. Reading turns the layers into the `{ class_name, config }`
+ * entries `layerFromConfig` reads, after refusing what Keras's safe mode
+ * would not load either: a lambda, a class from outside `keras.*`, a
+ * registered (custom) object, a layer class Unrolled does not have.
+ *
+ * Writing reproduces Keras 3.12's output for the same model built in a fresh
+ * Python session: the same keys in the same order, Python's float spelling
+ * (`0.0`, `1e-07`), and `shared_object_id` where Keras would write one. That
+ * last part follows Keras's own algorithm: an object serialized twice (the
+ * global DTypePolicy of a model, the initializers a recurrent layer shares
+ * with its cell) gets its id on every occurrence whose dict is still part of
+ * the output when the next one is recorded — which is every occurrence but
+ * a first one already copied into its layer's config.
+ */
+import type { ActivationName } from '../../cells/common.ts';
+import type { InitializerName } from '../../cells/init.ts';
+import type { Optimizer } from '../../optim/index.ts';
+import { Adam, RMSprop, SGD } from '../../optim/index.ts';
+import { Activation } from '../layers/activation.ts';
+import { Bidirectional } from '../layers/bidirectional.ts';
+import { Dense } from '../layers/dense.ts';
+import { Dropout } from '../layers/dropout.ts';
+import { Embedding } from '../layers/embedding.ts';
+import type { Layer, ShapeSpec } from '../layers/layer.ts';
+import { Masking } from '../layers/masking.ts';
+import { GRU, LSTM, RNN, SimpleRNN } from '../layers/recurrent.ts';
+import { RepeatVector } from '../layers/repeat-vector.ts';
+import { TimeDistributed } from '../layers/time-distributed.ts';
+import type { LossName } from '../losses.ts';
+import type { MetricName } from '../metrics.ts';
+import { SUPPORTED_LAYERS, type LayerEntry } from './config.ts';
+import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
+
+// ---------------------------------------------------------------- Python's json
+
+/** A number Keras holds as a Python float: written `0.0`, `1e-07`, as Python's json writes it. */
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+
+/** A value of config.json as Keras builds it before `json.dumps`. */
+export type PyValue = null | boolean | number | string | PyFloat | PyValue[] | PyDict;
+export interface PyDict { [key: string]: PyValue }
+
+/** `repr(float)`: the shortest digits that round-trip, fixed notation for exponents -4 to 15, else `d.ddde±XX`. */
+function pythonFloat(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  if (Object.is(x, -0)) return '-0.0';
+  const [mantissa, exponentText] = Math.abs(x).toExponential().split('e');
+  const digits = mantissa.replace('.', '');
+  const exponent = Number(exponentText);
+  const sign = x < 0 ? '-' : '';
+  if (exponent >= -4 && exponent < 16) {
+    if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+    const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
+    const fraction = digits.slice(exponent + 1);
+    return `${sign}${whole}.${fraction || '0'}`;
+  }
+  const e = `${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  return `${sign}${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${e}`;
+}
+
+/** A string as `json.dumps` writes it (ensure_ascii: everything outside space..~ escaped). */
+function pythonString(s: string): string {
+  return JSON.stringify(s).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `json.dumps(value)` with Python's defaults: `, ` and `: ` separators, ASCII only. */
+export function pythonJson(value: PyValue): string {
+  if (value === null) return 'null';
+  if (value === true) return 'true';
+  if (value === false) return 'false';
+  if (typeof value === 'string') return pythonString(value);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new Error(`config.json: ${value} is not an integer; Keras's ints are written as ints`);
+    return String(value);
+  }
+  if (value instanceof PyFloat) return pythonFloat(value.value);
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  return `{${Object.keys(value).map((k) => `${pythonString(k)}: ${pythonJson(value[k])}`).join(', ')}}`;
+}
+
+const float = (x: number): PyFloat => new PyFloat(x);
+
+// ---------------------------------------------------------------- writing
+
+/** `serialize_dict`: a fresh copy of every dict and list (the objects' own dicts stay with the sharing records). */
+function copy(value: PyValue): PyValue {
+  if (Array.isArray(value)) return value.map(copy);
+  if (value === null || typeof value !== 'object' || value instanceof PyFloat) return value;
+  const out: PyDict = {};
+  for (const k of Object.keys(value)) out[k] = copy(value[k]);
+  return out;
+}
+
+/** Stands for one Python object during a save, so that sharing is recorded as Keras records it. */
+type KerasObject = object;
+
+/** `serialize_keras_object` inside an `ObjectSharingScope`. */
+class Serializer {
+  private readonly first = new Map<KerasObject, PyDict>();
+  private readonly ids = new Map<KerasObject, number>();
+
+  /**
+   * `{ module, class_name, config, registered_name }` for `obj`, its config
+   * from `getConfig` (called now, as Keras calls `get_config()`), then any
+   * build or compile config, then the sharing record.
+   */
+  object(obj: KerasObject, module: string, className: string, getConfig: () => PyDict, extra: () => PyDict = () => ({})): PyDict {
+    const out: PyDict = { module, class_name: className, config: copy(getConfig()), registered_name: null };
+    for (const [k, v] of Object.entries(extra())) out[k] = copy(v);
+    const seen = this.first.get(obj);
+    if (!seen) {
+      this.first.set(obj, out);
+    } else {
+      const id = this.idOf(obj);
+      out.shared_object_id = id;
+      seen.shared_object_id = id;
+    }
+    return out;
+  }
+
+  /** A stand-in for Python's `id(obj)`: distinct per object, in the range CPython's addresses fall in. */
+  private idOf(obj: KerasObject): number {
+    let id = this.ids.get(obj);
+    if (id === undefined) {
+      id = 140_000_000_000_000 + 16 * (this.ids.size + 1);
+      this.ids.set(obj, id);
+    }
+    return id;
+  }
+}
+
+/** Where a layer's DTypePolicy comes from: the session's global policy, or (inside Bidirectional) its own. */
+interface LayerObjects {
+  layerPolicy: KerasObject;
+  cellPolicy: KerasObject;
+}
+
+function dtypePolicy(s: Serializer, policy: KerasObject): PyDict {
+  return s.object(policy, 'keras', 'DTypePolicy', () => ({ name: 'float32' }));
+}
+
+/** `Layer.get_config()`: name, trainable, dtype. */
+function layerBase(s: Serializer, name: string, trainable: boolean, policy: KerasObject): PyDict {
+  return { name, trainable, dtype: dtypePolicy(s, policy) };
+}
+
+function initializer(s: Serializer, obj: KerasObject, name: InitializerName): PyDict {
+  switch (name) {
+    case 'glorotUniform': return s.object(obj, 'keras.initializers', 'GlorotUniform', () => ({ seed: null }));
+    case 'orthogonal': return s.object(obj, 'keras.initializers', 'Orthogonal', () => ({ seed: null, gain: float(1) }));
+    case 'zeros': return s.object(obj, 'keras.initializers', 'Zeros', () => ({}));
+    case 'ones': return s.object(obj, 'keras.initializers', 'Ones', () => ({}));
+    case 'randomUniform':
+      return s.object(obj, 'keras.initializers', 'RandomUniform', () => ({ seed: null, minval: float(-0.05), maxval: float(0.05) }));
+  }
+}
+
+/** A cell activation under its Keras 3 name; TF.js's hard_sigmoid has none and is refused rather than renamed. */
+function kerasActivation(layer: RNN, name: ActivationName): string {
+  if (name === 'hard_sigmoid') {
+    throw new Error(`${layer.name} (${layer.className}): its hard_sigmoid is TF.js's clip(0.2x + 0.5), which Keras 3 does not have (Keras 3's hard_sigmoid is relu6(x + 3) / 6); saving it as a .keras file would change what the model computes. Use 'hard_sigmoid_keras3' or save in the TF.js format`);
+  }
+  return name === 'hard_sigmoid_keras3' ? 'hard_sigmoid' : name;
+}
+
+const CELL_CLASS: Readonly<Record<string, string>> = { SimpleRNN: 'SimpleRNNCell', LSTM: 'LSTMCell', GRU: 'GRUCell' };
+
+/** The name Keras gives the cell of a recurrent layer (`lstm_cell`). */
+export function cellName(layer: RNN): string {
+  return layer instanceof SimpleRNN ? 'simple_rnn_cell' : layer instanceof LSTM ? 'lstm_cell' : 'gru_cell';
+}
+
+/**
+ * A recurrent layer's config as `LSTM.get_config()` builds it: its own keys
+ * first (serializing the cell's initializers), then `RNN.get_config()`,
+ * which serializes the cell (the initializers' second occurrence) and the
+ * layer's dtype, and drops the cell.
+ */
+function recurrentConfig(s: Serializer, layer: RNN, objects: LayerObjects, zeroOutputForMask: boolean): PyDict {
+  const o = layer.options;
+  // The layer and its cell hold the same three initializer objects.
+  const kernel = {};
+  const recurrent = {};
+  const bias = {};
+  const activation = kerasActivation(layer, o.activation ?? 'tanh');
+  const recurrentActivation = layer instanceof SimpleRNN ? null : kerasActivation(layer, o.recurrentActivation ?? 'sigmoid');
+  const ownKeys = (): PyDict => {
+    const c: PyDict = { units: layer.units, activation };
+    if (recurrentActivation !== null) c.recurrent_activation = recurrentActivation;
+    c.use_bias = o.useBias ?? true;
+    c.kernel_initializer = initializer(s, kernel, o.kernelInitializer ?? 'glorotUniform');
+    c.recurrent_initializer = initializer(s, recurrent, o.recurrentInitializer ?? 'orthogonal');
+    c.bias_initializer = initializer(s, bias, o.biasInitializer ?? 'zeros');
+    if (layer instanceof LSTM) c.unit_forget_bias = layer.options.unitForgetBias ?? true;
+    Object.assign(c, {
+      kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
+      kernel_constraint: null, recurrent_constraint: null, bias_constraint: null,
+      dropout: float(layer.dropout), recurrent_dropout: float(layer.recurrentDropout),
+    });
+    if (layer instanceof GRU) c.reset_after = layer.resetAfter;
+    if (!(layer instanceof SimpleRNN)) c.seed = null;
+    return c;
+  };
+  const layerKeys = ownKeys();
+  const rnnKeys: PyDict = {
+    return_sequences: layer.returnSequences,
+    return_state: layer.returnState,
+    go_backwards: layer.goBackwards,
+    stateful: layer.stateful,
+    unroll: false,
+    zero_output_for_mask: zeroOutputForMask,
+  };
+  // The cell: serialized (its initializers' second occurrence, then its dtype), then dropped from the config.
+  s.object({}, 'keras.layers', CELL_CLASS[layer.className], () => ({ ...ownKeys(), ...layerBase(s, cellName(layer), layer.trainable, objects.cellPolicy) }));
+  return { ...layerBase(s, layer.name, layer.trainable, objects.layerPolicy), ...rnnKeys, ...layerKeys };
+}
+
+/** What the writer needs to know besides the layer: its input shape and the session's global policy. */
+interface WriteContext {
+  s: Serializer;
+  global: KerasObject;
+  /** True when a timestep mask may reach the layer (a Masking or Embedding(maskZero) layer before it). */
+  masked: boolean;
+}
+
+/** `serialize_keras_object(layer)` with its build config, for a layer built for `inputShape` (batch first). */
+function serializeLayer(c: WriteContext, layer: Layer, inputShape: ShapeSpec, objects: LayerObjects = { layerPolicy: c.global, cellPolicy: c.global }): PyDict {
+  const { s } = c;
+  const build = (): PyDict => ({ build_config: { input_shape: [...inputShape] } });
+  const base = (): PyDict => layerBase(s, layer.name, layer.trainable, objects.layerPolicy);
+  if (layer instanceof RNN) {
+    if (layer.stateful) {
+      throw new Error(`${layer.name} (${layer.className}): a stateful layer cannot be written to a .keras file yet (Keras keeps its states as variables of a fixed batch size)`);
+    }
+    return s.object(layer, 'keras.layers', layer.className, () => recurrentConfig(s, layer, objects, false), build);
+  }
+  if (layer instanceof Dense) {
+    return s.object(layer, 'keras.layers', 'Dense', () => ({
+      ...base(),
+      units: layer.units,
+      activation: layer.activation,
+      use_bias: layer.useBias,
+      kernel_initializer: initializer(s, {}, layer.kernelInitializer),
+      bias_initializer: initializer(s, {}, layer.biasInitializer),
+      kernel_regularizer: null, bias_regularizer: null, kernel_constraint: null, bias_constraint: null,
+    }), build);
+  }
+  if (layer instanceof Embedding) {
+    return s.object(layer, 'keras.layers', 'Embedding', () => ({
+      ...base(),
+      input_dim: layer.inputDim,
+      output_dim: layer.outputDim,
+      embeddings_initializer: initializer(s, {}, 'randomUniform'),
+      embeddings_regularizer: null, activity_regularizer: null, embeddings_constraint: null,
+      mask_zero: layer.maskZero,
+    }), build);
+  }
+  if (layer instanceof Bidirectional) {
+    const inner = (rnn: RNN): PyDict => {
+      // Keras rebuilds both copies from a config, so each has DTypePolicy objects of its own.
+      const own: LayerObjects = { layerPolicy: {}, cellPolicy: {} };
+      return s.object(rnn, 'keras.layers', rnn.className, () => recurrentConfig(s, rnn, own, rnn.returnSequences), build);
+    };
+    if (layer.forwardLayer.returnSequences && c.masked) {
+      throw new Error(`${layer.name} (Bidirectional): Keras zeroes the masked timesteps of a Bidirectional layer's sequences (zero_output_for_mask), where Unrolled repeats the previous output; with a mask reaching this layer, Keras would compute something else from this file`);
+    }
+    return s.object(layer, 'keras.layers', 'Bidirectional', () => {
+      const config: PyDict = { merge_mode: layer.mergeMode };
+      config.layer = inner(layer.forwardLayer);
+      config.backward_layer = inner(layer.backwardLayer);
+      return { ...base(), ...config };
+    }, build);
+  }
+  if (layer instanceof TimeDistributed) {
+    return s.object(layer, 'keras.layers', 'TimeDistributed', () => {
+      const config: PyDict = { layer: serializeLayer(c, layer.layer, [inputShape[0], ...inputShape.slice(2)]) };
+      return { ...base(), ...config };
+    }, build);
+  }
+  if (layer instanceof Activation) {
+    return s.object(layer, 'keras.layers', 'Activation', () => {
+      const config: PyDict = { activation: layer.activation };
+      return { ...base(), ...config };
+    }, build);
+  }
+  if (layer instanceof Dropout) {
+    return s.object(layer, 'keras.layers', 'Dropout', () => ({ ...base(), rate: float(layer.rate), seed: null, noise_shape: null }), build);
+  }
+  if (layer instanceof Masking) {
+    return s.object(layer, 'keras.layers', 'Masking', () => ({ ...base(), mask_value: float(layer.maskValue) }), build);
+  }
+  if (layer instanceof RepeatVector) {
+    return s.object(layer, 'keras.layers', 'RepeatVector', () => {
+      const config: PyDict = { n: layer.n };
+      return { ...base(), ...config };
+    }, build);
+  }
+  throw new Error(`${layer.name}: a ${layer.className} layer cannot be written to a .keras file; supported: ${SUPPORTED_LAYERS.join(', ')}`);
+}
+
+/** For each layer, whether a timestep mask may reach it (as Unrolled passes masks along). */
+export function masksReaching(layers: readonly Layer[]): boolean[] {
+  let masked = false;
+  return layers.map((layer) => {
+    const reaches = masked;
+    if (layer instanceof Masking || (layer instanceof Embedding && layer.maskZero)) masked = true;
+    else if (layer instanceof RNN) masked = masked && layer.returnSequences;
+    else if (layer instanceof Bidirectional) masked = masked && layer.forwardLayer.returnSequences;
+    else if (layer instanceof RepeatVector) masked = false;
+    return reaches;
+  });
+}
+
+/** Keras's optimizer class, its name and config as `optimizer.get_config()` gives them. */
+function optimizerConfig(optimizer: Optimizer): { className: string; config: PyDict } {
+  const orNull = (v: number | undefined): PyValue => (v === undefined ? null : float(v));
+  const base = (name: string): PyDict => ({
+    name,
+    learning_rate: float(optimizer.learningRate),
+    weight_decay: null,
+    clipnorm: orNull(optimizer.clipnorm),
+    global_clipnorm: orNull(optimizer.globalClipnorm),
+    clipvalue: orNull(optimizer.clipvalue),
+    use_ema: false,
+    ema_momentum: float(0.99),
+    ema_overwrite_frequency: null,
+    loss_scale_factor: null,
+    gradient_accumulation_steps: null,
+  });
+  if (optimizer instanceof RMSprop) {
+    return {
+      className: 'RMSprop',
+      config: { ...base('rmsprop'), rho: float(optimizer.rho), momentum: float(optimizer.momentum), epsilon: float(optimizer.epsilon), centered: optimizer.centered },
+    };
+  }
+  if (optimizer instanceof Adam) {
+    return {
+      className: 'Adam',
+      config: { ...base('adam'), beta_1: float(optimizer.beta1), beta_2: float(optimizer.beta2), epsilon: float(optimizer.epsilon), amsgrad: optimizer.amsgrad },
+    };
+  }
+  if (optimizer instanceof SGD) {
+    return { className: 'SGD', config: { ...base('sgd'), momentum: float(optimizer.momentum), nesterov: optimizer.nesterov } };
+  }
+  throw new Error(`${optimizer.name}: this optimizer cannot be written to a .keras file; supported: SGD, RMSprop, Adam`);
+}
+
+/** The name Keras gives a fresh optimizer of this class (`rmsprop`), which names its `vars` group. */
+export function optimizerName(optimizer: Optimizer): string {
+  return String(optimizerConfig(optimizer).config.name);
+}
+
+/** What `writeConfig` needs of a model. */
+export interface ConfigSource {
+  readonly name: string;
+  readonly layers: readonly Layer[];
+  readonly batchInputShape: ShapeSpec;
+  /** The compile settings, when they are to be saved. */
+  readonly compiled: { optimizer: Optimizer; loss: LossName; metrics: readonly MetricName[] } | null;
+}
+
+/** config.json's text for a Sequential model, as Keras 3.12 writes it. */
+export function writeConfig(model: ConfigSource): string {
+  const s = new Serializer();
+  const global: KerasObject = {};
+  const batchShape = [...model.batchInputShape];
+  const reaching = masksReaching(model.layers);
+  const modelObject: KerasObject = {};
+  const top = s.object(modelObject, 'keras', 'Sequential', () => {
+    // Sequential.get_config: the layers (InputLayer first), then Layer.get_config, then the build shape.
+    const first = model.layers[0];
+    const inputLayer: PyDict = s.object({}, 'keras.layers', 'InputLayer', () => ({
+      batch_shape: batchShape,
+      dtype: first instanceof Embedding ? 'int32' : 'float32',
+      sparse: false,
+      ragged: false,
+      name: 'input_layer',
+    }));
+    const layers: PyValue[] = [inputLayer];
+    let shape: ShapeSpec = batchShape;
+    model.layers.forEach((layer, i) => {
+      layers.push(serializeLayer({ s, global, masked: reaching[i] }, layer, shape));
+      const output: ShapeSpec | readonly ShapeSpec[] = layer.computeOutputShape(shape);
+      if (output.length > 0 && Array.isArray(output[0])) throw new Error(`${layer.name} (${layer.className}): gives several tensors; a Sequential model passes one between layers`);
+      shape = output as ShapeSpec;
+    });
+    const config = layerBase(s, model.name, true, global);
+    config.layers = copy(layers);
+    config.build_input_shape = batchShape;
+    return config;
+  }, () => {
+    const extra: PyDict = { build_config: { input_shape: batchShape } };
+    if (model.compiled) {
+      const { optimizer, loss, metrics } = model.compiled;
+      const { className, config } = optimizerConfig(optimizer);
+      extra.compile_config = {
+        optimizer: s.object(optimizer, 'keras.optimizers', className, () => config),
+        loss,
+        loss_weights: null,
+        metrics: metrics.length > 0 ? [...metrics] : null,
+        weighted_metrics: null,
+        run_eagerly: false,
+        steps_per_execution: 1,
+        jit_compile: true,
+      };
+    }
+    return extra;
+  });
+  return pythonJson(top);
+}
+
+/** metadata.json's text: the Keras version whose layout the file follows, and the local time of saving. */
+export function writeMetadata(saved: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const date = `${saved.getFullYear()}-${two(saved.getMonth() + 1)}-${two(saved.getDate())}@${two(saved.getHours())}:${two(saved.getMinutes())}:${two(saved.getSeconds())}`;
+  return pythonJson({ keras_version: KERAS_VERSION, date_saved: date });
+}
+
+/** The Keras release whose files these are written like (config keys, weight paths, zip headers). */
+export const KERAS_VERSION = '3.12.2';
+
+// ---------------------------------------------------------------- reading
+
+/** The layer classes, and for each what it is, named in refusals. */
+const READ_CLASSES = `Unrolled reads the built-in Keras layers ${SUPPORTED_LAYERS.join(', ')}`;
+
+/** The Python modules of Keras's public API (what `module` holds for a built-in object). */
+function isKerasModule(module: JsonValue | undefined): boolean {
+  return typeof module === 'string' && /^keras(\.|$)/.test(module);
+}
+
+/**
+ * Refuses what Keras's safe mode refuses, and what is not Keras's own: a
+ * lambda, an object of a module outside keras.*, a registered (custom)
+ * object. `where` says where the value sits (e.g. `config.json → layers[2]`).
+ */
+function checkObjects(value: JsonValue | undefined, where: string): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => checkObjects(v, `${where}[${i}]`));
+    return;
+  }
+  if (!isObject(value)) return;
+  const cls = own(value, 'class_name');
+  if (typeof cls === 'string') {
+    const module = own(value, 'module');
+    const registered = own(value, 'registered_name');
+    if (cls === '__lambda__') {
+      throw new Error(`${where}: a Python lambda; a file's code is never run (Keras refuses it too in safe mode). ${READ_CLASSES}`);
+    }
+    if (cls.startsWith('__')) {
+      throw new Error(`${where}: a serialized ${cls.slice(2, -2) || cls} value, which no layer Unrolled reads takes`);
+    }
+    if (module !== undefined && module !== null && !isKerasModule(module)) {
+      throw new Error(`${where}: '${cls}' comes from module ${describe(module)}, not from Keras: a custom object, whose code Unrolled does not have. ${READ_CLASSES}`);
+    }
+    const builtinFunction = cls === 'function' && registered === own(value, 'config');
+    if (registered !== undefined && registered !== null && !builtinFunction) {
+      throw new Error(`${where}: '${cls}' is a registered custom object (${describe(registered)}), whose code Unrolled does not have. ${READ_CLASSES}`);
+    }
+    if ((module === undefined || module === null) && own(value, 'registered_name') !== undefined) {
+      throw new Error(`${where}: '${cls}' has no module: a custom object, whose code Unrolled does not have. ${READ_CLASSES}`);
+    }
+  }
+  for (const key of Object.keys(value)) checkObjects(value[key], `${where}.${key}`);
+}
+
+/** A fresh null-prototype copy of a config object. */
+function clone(config: JsonObject): JsonObject {
+  const out = Object.create(null) as JsonObject;
+  for (const key of Object.keys(config)) out[key] = config[key];
+  return out;
+}
+
+/** An activation as a name: Keras writes built-ins as strings; `{ class_name: 'function', config: 'relu' }` is the same. */
+function activationName(config: JsonObject, key: string, where: string): void {
+  const v = own(config, key);
+  if (!isObject(v)) return;
+  const name = own(v, 'config');
+  if (own(v, 'class_name') === 'function' && typeof name === 'string' && isKerasModule(own(v, 'module'))) {
+    config[key] = name;
+    return;
+  }
+  throw new Error(`${where}: config key '${key}' is ${describe(v)}, an activation Unrolled does not have`);
+}
+
+function refuseSet(config: JsonObject, keys: readonly string[], where: string, why: string): void {
+  for (const key of keys) {
+    const v = own(config, key);
+    if (v !== undefined && v !== null && v !== false) throw new Error(`${where}: config key '${key}' is ${describe(v)}; ${why}`);
+  }
+}
+
+/** A layer as `layerFromConfig` reads it, with whether Keras zeroes masked outputs in it. */
+export interface ReadLayer {
+  entry: LayerEntry;
+  /** Where it sits, for errors: `config.json → layers[2]`. */
+  where: string;
+  /** `zero_output_for_mask` of the layer, or of either copy inside a Bidirectional. */
+  zeroOutputForMask: boolean;
+}
+
+/**
+ * The `{ class_name, config }` entry that `layerFromConfig` reads for one
+ * Keras 3 layer object, with the keys Keras 3 adds mapped and its defaults
+ * filled in where they differ from TF.js's.
+ */
+export function readLayer(value: JsonValue | undefined, where: string): ReadLayer {
+  if (!isObject(value)) throw new Error(`${where}: a layer must be an object { module, class_name, config }, got ${describe(value)}`);
+  const cls = own(value, 'class_name');
+  const module = own(value, 'module');
+  const registered = own(value, 'registered_name');
+  const c = own(value, 'config');
+  if (typeof cls !== 'string') throw new Error(`${where}: a layer's class_name must be a string, got ${describe(cls)}`);
+  if (module !== undefined && module !== null && module !== 'keras.layers' && !String(module).startsWith('keras.src.layers')) {
+    throw new Error(`${where}: layer '${cls}' comes from module ${describe(module)}, not keras.layers: a custom layer, whose code Unrolled does not have. ${READ_CLASSES}`);
+  }
+  if (registered !== undefined && registered !== null) {
+    throw new Error(`${where}: layer '${cls}' is a registered custom object (${describe(registered)}), whose code Unrolled does not have. ${READ_CLASSES}`);
+  }
+  if (cls === 'Lambda') {
+    throw new Error(`${where}: layer class 'Lambda' runs Python code from the file, which Unrolled never does (Keras refuses it too in safe mode). ${READ_CLASSES}`);
+  }
+  if (!(SUPPORTED_LAYERS as readonly string[]).includes(cls)) {
+    throw new Error(`${where}: layer class '${cls}' is not supported. ${READ_CLASSES}`);
+  }
+  if (!isObject(c)) throw new Error(`${where}: the config of the ${cls} layer must be an object, got ${describe(c)}`);
+  checkObjects(c, `${where}.config`);
+  const config = clone(c);
+  let zero = own(config, 'zero_output_for_mask') === true;
+  refuseSet(config, ['lora_rank', 'quantization_config'], where, 'Unrolled has no LoRA or quantized layers');
+  switch (cls) {
+    case 'InputLayer': {
+      const dtype = own(config, 'dtype');
+      if (dtype !== undefined && dtype !== null && !['float32', 'int32', 'int64'].includes(String(dtype))) {
+        throw new Error(`${where}: the InputLayer's dtype is ${describe(dtype)}; Unrolled reads float32 inputs (and int32/int64 ids)`);
+      }
+      refuseSet(config, ['optional'], where, 'Unrolled has no optional inputs');
+      config.dtype = 'float32';
+      delete config.optional;
+      break;
+    }
+    case 'SimpleRNN':
+    case 'LSTM':
+    case 'GRU':
+      if (own(config, 'stateful') === true) {
+        throw new Error(`${where}: a stateful ${cls} layer, whose states Keras saves as variables of a fixed batch size; Unrolled does not read those from .keras files yet`);
+      }
+      activationName(config, 'activation', where);
+      activationName(config, 'recurrent_activation', where);
+      // Keras 3's defaults where TF.js's differ.
+      if (cls !== 'SimpleRNN' && own(config, 'recurrent_activation') == null) config.recurrent_activation = 'sigmoid';
+      if (cls === 'GRU' && own(config, 'reset_after') == null) config.reset_after = true;
+      break;
+    case 'Dense':
+    case 'Activation':
+      activationName(config, 'activation', where);
+      break;
+    case 'Bidirectional': {
+      if (own(config, 'merge_mode') === null) {
+        throw new Error(`${where}: merge_mode is None, so the layer returns two tensors; a Sequential model passes one between layers`);
+      }
+      const forward = readLayer(own(config, 'layer'), `${where}.config.layer`);
+      const name = own(forward.entry.config, 'name');
+      if (typeof name === 'string' && name.startsWith('forward_')) forward.entry.config.name = name.slice('forward_'.length);
+      config.layer = { class_name: forward.entry.class_name, config: forward.entry.config };
+      zero ||= forward.zeroOutputForMask;
+      if (own(config, 'backward_layer') != null) {
+        const backward = readLayer(own(config, 'backward_layer'), `${where}.config.backward_layer`);
+        config.backward_layer = { class_name: backward.entry.class_name, config: backward.entry.config };
+        zero ||= backward.zeroOutputForMask;
+      }
+      break;
+    }
+    case 'TimeDistributed': {
+      const inner = readLayer(own(config, 'layer'), `${where}.config.layer`);
+      config.layer = { class_name: inner.entry.class_name, config: inner.entry.config };
+      zero ||= inner.zeroOutputForMask;
+      break;
+    }
+    default:
+      break;
+  }
+  return { entry: { class_name: cls, config }, where, zeroOutputForMask: zero };
+}
+
+/** The model of config.json: its name, its layers, its compile config (null when not compiled). */
+export interface ReadModel {
+  name: string | undefined;
+  layers: ReadLayer[];
+  compile: JsonObject | null;
+}
+
+/** Reads config.json's top object: a Sequential model (`where` names the file). */
+export function readModelConfig(value: JsonValue, where: string): ReadModel {
+  const at = `${where}: config.json`;
+  if (!isObject(value)) throw new Error(`${at} must hold an object { module, class_name, config }, got ${describe(value)}`);
+  const cls = own(value, 'class_name');
+  if (cls === 'Functional' || cls === 'Model') {
+    throw new Error(`${at}: the model is a functional model (${cls}); Unrolled reads Sequential .keras models, and functional ones are not supported yet`);
+  }
+  if (cls !== 'Sequential') {
+    throw new Error(`${at}: the model is ${describe(cls)}; Unrolled reads Sequential models (a subclassed or custom model's code is not in the file)`);
+  }
+  const module = own(value, 'module');
+  if (module !== undefined && module !== null && !isKerasModule(module)) {
+    throw new Error(`${at}: the Sequential model comes from module ${describe(module)}, not from Keras: a custom subclass, whose code Unrolled does not have`);
+  }
+  const registered = own(value, 'registered_name');
+  if (registered !== undefined && registered !== null) {
+    throw new Error(`${at}: the model is a registered custom class (${describe(registered)}), whose code Unrolled does not have`);
+  }
+  const config = own(value, 'config');
+  if (!isObject(config)) throw new Error(`${at}: the Sequential config must be an object { name, layers }, got ${describe(config)}`);
+  const layers = own(config, 'layers');
+  if (!Array.isArray(layers)) throw new Error(`${at}: the Sequential config has no list of layers (got ${describe(layers)})`);
+  const name = own(config, 'name');
+  const compile = own(value, 'compile_config');
+  if (compile !== undefined && compile !== null && !isObject(compile)) {
+    throw new Error(`${at}: compile_config must be an object, got ${describe(compile)}`);
+  }
+  if (isObject(compile)) checkObjects(compile, `${at} → compile_config`);
+  return {
+    name: typeof name === 'string' ? name : undefined,
+    layers: layers.map((layer, i) => readLayer(layer, `${at} → layers[${i}]`)),
+    compile: isObject(compile) && Object.keys(compile).length > 0 ? compile : null,
+  };
+}
+
+/** Keras 3's loss classes, by the name Unrolled gives the loss. */
+const LOSS_CLASSES: Readonly<Record<string, LossName>> = {
+  BinaryCrossentropy: 'binary_crossentropy',
+  CategoricalCrossentropy: 'categorical_crossentropy',
+  SparseCategoricalCrossentropy: 'sparse_categorical_crossentropy',
+  MeanSquaredError: 'mse',
+  MeanAbsoluteError: 'mae',
+};
+
+/** Metric classes and the losses for which Unrolled's 'accuracy' is that metric. */
+const METRIC_CLASSES: Readonly<Record<string, { metric: MetricName; losses?: readonly string[] }>> = {
+  MeanAbsoluteError: { metric: 'mae' },
+  BinaryAccuracy: { metric: 'accuracy', losses: ['binary_crossentropy', 'mse', 'mae'] },
+  CategoricalAccuracy: { metric: 'accuracy', losses: ['categorical_crossentropy'] },
+  SparseCategoricalAccuracy: { metric: 'accuracy', losses: ['sparse_categorical_crossentropy'] },
+};
+
+/** Config keys of a loss object that must keep their defaults. */
+const LOSS_DEFAULTS: Readonly<Record<string, JsonValue>> = { from_logits: false, label_smoothing: 0, axis: -1, reduction: 'sum_over_batch_size' };
+
+/**
+ * The compile settings of a compile_config, in the TF.js training-config
+ * shape `optimizerFromConfig` and `compileSettingsOf` read:
+ * `{ optimizer_config, loss, metrics }`. Loss and metric objects are
+ * mapped to their names; what Unrolled cannot honour (loss weights,
+ * weighted metrics, weight decay, EMA, gradient accumulation, a
+ * learning-rate schedule) is refused.
+ */
+export function compileSettingsFromKeras(compile: JsonObject, where: string): JsonObject {
+  const at = `${where}: config.json → compile_config`;
+  for (const key of ['loss_weights', 'weighted_metrics']) {
+    const v = own(compile, key);
+    if (v !== undefined && v !== null) throw new Error(`${at}: ${key} is ${describe(v)}; Unrolled trains one output with one loss`);
+  }
+  let optimizer = own(compile, 'optimizer');
+  if (typeof optimizer === 'string') optimizer = { class_name: optimizer, config: {} };
+  if (!isObject(optimizer)) throw new Error(`${at}: optimizer must be a name or { class_name, config }, got ${describe(optimizer)}`);
+  const oc = own(optimizer, 'config');
+  if (isObject(oc)) {
+    const lr = own(oc, 'learning_rate');
+    if (isObject(lr)) throw new Error(`${at}.optimizer: the learning rate is a schedule (${describe(own(lr, 'class_name'))}); Unrolled has constant learning rates`);
+    refuseSet(oc, ['use_ema'], `${at}.optimizer`, 'Unrolled keeps no moving average of the weights');
+    for (const key of ['weight_decay', 'gradient_accumulation_steps', 'loss_scale_factor']) {
+      const v = own(oc, key);
+      if (v !== undefined && v !== null && v !== 0) throw new Error(`${at}.optimizer: config key '${key}' is ${describe(v)}; Unrolled's optimizers have no such option`);
+    }
+  }
+  let loss = own(compile, 'loss');
+  if (isObject(loss)) {
+    const cls = own(loss, 'class_name');
+    const mapped = typeof cls === 'string' ? LOSS_CLASSES[cls] : undefined;
+    if (!mapped) throw new Error(`${at}: loss ${describe(cls)} is not supported; supported: ${Object.keys(LOSS_CLASSES).join(', ')} (or their names)`);
+    const lc = own(loss, 'config');
+    if (isObject(lc)) {
+      for (const [key, fallback] of Object.entries(LOSS_DEFAULTS)) {
+        const v = own(lc, key);
+        if (v !== undefined && v !== null && v !== fallback) throw new Error(`${at}: loss ${cls} has ${key} ${describe(v)}; Unrolled computes it with ${describe(fallback)}`);
+      }
+    }
+    loss = mapped;
+  }
+  let metrics = own(compile, 'metrics') ?? [];
+  if (Array.isArray(metrics) && metrics.length === 1 && Array.isArray(metrics[0])) metrics = metrics[0];
+  if (!Array.isArray(metrics)) throw new Error(`${at}: metrics must be a list, got ${describe(metrics)}`);
+  const names = metrics.map((m) => {
+    if (!isObject(m)) return m;
+    const cls = own(m, 'class_name');
+    const known = typeof cls === 'string' ? METRIC_CLASSES[cls] : undefined;
+    if (!known || (known.losses && !known.losses.includes(String(loss)))) {
+      throw new Error(`${at}: metric ${describe(cls)} is not supported with loss ${describe(loss)}; supported: accuracy, mae and their classes`);
+    }
+    return known.metric;
+  });
+  const out = Object.create(null) as JsonObject;
+  out.optimizer_config = optimizer;
+  out.loss = loss ?? null;
+  out.metrics = names;
+  return out;
+}

@@ -1,0 +1,398 @@
+/**
+ * Keras 3's `.keras` files and `.weights.h5` files.
+ *
+ * A `.keras` file is a zip of `metadata.json`, `config.json` (the model as
+ * `serialize_keras_object` writes it; see keras3-config.ts) and
+ * `model.weights.h5`. The weights file has no weight names: Keras walks the
+ * model and gives every object that saves variables a `vars` group, at a
+ * path made of attribute names and, for the layers of a model, the snake_case
+ * class name made unique in layer order (`layers/lstm`, `layers/lstm_1`):
+ *
+ *   vars                                   the model (empty), attribute name = model name
+ *   layers/embedding/vars/0                Embedding: embeddings
+ *   layers/lstm/vars                       a recurrent layer: empty …
+ *   layers/lstm/cell/vars/0, 1, 2          … its cell: kernel, recurrent kernel, bias
+ *   layers/bidirectional/backward_layer/…  Bidirectional: each copy as a recurrent layer
+ *   layers/bidirectional/forward_layer/…
+ *   layers/time_distributed/layer/vars/…   TimeDistributed: the wrapped layer
+ *   optimizer/vars/0, 1, 2, …              iterations, learning rate, then the slots
+ *
+ * Every `vars` group carries a `name` attribute (the object's name) and
+ * exists even when empty, as Keras ≥ 3.6 writes it. A `.weights.h5` file
+ * (`model.save_weights`) is the same tree on its own.
+ *
+ * Reading works anywhere (the zip and the HDF5 file are read in memory);
+ * writing needs the platform's HDF5 writer, which only Node has.
+ */
+import { hdf5Writer } from '#platform';
+import type { FloatArray, Tensor } from '../../autograd/index.ts';
+import { Adam, RMSprop, SGD, type Optimizer, type OptimizerSlots } from '../../optim/index.ts';
+import { Bidirectional } from '../layers/bidirectional.ts';
+import type { Layer } from '../layers/layer.ts';
+import { RNN } from '../layers/recurrent.ts';
+import { TimeDistributed } from '../layers/time-distributed.ts';
+import type { Sequential } from '../model/sequential.ts';
+import type { Hdf5Node } from '../platform/types.ts';
+import { layerFromConfig, type ReadContext } from './config.ts';
+import { openHdf5, Hdf5Dataset, Hdf5Group, type Hdf5File } from './hdf5.ts';
+import { describe, isObject, own, parseJson } from './json.ts';
+import {
+  cellName, compileSettingsFromKeras, masksReaching, optimizerName, readModelConfig, writeConfig, writeMetadata,
+} from './keras3-config.ts';
+import { sequentialOf } from './load.ts';
+import type { SaveOptions, SavableModel } from './save.ts';
+import { compileSettingsOf, optimizerFromConfig } from './training-config.ts';
+import { readZip, writeZip } from './zip.ts';
+
+const CONFIG = 'config.json';
+const METADATA = 'metadata.json';
+const WEIGHTS = 'model.weights.h5';
+
+// ---------------------------------------------------------------- Keras's walk
+
+/** `keras.src.utils.naming.to_snake_case`: `SimpleRNN` → `simple_rnn`, `TimeDistributed` → `time_distributed`. */
+export function toSnakeCase(name: string): string {
+  return name.replace(/\W+/g, '').replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/** One `vars` group of the walk: where it is, the `name` attribute, and the weights it holds in order. */
+export interface VarsGroup {
+  /** The saved object's path ('' for the model); the group is `<path>/vars`. */
+  path: string;
+  name: string;
+  /** The weights, with the model's names for them (for errors). */
+  weights: Array<[string, Tensor]>;
+}
+
+export function varsPath(path: string): string {
+  return path === '' ? 'vars' : `${path}/vars`;
+}
+
+function walkLayer(layer: Layer, path: string, out: VarsGroup[]): void {
+  if (layer instanceof RNN) {
+    out.push({ path, name: layer.name, weights: [] });
+    out.push({ path: `${path}/cell`, name: cellName(layer), weights: layer.namedWeights() });
+  } else if (layer instanceof Bidirectional) {
+    out.push({ path, name: layer.name, weights: [] });
+    // Keras visits attributes in sorted order: backward_layer before forward_layer.
+    walkLayer(layer.backwardLayer, `${path}/backward_layer`, out);
+    walkLayer(layer.forwardLayer, `${path}/forward_layer`, out);
+  } else if (layer instanceof TimeDistributed) {
+    out.push({ path, name: layer.name, weights: [] });
+    walkLayer(layer.layer, `${path}/layer`, out);
+  } else {
+    out.push({ path, name: layer.name, weights: layer.namedWeights() });
+  }
+}
+
+/** The `vars` groups of a model, in the order Keras's `_save_state` visits them (the optimizer aside). */
+export function kerasVarsGroups(model: { readonly name: string; readonly layers: readonly Layer[] }): VarsGroup[] {
+  const out: VarsGroup[] = [{ path: '', name: model.name, weights: [] }];
+  const used = new Map<string, number>();
+  for (const layer of model.layers) {
+    const base = toSnakeCase(layer.className);
+    const n = used.get(base);
+    used.set(base, n === undefined ? 0 : n + 1);
+    walkLayer(layer, `layers/${n === undefined ? base : `${base}_${n + 1}`}`, out);
+  }
+  return out;
+}
+
+/**
+ * The optimizer's variables after `iterations` and `learning_rate`, in
+ * Keras 3's order, as (slot, parameter index): RMSprop all velocities, then
+ * momentums (momentum > 0), then average gradients (centered); Adam a
+ * momentum and a velocity per parameter, interleaved, then the velocity
+ * maxima (amsgrad); SGD the momentums (momentum > 0). Slots are Unrolled's
+ * names (`getSlots`).
+ */
+export function kerasOptimizerLayout(optimizer: Optimizer, count: number): Array<{ slot: string; param: number }> {
+  const each = (slot: string): Array<{ slot: string; param: number }> => Array.from({ length: count }, (_, param) => ({ slot, param }));
+  if (optimizer instanceof RMSprop) {
+    return [...each('velocity'), ...(optimizer.momentum > 0 ? each('momentum') : []), ...(optimizer.centered ? each('averageGrad') : [])];
+  }
+  if (optimizer instanceof Adam) {
+    const pairs = Array.from({ length: count }, (_, param) => [{ slot: 'momentum', param }, { slot: 'velocity', param }]).flat();
+    return [...pairs, ...(optimizer.amsgrad ? each('velocityHat') : [])];
+  }
+  if (optimizer instanceof SGD) return optimizer.momentum > 0 ? each('velocity') : [];
+  throw new Error(`${optimizer.name}: this optimizer cannot be saved in a Keras file; supported: SGD, RMSprop, Adam`);
+}
+
+// ---------------------------------------------------------------- writing
+
+function float32Of(data: FloatArray, what: string): Float32Array {
+  if (data instanceof Float32Array) return data;
+  throw new Error(`${what} is ${data.constructor.name}; Keras files hold float32 weights`);
+}
+
+/** The HDF5 objects of the weights file: the walk's groups and datasets, then the optimizer's when given. */
+function weightNodes(model: SavableModel, optimizer: Optimizer | null): Hdf5Node[] {
+  const nodes: Hdf5Node[] = [];
+  for (const group of kerasVarsGroups(model)) {
+    const vars = varsPath(group.path);
+    nodes.push({ kind: 'group', path: vars, attributes: { name: group.name } });
+    group.weights.forEach(([name, t], i) => {
+      nodes.push({ kind: 'dataset', path: `${vars}/${i}`, shape: [...t.shape], dtype: 'float32', data: float32Of(t.data, `${model.name}: weight ${name}`) });
+    });
+  }
+  if (optimizer) {
+    const params = model.trainableNamedWeights().map(([, t]) => t);
+    const saved = optimizer.getSlots(params);
+    const slots = new Map(saved.slots.map((s) => [s.name, s.values]));
+    nodes.push({ kind: 'group', path: 'optimizer/vars', attributes: { name: optimizerName(optimizer) } });
+    nodes.push({ kind: 'dataset', path: 'optimizer/vars/0', shape: [], dtype: 'int32', data: Int32Array.of(saved.iterations) });
+    nodes.push({ kind: 'dataset', path: 'optimizer/vars/1', shape: [], dtype: 'float32', data: Float32Array.of(optimizer.learningRate) });
+    kerasOptimizerLayout(optimizer, params.length).forEach(({ slot, param }, k) => {
+      const values = slots.get(slot)![param];
+      nodes.push({
+        kind: 'dataset', path: `optimizer/vars/${2 + k}`, shape: [...params[param].shape], dtype: 'float32',
+        data: values instanceof Float32Array ? values : Float32Array.from(values),
+      });
+    });
+  }
+  return nodes;
+}
+
+function requireWriter(model: SavableModel, what: string): NonNullable<typeof hdf5Writer> {
+  if (hdf5Writer) return hdf5Writer;
+  throw new Error(`${model.name}: writing ${what} needs Node.js (its HDF5 writer), and this is the browser build of Unrolled; save in the TF.js format (an IOHandler) instead`);
+}
+
+function requireBuilt(model: SavableModel, what: string): void {
+  if (!model.built || !model.batchInputShape) {
+    throw new Error(`${model.name}: ${what} needs a built model: give the first layer an inputShape, or call build(), fit() or predict() first`);
+  }
+}
+
+/**
+ * A `.keras` file of `model`, as Keras 3.12 writes it: metadata.json,
+ * config.json, model.weights.h5, stored (not compressed). With
+ * `includeOptimizer`, the compile settings and the optimizer's state are in
+ * it too (Node only).
+ */
+export async function writeKeras(model: SavableModel, options: SaveOptions = {}): Promise<Uint8Array> {
+  for (const key of Object.keys(options)) {
+    if (key !== 'includeOptimizer') throw new Error(`${model.name}: save: unknown option '${key}'; known: includeOptimizer`);
+  }
+  const writer = requireWriter(model, 'a .keras file');
+  requireBuilt(model, 'saving a .keras file');
+  let compiled = null;
+  if (options.includeOptimizer) {
+    if (!model.optimizer || !model.loss) throw new Error(`${model.name}: save({ includeOptimizer: true }) needs a compiled model; call compile() first`);
+    compiled = { optimizer: model.optimizer, loss: model.loss, metrics: model.metricNames };
+  }
+  const config = writeConfig({ name: model.name, layers: model.layers, batchInputShape: model.batchInputShape!, compiled });
+  const weights = await writer.write(weightNodes(model, compiled ? compiled.optimizer : null));
+  const saved = new Date();
+  const text = new TextEncoder();
+  return writeZip([
+    { name: METADATA, data: text.encode(writeMetadata(saved)) },
+    { name: CONFIG, data: text.encode(config) },
+    { name: WEIGHTS, data: weights, modified: saved },
+  ]);
+}
+
+/**
+ * A `.weights.h5` file of `model`, as Keras 3's `model.save_weights` writes
+ * it: the layers' tree and, for a compiled model, the optimizer's state (Node only).
+ */
+export async function writeKerasWeights(model: SavableModel): Promise<Uint8Array> {
+  const writer = requireWriter(model, 'a .weights.h5 file');
+  requireBuilt(model, 'saving weights');
+  const stateful = model.layers.find((l) => l instanceof RNN && l.stateful);
+  if (stateful) throw new Error(`${stateful.name} (${stateful.className}): a stateful layer's weights cannot be written to a .weights.h5 file yet (Keras keeps its states as variables of a fixed batch size)`);
+  return writer.write(weightNodes(model, model.optimizer));
+}
+
+// ---------------------------------------------------------------- reading
+
+/** An open weights file and the name its errors start with. */
+interface WeightsFile {
+  root: Hdf5File;
+  where: string;
+}
+
+function at(file: WeightsFile, path: string): string {
+  return `${file.where}, '/${path}'`;
+}
+
+function groupAt(file: WeightsFile, path: string): Hdf5Group | undefined {
+  const node = file.root.get(path);
+  if (node === undefined || node instanceof Hdf5Group) return node;
+  throw new Error(`${at(file, path)} is a dataset, where Keras writes a group`);
+}
+
+/** The datasets `0` … `n-1` of a vars group, checked: exactly those names, nothing else. */
+function varsDatasets(file: WeightsFile, group: Hdf5Group, path: string, expected: number, whose: string): Hdf5Dataset[] {
+  const names = group.children();
+  const wanted = Array.from({ length: expected }, (_, i) => String(i));
+  const extra = names.filter((n) => !wanted.includes(n));
+  const missing = wanted.filter((n) => !names.includes(n));
+  if (extra.length > 0 || missing.length > 0) {
+    throw new Error(`${at(file, path)} holds ${names.length} variable${names.length === 1 ? '' : 's'} (${names.join(', ') || 'none'}); ${whose} has ${expected}${missing.length > 0 ? `, so ${missing.map((n) => `'${n}'`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing` : ''}`);
+  }
+  return wanted.map((n) => {
+    const node = group.get(n);
+    if (!(node instanceof Hdf5Dataset)) throw new Error(`${at(file, `${path}/${n}`)} is a group, where Keras writes a dataset`);
+    return node;
+  });
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Puts the weights of the file into `model` by Keras's walk, after checking
+ * every group, every count and every shape (nothing is changed when one does
+ * not fit). Layer groups the model has no layer for are refused.
+ */
+function bindWeights(model: Sequential, file: WeightsFile): void {
+  const groups = kerasVarsGroups(model);
+  const assignments: Array<{ target: Tensor; source: Hdf5Dataset }> = [];
+  for (const group of groups) {
+    const path = varsPath(group.path);
+    const vars = groupAt(file, path);
+    if (!vars) {
+      // An object without variables loses nothing when a writer leaves its empty group out.
+      if (group.weights.length === 0) continue;
+      throw new Error(`${at(file, path)} is missing: the file has no weights for ${group.name} (${group.weights.map(([n, t]) => `${n} [${t.shape.join(', ')}]`).join(', ')})`);
+    }
+    const datasets = varsDatasets(file, vars, path, group.weights.length, `${group.name} in the model`);
+    group.weights.forEach(([name, t], i) => {
+      const ds = datasets[i];
+      if (!sameShape(ds.shape, t.shape)) {
+        throw new Error(`${at(file, `${path}/${i}`)}: shape [${ds.shape.join(', ')}] in the file, the model's ${name} is [${t.shape.join(', ')}]`);
+      }
+      assignments.push({ target: t, source: ds });
+    });
+  }
+  const layers = groupAt(file, 'layers');
+  if (layers) {
+    const known = new Set(groups.map((g) => g.path.split('/')[1]).filter((n) => n !== undefined));
+    const extra = layers.children().filter((n) => !known.has(n));
+    if (extra.length > 0) {
+      throw new Error(`${at(file, 'layers')} has ${extra.map((n) => `'${n}'`).join(', ')}, which the model has no layer for (its layers: ${[...known].join(', ') || 'none'})`);
+    }
+  }
+  const values = assignments.map(({ source }) => source.float32());
+  assignments.forEach(({ target }, i) => target.data.set(values[i]));
+}
+
+function readIterations(file: WeightsFile, ds: Hdf5Dataset): number {
+  if (ds.shape.length !== 0 || (ds.dtype !== 'int' && ds.dtype !== 'uint')) {
+    throw new Error(`${at(file, 'optimizer/vars/0')}: the iteration count must be an integer scalar, got ${ds.dtype} [${ds.shape.join(', ')}]`);
+  }
+  const n = ds.integers()[0];
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${at(file, 'optimizer/vars/0')}: the iteration count is ${n}`);
+  return n;
+}
+
+/**
+ * Restores `optimizer`'s state from `optimizer/vars`, when the file has it:
+ * the iteration count and every slot in Keras's order (see
+ * `kerasOptimizerLayout`). A group of two variables (an optimizer saved
+ * before its first step) restores the count alone.
+ */
+function restoreOptimizer(file: WeightsFile, optimizer: Optimizer, params: readonly Tensor[]): void {
+  const vars = groupAt(file, 'optimizer/vars');
+  if (!vars) return;
+  const layout = kerasOptimizerLayout(optimizer, params.length);
+  const count = vars.children().length;
+  const full = 2 + layout.length;
+  if (count !== 2 && count !== full) {
+    throw new Error(`${at(file, 'optimizer/vars')} holds ${count} variables; ${optimizer.name} (${describeOptimizer(optimizer)}) over ${params.length} trainable weights keeps ${full} (the iteration count, the learning rate and ${layout.length} slot arrays), or 2 before its first step`);
+  }
+  const datasets = varsDatasets(file, vars, 'optimizer/vars', count, optimizer.name);
+  const iterations = readIterations(file, datasets[0]);
+  if (datasets[1].shape.length !== 0) {
+    throw new Error(`${at(file, 'optimizer/vars/1')}: the learning rate must be a scalar, got [${datasets[1].shape.join(', ')}]`);
+  }
+  const slots = optimizer.slotNames.map((name) => ({ name, values: params.map((p) => new Float32Array(p.size) as FloatArray) }));
+  const sources: Array<{ slot: number; param: number; ds: Hdf5Dataset }> = [];
+  if (count === full) {
+    layout.forEach(({ slot, param }, k) => {
+      const ds = datasets[2 + k];
+      if (!sameShape(ds.shape, params[param].shape)) {
+        throw new Error(`${at(file, `optimizer/vars/${2 + k}`)}: shape [${ds.shape.join(', ')}] in the file, but it is the ${slot} of trainable weight ${param}, [${params[param].shape.join(', ')}]`);
+      }
+      sources.push({ slot: optimizer.slotNames.indexOf(slot), param, ds });
+    });
+  }
+  for (const { slot, param, ds } of sources) slots[slot].values[param] = ds.float32();
+  const saved: OptimizerSlots = { iterations, slots };
+  optimizer.setSlots(params, saved);
+}
+
+function describeOptimizer(optimizer: Optimizer): string {
+  if (optimizer instanceof RMSprop) return `momentum ${optimizer.momentum}, centered ${optimizer.centered}`;
+  if (optimizer instanceof Adam) return `amsgrad ${optimizer.amsgrad}`;
+  if (optimizer instanceof SGD) return `momentum ${optimizer.momentum}`;
+  return optimizer.name;
+}
+
+/** The text of a JSON entry of the archive, strictly UTF-8. */
+function entryText(bytes: Uint8Array, where: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`${where}: not valid UTF-8 text`);
+  }
+}
+
+/**
+ * A model from the bytes of a `.keras` file (`where` names it in errors):
+ * the layers of config.json, the weights of model.weights.h5 bound by
+ * Keras's walk, and, when the file was saved compiled, the compile settings
+ * and the optimizer's state. Works in browsers too.
+ */
+export async function readKeras(bytes: Uint8Array, where: string): Promise<Sequential> {
+  const zip = readZip(bytes, where);
+  if (zip.has(METADATA)) {
+    const metadata = parseJson(entryText(zip.read(METADATA), `${where}: ${METADATA}`), `${where}: ${METADATA}`);
+    const version = isObject(metadata) ? own(metadata, 'keras_version') : undefined;
+    if (typeof version === 'string' && !version.startsWith('3.')) {
+      throw new Error(`${where}: ${METADATA} says Keras ${describe(version)}; Unrolled reads the .keras files of Keras 3`);
+    }
+  }
+  const config = parseJson(entryText(zip.read(CONFIG), `${where}: ${CONFIG}`), `${where}: ${CONFIG}`);
+  const read = readModelConfig(config, where);
+  const context: ReadContext = { file: where, weightShape: () => undefined, hardSigmoid: 'hard_sigmoid_keras3' };
+  const layers = read.layers.map((l) => layerFromConfig(l.entry, context, l.where));
+  const model = sequentialOf(layers, read.name, where);
+  checkMasking(model, read.layers.filter((l) => l.entry.class_name !== 'InputLayer'), where);
+  const weightsWhere = `${where}: ${WEIGHTS}`;
+  const file = { root: openHdf5(zip.read(WEIGHTS), weightsWhere), where: weightsWhere };
+  bindWeights(model, file);
+  if (read.compile) {
+    const training = compileSettingsFromKeras(read.compile, where);
+    const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}: ${CONFIG} → compile_config.optimizer`);
+    const { loss, metrics } = compileSettingsOf(training, `${where}: ${CONFIG} → compile_config`);
+    model.compile({ optimizer, loss, metrics });
+    restoreOptimizer(file, optimizer, model.trainableNamedWeights().map(([, t]) => t));
+  }
+  return model;
+}
+
+/** Refuses a layer where Keras zeroes masked outputs (zero_output_for_mask) and a mask reaches it: Unrolled repeats the previous output there. */
+function checkMasking(model: Sequential, read: ReadonlyArray<{ where: string; zeroOutputForMask: boolean }>, where: string): void {
+  const reaching = masksReaching(model.layers);
+  model.layers.forEach((layer, i) => {
+    if (reaching[i] && read[i]?.zeroOutputForMask) {
+      throw new Error(`${read[i].where || where}: ${layer.name} (${layer.className}) has zero_output_for_mask, and a mask reaches it: Keras outputs zeros at masked timesteps there, Unrolled repeats the previous output`);
+    }
+  });
+}
+
+/**
+ * Reads a `.weights.h5` file (Keras 3's `save_weights`) into `model`, which
+ * must be built with the same layers. The optimizer's state, when the file
+ * has it, is restored into a compiled model; an uncompiled one ignores it.
+ */
+export async function readKerasWeights(model: Sequential, bytes: Uint8Array, where: string): Promise<void> {
+  if (!model.built) throw new Error(`${model.name}: loading weights needs a built model: build() it first`);
+  const file = { root: openHdf5(bytes, where), where };
+  bindWeights(model, file);
+  if (model.optimizer) restoreOptimizer(file, model.optimizer, model.trainableNamedWeights().map(([, t]) => t));
+}
