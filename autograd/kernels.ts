@@ -3,23 +3,13 @@
  * each returns its output. The gemm lives in gemm.ts. At the end, `expOf`:
  * the exponential for the cells' gate loops.
  */
-import { gemm } from './gemm.ts';
 import type { FloatArray } from './tensor.ts';
 
-export { gemm, gemmNaive, gemmPacked, packRight, type PackedRight } from './gemm.ts';
+export { gemm, gemmNaive, gemmPacked, packRight, type GemmOptions, type PackedRight } from './gemm.ts';
 
 /** out[r, :] = row for every row r of a [rows, cols] matrix; row is [cols]. */
 export function fillRows<T extends FloatArray>(out: T, row: Readonly<FloatArray>, rows: number, cols: number): T {
   for (let r = 0; r < rows; r++) out.set(row, r * cols); // a native copy per row: ten times faster than an element loop
-  return out;
-}
-
-/** out[r, c] += row[c] for every row r of a [rows, cols] matrix. */
-export function addRow<T extends FloatArray>(out: T, row: Readonly<FloatArray>, rows: number, cols: number): T {
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) out[base + c] += row[c];
-  }
   return out;
 }
 
@@ -48,26 +38,6 @@ export function axpy<T extends FloatArray>(out: T, alpha: number, x: Readonly<Fl
 // A [rows, cols] matrix whose columns hold side-by-side blocks (the gate
 // blocks of a [rows, G·H] matrix): the block is columns start … start+width.
 
-/** out [rows, width] = a[:, start:start+width] of a [rows, cols]. */
-export function takeColumns<T extends FloatArray>(out: T, a: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): T {
-  for (let r = 0; r < rows; r++) {
-    const src = r * cols + start;
-    const dst = r * width;
-    for (let c = 0; c < width; c++) out[dst + c] = a[src + c];
-  }
-  return out;
-}
-
-/** out[:, start:start+width] = a [rows, width], out [rows, cols]. */
-export function putColumns<T extends FloatArray>(out: T, a: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): T {
-  for (let r = 0; r < rows; r++) {
-    const dst = r * cols + start;
-    const src = r * width;
-    for (let c = 0; c < width; c++) out[dst + c] = a[src + c];
-  }
-  return out;
-}
-
 /** out[:, start:start+width] += a [rows, width], out [rows, cols]. */
 export function addColumns<T extends FloatArray>(out: T, a: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number): T {
   for (let r = 0; r < rows; r++) {
@@ -76,21 +46,6 @@ export function addColumns<T extends FloatArray>(out: T, a: Readonly<FloatArray>
     for (let c = 0; c < width; c++) out[dst + c] += a[src + c];
   }
   return out;
-}
-
-/**
- * out[:, start:start+width] += aᵀ · g[:, start:start+width]: a [R, K], g [R, C], out [K, C].
- * The block of g is copied to gBlock [R, width] and the product formed in
- * outBlock [K, width], unless the block is all of g (then one gemm, no copy).
- */
-export function addBlockProduct<T extends FloatArray>(
-  out: T, gBlock: FloatArray, outBlock: FloatArray, a: Readonly<FloatArray>, g: Readonly<FloatArray>,
-  R: number, K: number, C: number, start: number, width: number,
-): T {
-  if (width === C) return gemm(out, a, g, K, R, C, true, false, true);
-  takeColumns(gBlock, g, R, C, start, width);
-  gemm(outBlock, a, gBlock, K, R, width, true);
-  return addColumns(out, outBlock, K, C, start, width);
 }
 
 // ---------------------------------------------------------------- row masks

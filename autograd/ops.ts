@@ -41,17 +41,17 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
     throw new Error(`matmul: ${shown}: inner dimensions ${k} and ${k2} differ`);
   }
   const out = like(a, [m, n]);
-  gemm(out.data, a.data, b.data, m, k, n, transA, transB);
+  gemm(out.data, a.data, b.data, m, k, n, { transA, transB });
   record('matmul', [a, b], [out], () => {
     const g = out.grad!; // [m, n]
     // dA = g · op(b)ᵀ, stored in a's layout; dB = op(a)ᵀ · g, stored in b's layout.
     if (a.requiresGrad) {
-      if (transA) gemm(gradOf(a), b.data, g, k, n, m, transB, true, true); // [k, m] = op(b) · gᵀ
-      else gemm(gradOf(a), g, b.data, m, n, k, false, !transB, true); // [m, k] = g · op(b)ᵀ
+      if (transA) gemm(gradOf(a), b.data, g, k, n, m, { transA: transB, transB: true, accumulate: true }); // [k, m] = op(b) · gᵀ
+      else gemm(gradOf(a), g, b.data, m, n, k, { transB: !transB, accumulate: true }); // [m, k] = g · op(b)ᵀ
     }
     if (b.requiresGrad) {
-      if (transB) gemm(gradOf(b), g, a.data, n, m, k, true, transA, true); // [n, k] = gᵀ · op(a)
-      else gemm(gradOf(b), a.data, g, k, m, n, !transA, false, true); // [k, n] = op(a)ᵀ · g
+      if (transB) gemm(gradOf(b), g, a.data, n, m, k, { transA: true, transB: transA, accumulate: true }); // [n, k] = gᵀ · op(a)
+      else gemm(gradOf(b), a.data, g, k, m, n, { transA: !transA, accumulate: true }); // [k, n] = op(a)ᵀ · g
     }
   });
   return out;

@@ -8,7 +8,7 @@
  * Checks before timing: per variant and H, the fused output and gradients
  * against the reference autograd path on a small batch; per grid point, the
  * inference output equal to the training forward's, finite gradients, and the
- * recorded plan sizes equal to the cell's own `*PlanSizes` where it has one.
+ * recorded plan sizes equal to the driver's `planSizes` for the cell.
  */
 import { backward, noGrad, randomUniform, type FloatArray, type Tensor } from '../autograd/index.ts';
 import type { CellWeights } from '../cells/common.ts';
@@ -125,12 +125,10 @@ function checkGridPoint(v: CellVariant, ins: Inputs, workspace: RecordingWorkspa
   const inferMs = cpuNow() - t0;
   const d = maxAbsDiff(inferred, trained);
   if (!(d <= 1e-6)) throw new Error(`${where}: inference output differs from the training forward by ${d}`);
-  if (v.planSizes) {
-    for (const kind of ['train', 'infer'] as const) {
-      const own = planTotal(v.planSizes(kind, dims));
-      const seen = workspace.numbers(kind);
-      if (own !== seen) throw new Error(`${where}: the ${kind} plan holds ${seen} numbers but the cell's plan sizes say ${own}`);
-    }
+  for (const kind of ['train', 'infer'] as const) {
+    const own = planTotal(v.planSizes(kind, dims));
+    const seen = workspace.numbers(kind);
+    if (own !== seen) throw new Error(`${where}: the ${kind} plan holds ${seen} numbers but the cell's plan sizes say ${own}`);
   }
   return [inferMs, trainMs];
 }

@@ -65,8 +65,9 @@ function check(s: Shape, dtype: 'float32' | 'float64'): number {
   const a = randomArray(s.m * s.k, dtype);
   const b = randomArray(s.k * s.n, dtype);
   const start = randomArray(s.m * s.n, dtype);
-  const expected = gemmNaive(start.slice(), a, b, s.m, s.k, s.n, s.transA, s.transB, true);
-  const got = gemm(start.slice(), a, b, s.m, s.k, s.n, s.transA, s.transB, true);
+  const options = { transA: s.transA, transB: s.transB, accumulate: true };
+  const expected = gemmNaive(start.slice(), a, b, s.m, s.k, s.n, options);
+  const got = gemm(start.slice(), a, b, s.m, s.k, s.n, options);
   let worst = 0;
   for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
   return worst;
@@ -75,7 +76,8 @@ function check(s: Shape, dtype: 'float32' | 'float64'): number {
 /** CPU milliseconds (user + system) of this process for `reps` calls. */
 function timeRun(f: Gemm, out: FloatArray, a: FloatArray, b: FloatArray, s: Shape, reps: number): number {
   const t0 = process.cpuUsage();
-  for (let r = 0; r < reps; r++) f(out, a, b, s.m, s.k, s.n, s.transA, s.transB);
+  const options = { transA: s.transA, transB: s.transB };
+  for (let r = 0; r < reps; r++) f(out, a, b, s.m, s.k, s.n, options);
   const t = process.cpuUsage(t0);
   return (t.user + t.system) / 1000;
 }

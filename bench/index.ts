@@ -203,7 +203,7 @@ async function main(): Promise<void> {
       '. Backward = 2 × forward (exact for the matmuls: dW, dX, dU, dhPrev), so train = 3 × infer. GFLOP/s = FLOPs / median CPU time.');
     console.log('Plan = the bytes of the cell\'s buffer plan (Workspace): infer = what a forward without gradients holds; train = the activations kept for the backward plus its scratch.');
     console.log('× SimpleRNN: training time relative to SimpleRNN at the same shape, beside the FLOP ratio the shapes predict.');
-    console.log(`Checked first: every cell and H against the reference autograd path (B=4, T=12; worst relative diff ${Math.max(...costs.checks.map((c) => c.maxRelDiff)).toExponential(1)}, tolerance ${REFERENCE_TOLERANCE}); at every grid point the inference output equals the training forward's, gradients are finite, and the plan sizes match the cell's own *PlanSizes (LSTM, SimpleRNN).\n`);
+    console.log(`Checked first: every cell and H against the reference autograd path (B=4, T=12; worst relative diff ${Math.max(...costs.checks.map((c) => c.maxRelDiff)).toExponential(1)}, tolerance ${REFERENCE_TOLERANCE}); at every grid point the inference output equals the training forward's, gradients are finite, and the plan sizes match the driver's planSizes.\n`);
     console.log(costTable(costs.rows));
     const H = mode.grid.H[0];
     console.log(`\nFLOP ratios at D=${mode.grid.D}, H=${H}: ` + VARIANTS.map((v) => `${v.label} ${(stepFlops(v, D, H).total / stepFlops(variant('simpleRnn'), D, H).total).toFixed(2)}×`).join(', '));

@@ -19,9 +19,8 @@
  */
 import type { DType, FloatArray, Tensor } from '../autograd/index.ts';
 import { Workspace, type CellWeights, type SequenceOptions, type SequenceResult } from '../cells/common.ts';
-import { gruReference, gruSequence, initGruWeights } from '../cells/gru.ts';
-import { initLstmWeights, lstmPlanSizes, lstmReference, lstmSequence } from '../cells/lstm.ts';
-import { initSimpleRnnWeights, simpleRnnPlanSizes, simpleRnnReference, simpleRnnSequence } from '../cells/simple-rnn.ts';
+import { CELLS, type CellClass } from '../cells/index.ts';
+import { planSizes, referenceSequence, runSequence, type Cell } from '../cells/sequence.ts';
 import { GRU, LSTM, SimpleRNN, type RNN } from '../lib/index.ts';
 
 export type VariantKey = 'simpleRnn' | 'lstm' | 'gru' | 'gruResetBefore';
@@ -41,43 +40,30 @@ export interface CellVariant {
   reference(x: Tensor, w: CellWeights, options?: SequenceOptions): SequenceResult;
   /** The Keras-shaped layer of lib/. */
   layer(H: number, inputShape: [number, number]): RNN;
-  /** The plan sizes the cell file exposes, where it does (LSTM, SimpleRNN). */
-  planSizes: ((kind: 'train' | 'infer', dims: { B: number; T: number; D: number; H: number }) => Readonly<Record<string, number>>) | null;
+  /** The sizes of the buffer plan a pass of the fused cell makes. */
+  planSizes(kind: 'train' | 'infer', dims: { B: number; T: number; D: number; H: number }): Readonly<Record<string, number>>;
+}
+
+/** A variant of the table of the cells (cells/index.ts). */
+function fromTable(key: VariantKey, label: string, className: CellClass, elementwise: number, resetAfter?: boolean): CellVariant {
+  const entry = CELLS[className];
+  const cell: Cell = entry.cell({ resetAfter });
+  return {
+    key, label, gates: entry.gates, elementwise,
+    init: (D, H, dtype) => entry.init(D, H, { dtype, resetAfter }),
+    fused: (x, w, options = {}) => runSequence(cell, x, w, options),
+    reference: (x, w, options = {}) => referenceSequence(cell, x, w, options),
+    layer: (H, inputShape) => (className === 'SimpleRNN' ? new SimpleRNN(H, { inputShape })
+      : className === 'LSTM' ? new LSTM(H, { inputShape }) : new GRU(H, { inputShape, resetAfter })),
+    planSizes: (kind, dims) => planSizes(cell, kind, dims),
+  };
 }
 
 export const VARIANTS: readonly CellVariant[] = [
-  {
-    key: 'simpleRnn', label: 'SimpleRNN', gates: 1, elementwise: 3,
-    init: (D, H, dtype) => initSimpleRnnWeights(D, H, { dtype }),
-    fused: simpleRnnSequence,
-    reference: simpleRnnReference,
-    layer: (H, inputShape) => new SimpleRNN(H, { inputShape }),
-    planSizes: (kind, dims) => simpleRnnPlanSizes(kind, dims),
-  },
-  {
-    key: 'lstm', label: 'LSTM', gates: 4, elementwise: 17,
-    init: (D, H, dtype) => initLstmWeights(D, H, { dtype }),
-    fused: lstmSequence,
-    reference: lstmReference,
-    layer: (H, inputShape) => new LSTM(H, { inputShape }),
-    planSizes: (kind, dims) => lstmPlanSizes(kind, dims),
-  },
-  {
-    key: 'gru', label: 'GRU', gates: 3, elementwise: 17,
-    init: (D, H, dtype) => initGruWeights(D, H, { dtype, resetAfter: true }),
-    fused: (x, w, options = {}) => gruSequence(x, w, { ...options, resetAfter: true }),
-    reference: (x, w, options = {}) => gruReference(x, w, { ...options, resetAfter: true }),
-    layer: (H, inputShape) => new GRU(H, { inputShape, resetAfter: true }),
-    planSizes: null,
-  },
-  {
-    key: 'gruResetBefore', label: 'GRU resetAfter=false', gates: 3, elementwise: 14,
-    init: (D, H, dtype) => initGruWeights(D, H, { dtype, resetAfter: false }),
-    fused: (x, w, options = {}) => gruSequence(x, w, { ...options, resetAfter: false }),
-    reference: (x, w, options = {}) => gruReference(x, w, { ...options, resetAfter: false }),
-    layer: (H, inputShape) => new GRU(H, { inputShape, resetAfter: false }),
-    planSizes: null,
-  },
+  fromTable('simpleRnn', 'SimpleRNN', 'SimpleRNN', 3),
+  fromTable('lstm', 'LSTM', 'LSTM', 17),
+  fromTable('gru', 'GRU', 'GRU', 17, true),
+  fromTable('gruResetBefore', 'GRU resetAfter=false', 'GRU', 14, false),
 ];
 
 export function variant(key: VariantKey): CellVariant {

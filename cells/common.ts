@@ -1,9 +1,9 @@
 /**
- * What the three cells share: the sequence options and results, input
- * validation, activations, dropout masks, the workspace that holds each
- * fused pass's buffer plan, time-major layout kernels, the gate-block
- * products of per-gate dropout, the traces, the gradient probe, and the
- * reference loop that runs a cell's autograd `step` over a whole sequence.
+ * What the cells and the driver share: the sequence options and results,
+ * input validation, activations, dropout masks, the workspace that holds each
+ * fused pass's buffer plan, time-major layout kernels, the traces, the
+ * gradient probe, and the reference loop that runs a cell's autograd `step`
+ * over a whole sequence.
  *
  * Letters used for shapes in every cell file:
  *   B batch, T timesteps, D input features, H units, G gate blocks
@@ -13,9 +13,8 @@
  * rows of one step are contiguous and each step's matmul is a plain gemm.
  */
 import {
-  Tensor, addBlockProduct, addColumns, addMaskedRows, allocate, concat, expOf, formatShape, gemm, gradOf, maskRows,
-  mulMask, packRight, reshape, slice, random, takeColumns,
-  type DType, type FloatArray, type PackedRight,
+  Tensor, allocate, concat, expOf, formatShape, gradOf, mulMask, packRight, reshape, slice, random,
+  type DType, type FloatArray, type GemmOptions, type PackedRight,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
 
@@ -132,43 +131,27 @@ const relu = (v: number): number => (v > 0 ? v : 0);
 const hardSigmoid = (v: number): number => Math.min(1, Math.max(0, 0.2 * v + 0.5));
 const hardSigmoidKeras3 = (v: number): number => Math.min(1, Math.max(0, (v + 3) / 6));
 
-// One applyColumns per activation, each calling its own f, so that each call site sees one function.
+// One column loop per activation, each calling its own f: V8 then inlines f into it (one loop taking f
+// as an argument sees every f and inlines none; it was measured 40% slower).
+type Columns = Activation['applyColumns'];
+const tanhColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = tanh(x[i]); };
+const sigmoidColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = sigmoid(x[i]); };
+const reluColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = relu(x[i]); };
+const linearColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = x[i]; };
+const hardSigmoidColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = hardSigmoid(x[i]); };
+const hardSigmoidKeras3Columns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = hardSigmoidKeras3(x[i]); };
+
 export const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = {
-  tanh: {
-    name: 'tanh', apply: tanh, derivative: (y) => 1 - y * y, op: ops.tanh,
-    applyColumns(out, x, rows, cols, start, width) {
-      for (let r = 0; r < rows; r++) for (let i = r * cols + start, end = i + width; i < end; i++) out[i] = tanh(x[i]);
-    },
-  },
-  sigmoid: {
-    name: 'sigmoid', apply: sigmoid, derivative: (y) => y * (1 - y), op: ops.sigmoid,
-    applyColumns(out, x, rows, cols, start, width) {
-      for (let r = 0; r < rows; r++) for (let i = r * cols + start, end = i + width; i < end; i++) out[i] = sigmoid(x[i]);
-    },
-  },
-  relu: {
-    name: 'relu', apply: relu, derivative: (y) => (y > 0 ? 1 : 0), op: ops.relu,
-    applyColumns(out, x, rows, cols, start, width) {
-      for (let r = 0; r < rows; r++) for (let i = r * cols + start, end = i + width; i < end; i++) out[i] = relu(x[i]);
-    },
-  },
-  linear: {
-    name: 'linear', apply: (v) => v, derivative: () => 1, op: (x) => x,
-    applyColumns(out, x, rows, cols, start, width) {
-      for (let r = 0; r < rows; r++) for (let i = r * cols + start, end = i + width; i < end; i++) out[i] = x[i];
-    },
-  },
+  tanh: { name: 'tanh', apply: tanh, derivative: (y) => 1 - y * y, op: ops.tanh, applyColumns: tanhColumns },
+  sigmoid: { name: 'sigmoid', apply: sigmoid, derivative: (y) => y * (1 - y), op: ops.sigmoid, applyColumns: sigmoidColumns },
+  relu: { name: 'relu', apply: relu, derivative: (y) => (y > 0 ? 1 : 0), op: ops.relu, applyColumns: reluColumns },
+  linear: { name: 'linear', apply: (v) => v, derivative: () => 1, op: (x) => x, applyColumns: linearColumns },
   hard_sigmoid: {
-    name: 'hard_sigmoid', apply: hardSigmoid, derivative: (y) => (y > 0 && y < 1 ? 0.2 : 0), op: (x) => hardSigmoidOp(x),
-    applyColumns(out, x, rows, cols, start, width) {
-      for (let r = 0; r < rows; r++) for (let i = r * cols + start, end = i + width; i < end; i++) out[i] = hardSigmoid(x[i]);
-    },
+    name: 'hard_sigmoid', apply: hardSigmoid, derivative: (y) => (y > 0 && y < 1 ? 0.2 : 0), op: (x) => hardSigmoidOp(x), applyColumns: hardSigmoidColumns,
   },
   hard_sigmoid_keras3: {
     name: 'hard_sigmoid_keras3', apply: hardSigmoidKeras3, derivative: (y) => (y > 0 && y < 1 ? 1 / 6 : 0), op: (x) => hardSigmoidKeras3Op(x),
-    applyColumns(out, x, rows, cols, start, width) {
-      for (let r = 0; r < rows; r++) for (let i = r * cols + start, end = i + width; i < end; i++) out[i] = hardSigmoidKeras3(x[i]);
-    },
+    applyColumns: hardSigmoidKeras3Columns,
   },
 };
 
@@ -203,7 +186,7 @@ export interface SequenceDims {
 /**
  * Checks the input, weights, mask and initial states of a cell call and
  * returns the dimensions. `gates` is G, `states` the number of state tensors,
- * `biasShapes` the bias shapes the cell accepts.
+ * `biasShape` the shape of the bias the cell takes.
  */
 export function checkSequence(
   cell: string, x: Tensor, w: CellWeights, options: SequenceOptions,
@@ -312,30 +295,6 @@ export function drawDropoutMasks(
   return { input, recurrent };
 }
 
-/** True when every gate shares one mask, so one gemm can serve all gates. */
-function sharedMask(masks: readonly FloatArray[]): boolean {
-  return masks.every((m) => m === masks[0]);
-}
-
-/** The dropout masks of a call, and whether each gate block has its own (else one gemm serves every gate). */
-export interface DropoutLayout {
-  inputMasks: FloatArray[] | null; // G × [B, D]
-  recurrentMasks: FloatArray[] | null; // G × [B, H]
-  inputPerGate: boolean;
-  recurrentPerGate: boolean;
-}
-
-export function dropoutLayout(options: SequenceOptions): DropoutLayout {
-  const inputMasks = options.dropoutMasks?.input ?? null;
-  const recurrentMasks = options.dropoutMasks?.recurrent ?? null;
-  return {
-    inputMasks,
-    recurrentMasks,
-    inputPerGate: inputMasks !== null && !sharedMask(inputMasks),
-    recurrentPerGate: recurrentMasks !== null && !sharedMask(recurrentMasks),
-  };
-}
-
 // ---------------------------------------------------------------- the workspace
 
 /**
@@ -358,8 +317,9 @@ export class Workspace {
   private readonly plans = new Map<string, { signature: string; sizes: Readonly<Record<string, number>>; views: Record<string, FloatArray> }>();
   /** The block views made from each plan buffer, per layout; they go with their buffer. */
   private readonly blockViews = new WeakMap<FloatArray, Map<string, FloatArray[]>>();
-  /** The storage of the packed operands, per name. */
+  /** The storage of the packed operands, and of the float64 buffers, per name. */
   private readonly packs = new Map<string, PackedRight>();
+  private readonly wide = new Map<string, Float64Array>();
 
   begin(): number {
     return ++this.current;
@@ -392,14 +352,25 @@ export class Workspace {
   }
 
   /**
-   * op(b) [k, n] packed for gemmPacked (b [k, n], or [n, k] when transB),
+   * op(b) [k, n] packed for gemmPacked (b and the options as for packRight),
    * in storage kept under `name` and reused while it is large enough: the
    * recurrent kernel, packed once per pass instead of at every step.
    */
-  pack(name: string, b: Readonly<FloatArray>, k: number, n: number, transB = false): PackedRight {
-    const packed = packRight(b, k, n, transB, this.packs.get(name) ?? null);
+  pack(name: string, b: Readonly<FloatArray>, k: number, n: number, options: GemmOptions = {}): PackedRight {
+    const packed = packRight(b, k, n, options, this.packs.get(name) ?? null);
     this.packs.set(name, packed);
     return packed;
+  }
+
+  /**
+   * A Float64Array of n numbers kept under `name` whatever the plan's dtype
+   * (reused while it is large enough; counted with the packs, not the plans):
+   * values a pass goes on computing with, as it would with a local.
+   */
+  float64(name: string, n: number): Float64Array {
+    let a = this.wide.get(name);
+    if (!a || a.length < n) this.wide.set(name, (a = new Float64Array(n)));
+    return a.subarray(0, n);
   }
 
   /** The sizes (numbers per view) of the plan held under this name and dtype, or null when there is none. */
@@ -489,76 +460,10 @@ export function blockFromTimeMajor<A extends FloatArray>(out: A, src: Readonly<F
   return out;
 }
 
-// ---------------------------------------------------------------- gate blocks with their own dropout masks
-// When each gate block k has its own mask m_k, the product a W for the
-// blocks side by side is no longer one gemm: block k is (a ⊙ m_k) W_k. These
-// are that product and its two gradients, one gemm per block. W_k is a
-// contiguous copy of block k of W (gateBlocks), made once per pass.
-
-/** out[g] [rows, H] = w[:, gH:(g+1)H] for g < gates: the gate blocks of w [rows, gates·H], each contiguous. */
-export function gateBlocks(out: readonly FloatArray[], w: Readonly<FloatArray>, rows: number, H: number, gates: number): readonly FloatArray[] {
-  for (let g = 0; g < gates; g++) takeColumns(out[g], w, rows, gates * H, g * H, H);
-  return out;
-}
-
-/**
- * out[:, gH:(g+1)H] += (a ⊙ masks[g]) · w[g] for g < gates. a [rows, K];
- * masks[g] [B, K], repeated over the rows (rows = T·B, or B for one step);
- * w[g] [K, H]; out [rows, cols]. Scratch: aMasked [rows, K], block [rows, H].
- */
-export function addMaskedGateProducts<A extends FloatArray>(
-  out: A, aMasked: FloatArray, block: FloatArray,
-  a: Readonly<FloatArray>, masks: readonly FloatArray[], w: readonly FloatArray[],
-  rows: number, B: number, K: number, H: number, cols: number, gates: number,
-): A {
-  for (let g = 0; g < gates; g++) {
-    maskRows(aMasked, a, masks[g], rows, B, K); // a ⊙ m_g
-    gemm(block, aMasked, w[g], rows, K, H); //     (a ⊙ m_g) W_g  [rows, H]
-    addColumns(out, block, rows, cols, g * H, H);
-  }
-  return out;
-}
-
-/**
- * dA += Σ_g (dOut[:, gH:(g+1)H] · w[g]ᵀ) ⊙ masks[g]: the gradient reaching
- * `a` through maskedGateProducts. dOut [rows, cols], dA [rows, K].
- * Scratch: block [rows, H], dAPart [rows, K].
- */
-export function addMaskedGateGradients<A extends FloatArray>(
-  dA: A, block: FloatArray, dAPart: FloatArray,
-  dOut: Readonly<FloatArray>, masks: readonly FloatArray[], w: readonly FloatArray[],
-  rows: number, B: number, K: number, H: number, cols: number, gates: number,
-): A {
-  for (let g = 0; g < gates; g++) {
-    takeColumns(block, dOut, rows, cols, g * H, H); //     ∂L/∂((a ⊙ m_g) W_g)
-    gemm(dAPart, block, w[g], rows, H, K, false, true); // ∂L/∂(a ⊙ m_g) = dOut_g W_gᵀ
-    addMaskedRows(dA, dAPart, masks[g], rows, B, K); //    ∂L/∂a += … ⊙ m_g
-  }
-  return dA;
-}
-
-/**
- * dW[:, gH:(g+1)H] += (a ⊙ masks[g])ᵀ · dOut[:, gH:(g+1)H] for g < gates: the
- * weight gradient of maskedGateProducts, dW [K, cols]. Over all T·B rows at
- * once. Scratch: aMasked [rows, K], block [rows, H], dWBlock [K, H].
- */
-export function addMaskedGateWeightGradients<A extends FloatArray>(
-  dW: A, aMasked: FloatArray, block: FloatArray, dWBlock: FloatArray,
-  a: Readonly<FloatArray>, masks: readonly FloatArray[], dOut: Readonly<FloatArray>,
-  rows: number, B: number, K: number, H: number, cols: number, gates: number,
-): A {
-  for (let g = 0; g < gates; g++) {
-    // a ⊙ m_g is recomputed (one multiply per element) rather than cached G times.
-    maskRows(aMasked, a, masks[g], rows, B, K);
-    addBlockProduct(dW, block, dWBlock, aMasked, dOut, rows, K, cols, g * H, H); // dW_g += (a ⊙ m_g)ᵀ dOut_g
-  }
-  return dW;
-}
-
 // ---------------------------------------------------------------- traces
 
 /*
- * Each cell has a `<cell>Trace(x, w, options)`: it runs the fused forward on
+ * The trace (`traceSequence` in sequence.ts) runs a cell's fused forward on
  * its training plan, records nothing, and returns the per-step values it
  * cached, each [B, T, H] in processing order (like the outputs):
  *
@@ -590,15 +495,14 @@ export interface SequenceGrads {
   W: FloatArray | null; // [D, G·H]
   U: FloatArray | null; // [H, G·H]
   b: FloatArray | null; // the bias's shape
-  h0: FloatArray | null; // [B, H]
-  c0: FloatArray | null; // [B, H] (LSTM)
+  /** Of the initial states [h0] or [h0, c0], [B, H] each (empty without initial states). */
+  initial: Array<FloatArray | null>;
 }
 
 /** The gradient buffers of the inputs that require one (allocated when the backward runs). */
 export function sequenceGrads(x: Tensor, w: CellWeights, options: SequenceOptions): SequenceGrads {
   const want = (t: Tensor | null | undefined): FloatArray | null => (t && t.requiresGrad ? gradOf(t) : null);
-  const init = options.initialState ?? [];
-  return { x: want(x), W: want(w.kernel), U: want(w.recurrentKernel), b: want(w.bias), h0: want(init[0]), c0: want(init[1]) };
+  return { x: want(x), W: want(w.kernel), U: want(w.recurrentKernel), b: want(w.bias), initial: (options.initialState ?? []).map(want) };
 }
 
 // ---------------------------------------------------------------- the reference loop
@@ -608,6 +512,14 @@ export function sequenceGrads(x: Tensor, w: CellWeights, options: SequenceOption
  * x: [B, D]; states: [h] or [h, c], each [B, H]. Returns the new states (h first).
  */
 export type StepFunction = (x: Tensor, states: readonly Tensor[]) => Tensor[];
+
+/** What a cell's reference step takes besides x, the states and the weights. */
+export interface StepOptions {
+  activation?: ActivationName;
+  recurrentActivation?: ActivationName;
+  /** Dropout masks, one per gate block: input[g] [B, D], recurrent[g] [B, H]. */
+  masks?: DropoutMasks | null;
+}
 
 export interface ReferenceResult extends SequenceResult {
   /**
@@ -625,12 +537,12 @@ export interface ReferenceResult extends SequenceResult {
  * belongs to `step` (it knows which gate a mask serves).
  */
 export function referenceLoop(
-  x: Tensor, H: number, stateCount: number, step: StepFunction, options: SequenceOptions,
+  x: Tensor, H: number, numStates: number, step: StepFunction, options: SequenceOptions,
 ): ReferenceResult {
   const [B, T, D] = x.shape;
   let states: Tensor[] = options.initialState
     ? [...options.initialState]
-    : Array.from({ length: stateCount }, () => new Tensor(allocate(x.dtype, B * H), [B, H]));
+    : Array.from({ length: numStates }, () => new Tensor(allocate(x.dtype, B * H), [B, H]));
   let previousOutput = new Tensor(allocate(x.dtype, B * H), [B, H]);
   const outputs: Tensor[] = [];
   const hSteps: Tensor[] = [];

@@ -3,10 +3,9 @@
  * gradient a loss at the end of a sequence sends back to every step.
  *
  * Both read the fused passes of cells/ themselves — the trace reads the
- * training caches of the fused forward (`simpleRnnTrace`, `lstmTrace`,
- * `gruTrace`), the gradient flow reads the norms the hand-written BPTT
- * records in a `GradientProbe` — so what is shown is what the engine
- * computes, not a second copy of the math.
+ * training caches of the fused forward (`traceSequence`), the gradient flow
+ * reads the norms the hand-written BPTT records in a `GradientProbe` — so
+ * what is shown is what the engine computes, not a second copy of the math.
  *
  * Shapes: B batch, T timesteps, D input features, H units. Every per-step
  * result is in processing order, like the outputs of a recurrent layer:
@@ -14,11 +13,9 @@
  * step T − 1 the last, where the loss of `gradientFlow` sits.
  */
 import { Tensor, allocate, backward, formatShape, noGrad, type FloatArray } from '../autograd/index.ts';
-import type { CellWeights, GradientProbe, SequenceOptions, SequenceResult } from '../cells/common.ts';
-import { gruSequence, gruTrace } from '../cells/gru.ts';
-import { lstmSequence, lstmTrace } from '../cells/lstm.ts';
-import { simpleRnnSequence, simpleRnnTrace } from '../cells/simple-rnn.ts';
-import { GRU, LSTM, SimpleRNN, type RNN } from './layers/recurrent.ts';
+import type { CellWeights, GradientProbe, SequenceOptions } from '../cells/common.ts';
+import { runSequence, traceSequence, type Cell } from '../cells/sequence.ts';
+import { GRU, type RNN } from './layers/recurrent.ts';
 
 /** What a trace or a gradient flow may be given besides the input. */
 export interface ExplainOptions {
@@ -44,40 +41,22 @@ export interface GradientFlow {
   xGradNorm: Float64Array;
 }
 
-/** A layer's cell: its fused sequence function and its trace, with the layer's own options. */
-interface Cell {
-  name: string;
-  sequence: (x: Tensor, w: CellWeights, options: SequenceOptions) => SequenceResult;
-  trace: (x: Tensor, w: CellWeights, options: SequenceOptions) => Record<string, Tensor>;
-  /** [h] or [h, c]. */
-  states: number;
-}
-
+/** The cell the layer runs, with the layer's own options (GRU: its variant). */
 function cellOf(layer: RNN): Cell {
-  if (layer instanceof LSTM) return { name: 'LSTM', sequence: lstmSequence, trace: lstmTrace, states: 2 };
-  if (layer instanceof GRU) {
-    const resetAfter = layer.resetAfter;
-    return {
-      name: 'GRU',
-      sequence: (x, w, o) => gruSequence(x, w, { ...o, resetAfter }),
-      trace: (x, w, o) => gruTrace(x, w, { ...o, resetAfter }),
-      states: 1,
-    };
-  }
-  if (layer instanceof SimpleRNN) return { name: 'SimpleRNN', sequence: simpleRnnSequence, trace: simpleRnnTrace, states: 1 };
-  throw new Error(`explain: ${layer.name} (${layer.className}) is not a SimpleRNN, LSTM or GRU`);
+  return layer.cellEntry.cell({ resetAfter: layer instanceof GRU ? layer.resetAfter : undefined });
 }
 
 /** The layer's weights (built for x when the layer is not built yet) and the sequence options of an inference call. */
 function prepare(where: string, layer: RNN, x: Tensor, options: ExplainOptions): { cell: Cell; weights: CellWeights; sequence: SequenceOptions } {
   const cell = cellOf(layer);
+  const states = cell.states.length;
   if (x.rank !== 3) {
     throw new Error(`${where}: input must be [batch, timesteps, features], got shape ${formatShape(x.shape)}`);
   }
   if (!layer.built) layer.build([null, ...x.shape.slice(1)]);
   const weights = layer.cellWeights!;
-  if (options.initialState && options.initialState.length !== cell.states) {
-    throw new Error(`${where}: ${cell.name} takes ${cell.states} initial state(s) [B, H], got ${options.initialState.length}`);
+  if (options.initialState && options.initialState.length !== states) {
+    throw new Error(`${where}: ${layer.className} takes ${states} initial state(s) [B, H], got ${options.initialState.length}`);
   }
   // As a call of the layer would: the given states, else a stateful layer's carried ones, else zeros.
   const initialState = options.initialState ?? (layer.stateful && layer.states ? layer.states : undefined);
@@ -109,7 +88,7 @@ function prepare(where: string, layer: RNN, x: Tensor, options: ExplainOptions):
  */
 export function traceLayer(layer: RNN, x: Tensor, options: ExplainOptions = {}): Record<string, Tensor> {
   const { cell, weights, sequence } = prepare('traceLayer', layer, x, options);
-  return noGrad(() => cell.trace(x, weights, sequence));
+  return noGrad(() => traceSequence(cell, x, weights, sequence));
 }
 
 /**
@@ -134,7 +113,7 @@ export function gradientFlow(layer: RNN, x: Tensor, options: GradientFlowOptions
   };
   const input = new Tensor(x.data, x.shape, true); // a fresh leaf, so that the caller's x.grad stays as it was
   const probe: GradientProbe = { hGradNorm: new Float64Array(T), xGradNorm: new Float64Array(T) };
-  const { output } = cell.sequence(input, w, {
+  const { output } = runSequence(cell, input, w, {
     ...sequence,
     initialState: sequence.initialState?.map(frozen),
     returnSequences: false,

@@ -1,58 +1,45 @@
 /**
- * Runs every *.spec.ts under spec/ with uvu in one process and ends with the
- * line `N passed, N failed`. Optional arguments filter the spec files by
- * substring: `npm test -- cells`.
+ * Runs every *.spec.ts under spec/ through uvu's own command line (in a
+ * child process, with tsx's loader), passes its report through, and ends
+ * with the line `N passed, N failed` from uvu's totals. Optional arguments
+ * keep the spec files whose path holds one of them: `npm test -- cells`.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
-type Outcome = [errors: string, ran: number, skipped: number, total: number];
-type Runner = () => Promise<Outcome>;
-type Group = Array<string | null | Runner>;
+const root = import.meta.dirname;
+const filters = process.argv.slice(2).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+const pattern = filters.length > 0 ? `^(?=.*(${filters.join('|')})).*\\.spec\\.ts$` : '\\.spec\\.ts$';
+const uvu = join(dirname(createRequire(import.meta.url).resolve('uvu/run')), '..', 'bin.js'); // the package's command line
 
-declare global {
-  var UVU_DEFER: number | undefined;
-  var UVU_INDEX: number | undefined;
-  var UVU_QUEUE: Group[] | undefined;
+const colour = process.stdout.isTTY ? [] : ['--no-color'];
+const child = spawn(process.execPath, ['--import', 'tsx', uvu, root, pattern, '--ignore', '^fixtures', ...colour], {
+  stdio: ['inherit', 'pipe', 'inherit'],
+});
+let report = '';
+child.stdout.on('data', (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  report += chunk.toString();
+});
+const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+
+// uvu's totals: "Total: N", "Passed: N", "Skipped: N" (colours stripped).
+const plain = report.replace(/\u001b\[[0-9;]*m/g, '');
+const count = (label: string): number | null => {
+  const m = new RegExp(`${label}:\\s+(\\d+)`).exec(plain);
+  return m ? Number(m[1]) : null;
+};
+const [total, passed, skipped] = [count('Total'), count('Passed'), count('Skipped')];
+if (total === null || passed === null) {
+  // uvu stopped before its totals (a spec crashed the process): count its suites' "(passed / total)" lines, and the crash.
+  const suites = [...plain.matchAll(/\((\d+) \/ (\d+)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  const done = suites.reduce((n, [a]) => n + a, 0);
+  const lost = suites.reduce((n, [a, b]) => n + b - a, 0);
+  console.log(`${done} passed, ${lost + 1} failed (uvu stopped before its totals and exited with ${code})`);
+  process.exitCode = 1;
+} else {
+  const failed = total - passed - (skipped ?? 0);
+  console.log(`${passed} passed, ${failed} failed`);
+  if (failed > 0 || total === 0 || code !== 0) process.exitCode = 1;
 }
-
-function specFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'fixtures' ? [] : specFiles(path);
-    return name.endsWith('.spec.ts') ? [path] : [];
-  });
-}
-
-const root = resolve(import.meta.dirname);
-const filters = process.argv.slice(2);
-const files = specFiles(root).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
-
-globalThis.UVU_DEFER = 1;
-globalThis.UVU_QUEUE = [];
-const uvu = await import('uvu');
-
-for (const [index, file] of files.entries()) {
-  globalThis.UVU_INDEX = index;
-  globalThis.UVU_QUEUE.push([relative(root, file)]);
-  await import(pathToFileURL(file).href);
-}
-
-let passed = 0;
-let failed = 0;
-for (const group of globalThis.UVU_QUEUE) {
-  for (let i = 1; i < group.length; i++) {
-    const run = group[i] as Runner;
-    group[i] = async () => {
-      const outcome = await run();
-      passed += outcome[1];
-      failed += outcome[3] - outcome[1] - outcome[2];
-      return outcome;
-    };
-  }
-}
-
-await uvu.exec(false);
-console.log(`${passed} passed, ${failed} failed`);
-if (failed > 0 || files.length === 0) process.exitCode = 1;

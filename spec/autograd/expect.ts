@@ -1,7 +1,7 @@
 /**
- * Shared checks of the autograd specs: named tolerances, element-wise
- * comparison that prints the worst element and the first pairs, and regexes
- * for error messages.
+ * Shared checks of the specs: named tolerances, the element-wise comparison
+ * that prints the worst element and the first pairs (used by every spec of
+ * autograd/, cells/ and bench/), and regexes for error messages.
  */
 import * as assert from 'uvu/assert';
 import type { NestedArray, Tensor } from '../../autograd/index.ts';
@@ -21,11 +21,13 @@ export function flat(v: NestedArray): number[] {
 }
 
 /**
- * Fails with the worst element and the first few pairs when any element is
- * off by more than `tol`, relative to max(floor, |want|); floor 0 makes the
- * check purely relative (for tiny values such as e⁻⁵⁰).
+ * The one closeness check of the specs. Fails with the worst element and the
+ * first few pairs when any element is off by more than `tol`, relative to
+ * max(floor, |want|): absolute for values within ±floor, relative beyond;
+ * floor 0 makes it purely relative (for tiny values such as e⁻⁵⁰). NaN is
+ * never close. Returns the worst error, for the record.
  */
-export function assertClose(what: string, got: ArrayLike<number>, want: readonly number[], tol: number, floor = 1): void {
+export function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number, floor = 1): number {
   assert.is(got.length, want.length, `${what}: ${got.length} elements, expected ${want.length}`);
   let worst = -1;
   let worstErr = 0;
@@ -41,6 +43,7 @@ export function assertClose(what: string, got: ArrayLike<number>, want: readonly
     const pairs = Array.from({ length: Math.min(4, want.length) }, (_, i) => `[${i}] ${got[i]} vs ${want[i]}`).join(', ');
     assert.unreachable(`${what}: worst element [${worst}] is ${got[worst]}, expected ${want[worst]} (error ${worstErr.toExponential(2)} > tolerance ${tol}); first pairs: ${pairs}`);
   }
+  return worstErr;
 }
 
 export function expectTensor(what: string, t: Tensor, shape: number[], want: NestedArray, tol: number = TOL.float64): void {

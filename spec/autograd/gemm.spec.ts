@@ -1,14 +1,16 @@
 /**
  * The fast gemm, and gemmPacked with a right operand packed once, against the
  * reference gemmNaive: odd sizes that leave partial 3×4 tiles on every edge,
- * all four transpose cases, overwrite and accumulate, float32 and float64. A
- * failure names the worst element and the first pairs.
+ * all four transpose cases, overwrite and accumulate, float32 and float64,
+ * and blocks of wider matrices read and written in place. A failure names
+ * the worst element and the first pairs.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gemm, gemmNaive, gemmPacked, packRight, type PackedRight } from '../../autograd/gemm.ts';
 import type { DType, FloatArray } from '../../autograd/tensor.ts';
 import { setSeed, uniform } from '../../autograd/random.ts';
+import { assertClose } from './expect.ts';
 
 /** Allowed |got − expected| ≤ TOL · max(1, |expected|): sums are reordered, so not bit-equal. */
 const TOL: Record<DType, number> = { float32: 1e-4, float64: 1e-12 };
@@ -21,24 +23,6 @@ function randomArray(length: number, dtype: DType): FloatArray {
   return x;
 }
 
-/** Empty string when every element is within TOL, else the worst element and the first pairs. */
-function compare(got: FloatArray, expected: FloatArray, n: number, dtype: DType): string {
-  let worst = -1;
-  let worstErr = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(got[i] - expected[i]) / Math.max(1, Math.abs(expected[i]));
-    if (!(err <= worstErr)) { // also catches NaN
-      worst = i;
-      worstErr = err;
-    }
-  }
-  if (worst < 0 || worstErr <= TOL[dtype]) return '';
-  const at = (i: number): string => `[${Math.floor(i / n)}, ${i % n}]`;
-  const pairs = Array.from({ length: Math.min(4, expected.length) }, (_, i) => `${at(i)} ${expected[i]} / ${got[i]}`);
-  return `worst ${at(worst)} (index ${worst}): expected ${expected[worst]}, got ${got[worst]}, ` +
-    `rel err ${worstErr.toExponential(2)} > ${TOL[dtype]}; first (expected / got): ${pairs.join(', ')}`;
-}
-
 for (const dtype of ['float32', 'float64'] as const) {
   for (const [transA, transB] of TRANSPOSES) {
     for (const accumulate of [false, true]) {
@@ -48,8 +32,8 @@ for (const dtype of ['float32', 'float64'] as const) {
         // Operands are cut from three random pools (drawing afresh per shape is the slow part).
         const big = SIZES[SIZES.length - 1] ** 2;
         const [poolA, poolB, poolOut] = [0, 1, 2].map(() => randomArray(big, dtype));
-        const failures: string[] = [];
         let packed: PackedRight | null = null;
+        const options = { transA, transB, accumulate };
         for (const m of SIZES) {
           for (const k of SIZES) {
             for (const n of SIZES) {
@@ -57,19 +41,14 @@ for (const dtype of ['float32', 'float64'] as const) {
               const b = poolB.subarray(0, k * n); // [k, n], or [n, k] when transB
               // Garbage in `out` must be overwritten, or kept and added to when accumulating.
               const start = poolOut.subarray(0, m * n); // [m, n]
-              const expected = gemmNaive(start.slice(), a, b, m, k, n, transA, transB, accumulate);
-              const got = gemm(start.slice(), a, b, m, k, n, transA, transB, accumulate);
-              const message = compare(got, expected, n, dtype);
-              if (message) failures.push(`m=${m} k=${k} n=${n}: ${message}`);
+              const expected = gemmNaive(start.slice(), a, b, m, k, n, options);
+              assertClose(`m=${m} k=${k} n=${n}`, gemm(start.slice(), a, b, m, k, n, options), expected, TOL[dtype]);
               // The same product with op(b) packed once (reusing the storage of the previous packing).
-              packed = packRight(b, k, n, transB, packed);
-              const gotPacked = gemmPacked(start.slice(), a, packed, m, transA, accumulate);
-              const messagePacked = compare(gotPacked, expected, n, dtype);
-              if (messagePacked) failures.push(`gemmPacked m=${m} k=${k} n=${n}: ${messagePacked}`);
+              packed = packRight(b, k, n, { transB }, packed);
+              assertClose(`gemmPacked m=${m} k=${k} n=${n}`, gemmPacked(start.slice(), a, packed, m, options), expected, TOL[dtype]);
             }
           }
         }
-        assert.ok(failures.length === 0, `${failures.length} shapes failed\n${failures.slice(0, 5).join('\n')}`);
       });
     }
   }
@@ -83,13 +62,11 @@ test('gemm and gemmPacked match gemmNaive when k spans several packed blocks', (
       const a = randomArray(m * k, dtype);
       const b = randomArray(k * n, dtype);
       const start = randomArray(m * n, dtype);
-      const expected = gemmNaive(start.slice(), a, b, m, k, n, transA, transB, true);
-      const got = gemm(start.slice(), a, b, m, k, n, transA, transB, true);
-      const message = compare(got, expected, n, dtype);
-      assert.ok(message === '', `${dtype} transA=${transA} transB=${transB}: ${message}`);
-      const gotPacked = gemmPacked(start.slice(), a, packRight(b, k, n, transB), m, transA, true);
-      const messagePacked = compare(gotPacked, expected, n, dtype);
-      assert.ok(messagePacked === '', `gemmPacked ${dtype} transA=${transA} transB=${transB}: ${messagePacked}`);
+      const options = { transA, transB, accumulate: true };
+      const expected = gemmNaive(start.slice(), a, b, m, k, n, options);
+      assertClose(`${dtype} transA=${transA} transB=${transB}`, gemm(start.slice(), a, b, m, k, n, options), expected, TOL[dtype]);
+      const gotPacked = gemmPacked(start.slice(), a, packRight(b, k, n, { transB }), m, options);
+      assertClose(`gemmPacked ${dtype} transA=${transA} transB=${transB}`, gotPacked, expected, TOL[dtype]);
     }
   }
 });
@@ -113,29 +90,75 @@ test('gemmPacked writes only out[0 .. m·n], and a packed operand does not follo
   const out = new Float64Array(m * n + 3).fill(42);
   assert.is(gemmPacked(out, a, packed, m), out);
   assert.equal(Array.from(out.subarray(m * n)), [42, 42, 42]);
-  assert.is(compare(out.subarray(0, m * n), expected, n, 'float64'), '');
+  assertClose('gemmPacked', out.subarray(0, m * n), expected, TOL.float64);
 });
 
 test('gemm with k = 0 gives zeros, or leaves out alone when accumulating', () => {
   const out = new Float64Array([1, 2, 3, 4]);
-  gemm(out, new Float64Array(0), new Float64Array(0), 2, 0, 2, false, false, true);
+  gemm(out, new Float64Array(0), new Float64Array(0), 2, 0, 2, { accumulate: true });
   assert.equal(Array.from(out), [1, 2, 3, 4]);
   gemm(out, new Float64Array(0), new Float64Array(0), 2, 0, 2);
   assert.equal(Array.from(out), [0, 0, 0, 0]);
   out.set([1, 2, 3, 4]);
   const empty = packRight(new Float64Array(0), 0, 2);
-  gemmPacked(out, new Float64Array(0), empty, 2, false, true);
+  gemmPacked(out, new Float64Array(0), empty, 2, { accumulate: true });
   assert.equal(Array.from(out), [1, 2, 3, 4]);
   gemmPacked(out, new Float64Array(0), empty, 2);
   assert.equal(Array.from(out), [0, 0, 0, 0]);
 });
 
-test('the check reports the worst element', () => {
-  const expected = new Float64Array([1, 2, 3, 4, 5, 6]);
+test('blocks of wider matrices in place (strides and offsets), every transpose, plain and packed: the same as on contiguous copies', () => {
+  setSeed('strides');
+  const [m, k, n] = [5, 7, 6];
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const [transA, transB] of TRANSPOSES) {
+      for (const accumulate of [false, true]) {
+        // Each operand is the block at row 1, column 2 of a matrix 4 columns wider than it is stored.
+        const [ra, ca] = transA ? [k, m] : [m, k];
+        const [rb, cb] = transB ? [n, k] : [k, n];
+        const wide = (rows: number, cols: number): FloatArray => randomArray((rows + 1) * (cols + 4), dtype);
+        const [A, Bm, Out] = [wide(ra, ca), wide(rb, cb), wide(m, n)];
+        const block = (X: FloatArray, rows: number, cols: number): FloatArray => {
+          const c = X instanceof Float32Array ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+          for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) c[r * cols + j] = X[(r + 1) * (cols + 4) + 2 + j];
+          return c;
+        };
+        const options = {
+          transA, transB, accumulate, lda: ca + 4, ldb: cb + 4, ldc: n + 4,
+          offsetA: ca + 4 + 2, offsetB: cb + 4 + 2, offsetC: n + 4 + 2,
+        };
+        const want = gemm(block(Out, m, n), block(A, ra, ca), block(Bm, rb, cb), m, k, n, { transA, transB, accumulate });
+        const what = `${dtype} transA=${transA} transB=${transB}${accumulate ? ' accumulate' : ''}`;
+        for (const [how, got] of [
+          ['gemm', gemm(Out.slice(), A, Bm, m, k, n, options)],
+          ['gemmNaive', gemmNaive(Out.slice(), A, Bm, m, k, n, options)],
+          ['gemmPacked', gemmPacked(Out.slice(), A, packRight(Bm, k, n, options), m, options)],
+        ] as const) {
+          assertClose(`${how} ${what}: the block`, block(got, m, n), want, TOL[dtype]);
+          const outside = Array.from(got).filter((_, i) => { const r = Math.floor(i / (n + 4)), c = i % (n + 4); return r < 1 || c < 2 || c >= n + 2; });
+          const before = Array.from(Out).filter((_, i) => { const r = Math.floor(i / (n + 4)), c = i % (n + 4); return r < 1 || c < 2 || c >= n + 2; });
+          assert.equal(outside, before, `${how} ${what}: nothing outside the block is written`);
+        }
+      }
+    }
+  }
+});
+
+test('assertClose reports the worst element and the first pairs', () => {
+  const failure = (f: () => unknown): string => {
+    try {
+      f();
+      return '';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  const expected = [1, 2, 3, 4, 5, 6];
   const got = expected.slice();
   got[4] = 5.5;
-  assert.match(compare(got, expected, 3, 'float64'), /worst \[1, 1\] \(index 4\): expected 5, got 5.5/);
-  assert.is(compare(expected.slice(), expected, 3, 'float64'), '');
+  assert.match(failure(() => assertClose('six', got, expected, 1e-12)), /six: worst element \[4\] is 5.5, expected 5 \(error 1.00e-1 > tolerance 1e-12\); first pairs: \[0\] 1 vs 1/);
+  assert.is(failure(() => assertClose('six', expected.slice(), expected, 0)), '');
+  assert.match(failure(() => assertClose('nan', [NaN], [1], 1)), /nan: worst element \[0\] is NaN/);
 });
 
 test.run();

@@ -1,34 +1,19 @@
 /**
  * The shared machinery of the cells on its own: the exponential and the
- * activations the gate loops call, the workspace's plan sizes, block views
- * and packed operands, and the gate-block products of per-gate dropout
- * against the same sums written element by element. (The cells' specs prove
- * them again inside the fused passes.)
+ * activations the gate loops call, the workspace's plan sizes, block views,
+ * packed operands and float64 buffers, and the products with dropout masks
+ * (projection.ts) against the same sums written element by element. (The
+ * cells' specs prove them again inside the fused passes.)
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  Tensor, addBlockProduct, blockNorms, expOf, gemmNaive, gemmPacked, noGrad, randomNormal, setSeed, sigmoidOf, uniform, type FloatArray,
-} from '../../autograd/index.ts';
-import {
-  ACTIVATIONS, INFER_CHUNK, Workspace, drawDropoutMasks, type CellWeights, type SequenceOptions, type SequenceResult, addMaskedGateGradients, addMaskedGateWeightGradients, gateBlocks, addMaskedGateProducts,
-} from '../../cells/common.ts';
-import { initGruWeights, gruSequence } from '../../cells/gru.ts';
-import { initLstmWeights, lstmSequence } from '../../cells/lstm.ts';
-import { initSimpleRnnWeights, simpleRnnSequence } from '../../cells/simple-rnn.ts';
+import { blockNorms, expOf, gemmNaive, gemmPacked, randomNormal, setSeed, sigmoidOf, tensor, uniform, type FloatArray } from '../../autograd/index.ts';
+import { ACTIVATIONS, Workspace } from '../../cells/common.ts';
+import { Projection, maskLayout } from '../../cells/projection.ts';
+import { assertClose } from '../autograd/expect.ts';
 
 /** Named tolerance: the same float64 sums in another order. */
 const SUMS = 1e-12;
-
-function assertClose(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
-  assert.is(actual.length, expected.length, `${what}: ${actual.length} values, expected ${expected.length}`);
-  let worst = 0;
-  for (let i = 1; i < actual.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= Math.abs(actual[worst] - expected[worst]))) worst = i;
-  }
-  const d = Math.abs(actual[worst] - expected[worst]);
-  assert.ok(d <= tolerance, `${what}: worst [${worst}] ${actual[worst]} vs ${expected[worst]} (|diff| ${d.toExponential(2)} > ${tolerance})`);
-}
 
 /** Named tolerances of expOf and of the activations built on it, in units of 2⁻⁵² (one ulp of 1). */
 const EXP_ULPS = 2; //     expOf against Math.exp, relative, over the normal range
@@ -90,6 +75,19 @@ test('the gate activations: σ and tanh from expOf agree with ops.sigmoidOf and 
   assert.ok(Number.isNaN(sigmoid(NaN)) && Number.isNaN(tanh(NaN)));
 });
 
+test('the hard sigmoids: clip(0.2x + 0.5, 0, 1) (TF.js, Keras ≤ 2) and relu6(x + 3) / 6 (Keras 3), their derivatives from the output, and their ops', () => {
+  for (const [name, slope] of [['hard_sigmoid', 0.2], ['hard_sigmoid_keras3', 1 / 6]] as const) {
+    const f = ACTIVATIONS[name];
+    const at = (x: number): number => Math.min(1, Math.max(0, slope * x + 0.5));
+    const xs = [-4, -3, -2.5, -1, 0, 0.75, 2.5, 3, 4];
+    assertClose(`${name}`, xs.map(f.apply), xs.map(at), 1e-15);
+    assertClose(`${name} op`, f.op(tensor(xs, [xs.length], 'float64')).data, xs.map(at), 1e-15);
+    assert.equal([f.derivative(0), f.derivative(0.5), f.derivative(1)], [0, slope, 0], `${name}': the slope inside (0, 1), 0 where clipped`);
+  }
+  assert.is(ACTIVATIONS.hard_sigmoid.apply(2), 0.9, 'the two differ: 0.2·2 + 0.5');
+  assert.is(ACTIVATIONS.hard_sigmoid_keras3.apply(2), 5 / 6, 'and (2 + 3) / 6');
+});
+
 test('workspace: sizesOf shows the plan a name holds now; blocks are cut once per buffer and layout', () => {
   const ws = new Workspace();
   assert.is(ws.sizesOf('cell:train', 'float64'), null);
@@ -110,65 +108,80 @@ test('workspace: sizesOf shows the plan a name holds now; blocks are cut once pe
   assert.is(ws.allocations, 2);
 });
 
-test('gate-block products with a mask per gate = the sums written out (G = 2 of 3 blocks, as GRU resetAfter false)', () => {
-  setSeed('gate blocks');
-  const [B, rows, K, H, gates, cols] = [2, 6, 3, 2, 2, 3 * 2]; // rows = T·B with T = 3
+test('a product with masks = the sums written out, for no mask, one shared mask and a mask per block; blocks read and written in place', () => {
+  setSeed('products');
+  // rows = T·B with T = 3, B = 2; W [K, 4H] of which the product takes blocks 1 and 2; out [rows, 3H] from column H; dOut [rows, 5H] from column 2H.
+  const [B, rows, K, H] = [2, 6, 3, 2];
+  const [colsW, first, count, outCols, outStart, gradCols, gradStart] = [4 * H, 1, 2, 3 * H, H, 5 * H, 2 * H];
   const data = (n: number): FloatArray => randomNormal([n], 0, 1, 'float64').data;
   const a = data(rows * K); // [rows, K]
-  const masks = [data(B * K), data(B * K)]; // [B, K] each
-  const w = data(K * cols); // [K, cols]: the blocks side by side
-  const dOut = data(rows * cols); // [rows, cols]
-  const wBlocks = gateBlocks([0, 1, 2].map(() => new Float64Array(K * H)), w, K, H, 3); // all three blocks; the products use two
-  const aMasked = (r: number, k: number, g: number): number => a[r * K + k] * masks[g][(r % B) * K + k];
-
-  const out = new Float64Array(rows * cols).fill(9); // products add; the third block must stay untouched
-  addMaskedGateProducts(out, new Float64Array(rows * K), new Float64Array(rows * H), a, masks, wBlocks, rows, B, K, H, cols, gates);
-  const expected = new Float64Array(rows * cols).fill(9);
-  for (let g = 0; g < gates; g++) {
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < H; j++) {
-        let sum = 0;
-        for (let k = 0; k < K; k++) sum += aMasked(r, k, g) * w[k * cols + g * H + j];
-        expected[r * cols + g * H + j] += sum;
+  const W = data(K * colsW);
+  const dOut = data(rows * gradCols);
+  const m0 = data(B * K);
+  const layouts = { none: null, shared: [m0, m0], perBlock: [m0, data(B * K)] };
+  for (const [layout, masks] of Object.entries(layouts)) {
+    assert.is(maskLayout(masks), layout);
+    const aMasked = (r: number, k: number, g: number): number => a[r * K + k] * (masks ? masks[g][(r % B) * K + k] : 1);
+    const w = (k: number, g: number, j: number): number => W[k * colsW + (first + g) * H + j];
+    for (const packIn of [null, { workspace: new Workspace(), name: 'u' }]) {
+      const what = `${layout}${packIn ? ', packed' : ''}`;
+      const p = new Projection({
+        W, K, colsW, H, first, count, masks, B, outCols, outStart, gradCols, gradStart,
+        scratchK: new Float64Array(rows * K), scratchH: new Float64Array(rows * H), packIn,
+      });
+      const out = new Float64Array(rows * outCols).fill(9); // products add; the other columns stay untouched
+      p.forward(out, a, rows);
+      const outWant = new Float64Array(rows * outCols).fill(9);
+      for (let g = 0; g < count; g++) {
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < H; j++) {
+            let sum = 0;
+            for (let k = 0; k < K; k++) sum += aMasked(r, k, g) * w(k, g, j);
+            outWant[r * outCols + outStart + g * H + j] += sum;
+          }
+        }
       }
+      assertClose(`${what}: out[:, g] += (a ⊙ m_g) W_g`, out, outWant, SUMS);
+
+      p.packTransposed();
+      const dA = new Float64Array(rows * K).fill(1); // gradients add
+      p.gradInput(dA, dOut, rows);
+      const dAWant = new Float64Array(rows * K).fill(1);
+      for (let g = 0; g < count; g++) {
+        for (let r = 0; r < rows; r++) {
+          for (let k = 0; k < K; k++) {
+            let sum = 0;
+            for (let j = 0; j < H; j++) sum += dOut[r * gradCols + gradStart + g * H + j] * w(k, g, j);
+            dAWant[r * K + k] += sum * (masks ? masks[g][(r % B) * K + k] : 1);
+          }
+        }
+      }
+      assertClose(`${what}: dA += Σ_g (dOut_g W_gᵀ) ⊙ m_g`, dA, dAWant, SUMS);
+
+      const dW = new Float64Array(K * colsW).fill(1);
+      p.gradWeight(dW, a, dOut, rows);
+      const dWWant = new Float64Array(K * colsW).fill(1);
+      for (let g = 0; g < count; g++) {
+        for (let k = 0; k < K; k++) {
+          for (let j = 0; j < H; j++) {
+            let sum = 0;
+            for (let r = 0; r < rows; r++) sum += aMasked(r, k, g) * dOut[r * gradCols + gradStart + g * H + j];
+            dWWant[k * colsW + (first + g) * H + j] += sum;
+          }
+        }
+      }
+      assertClose(`${what}: dW_g += (a ⊙ m_g)ᵀ dOut_g`, dW, dWWant, SUMS);
     }
   }
-  assertClose('out[:, g] += (a ⊙ m_g) W_g', out, expected, SUMS);
+});
 
-  const dA = new Float64Array(rows * K).fill(1); // gradients add
-  addMaskedGateGradients(dA, new Float64Array(rows * H), new Float64Array(rows * K), dOut, masks, wBlocks, rows, B, K, H, cols, gates);
-  const dAExpected = new Float64Array(rows * K).fill(1);
-  for (let g = 0; g < gates; g++) {
-    for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < K; k++) {
-        let sum = 0;
-        for (let j = 0; j < H; j++) sum += dOut[r * cols + g * H + j] * w[k * cols + g * H + j];
-        dAExpected[r * K + k] += sum * masks[g][(r % B) * K + k];
-      }
-    }
-  }
-  assertClose('dA += Σ_g (dOut_g W_gᵀ) ⊙ m_g', dA, dAExpected, SUMS);
-
-  const dW = new Float64Array(K * cols).fill(1);
-  addMaskedGateWeightGradients(dW, new Float64Array(rows * K), new Float64Array(rows * H), new Float64Array(K * H), a, masks, dOut, rows, B, K, H, cols, gates);
-  const dWExpected = new Float64Array(K * cols).fill(1);
-  for (let g = 0; g < gates; g++) {
-    for (let k = 0; k < K; k++) {
-      for (let j = 0; j < H; j++) {
-        let sum = 0;
-        for (let r = 0; r < rows; r++) sum += aMasked(r, k, g) * dOut[r * cols + g * H + j];
-        dWExpected[k * cols + g * H + j] += sum;
-      }
-    }
-  }
-  assertClose('dW_g += (a ⊙ m_g)ᵀ dOut_g', dW, dWExpected, SUMS);
-
-  // The whole width is one gemm, without the scratch.
-  const whole = new Float64Array(K * cols);
-  addBlockProduct(whole, new Float64Array(0), new Float64Array(0), a, dOut, rows, K, cols, 0, cols);
-  const wholeExpected = new Float64Array(K * cols);
-  for (let k = 0; k < K; k++) for (let c = 0; c < cols; c++) for (let r = 0; r < rows; r++) wholeExpected[k * cols + c] += a[r * K + k] * dOut[r * cols + c];
-  assertClose('aᵀ dOut over the whole width', whole, wholeExpected, SUMS);
+test('workspace.float64: a float64 buffer per name, reused while large enough', () => {
+  const ws = new Workspace();
+  const a = ws.float64('d', 6);
+  assert.ok(a instanceof Float64Array && a.length === 6);
+  assert.is(ws.float64('d', 4).buffer, a.buffer, 'the same storage for a smaller size');
+  assert.is.not(ws.float64('e', 4).buffer, a.buffer, 'one storage per name');
+  assert.is(ws.allocations, 0, 'not a plan');
 });
 
 test('workspace.pack: op(b) packed once for gemmPacked, its storage reused per name', () => {
@@ -177,11 +190,11 @@ test('workspace.pack: op(b) packed once for gemmPacked, its storage reused per n
   const a = randomNormal([m * k], 0, 1, 'float64').data;
   const b = randomNormal([n * k], 0, 1, 'float64').data; // [n, k]: op(b) = bᵀ
   const ws = new Workspace();
-  const packed = ws.pack('u', b, k, n, true);
-  const expected = gemmNaive(new Float64Array(m * n), a, b, m, k, n, false, true);
+  const packed = ws.pack('u', b, k, n, { transB: true });
+  const expected = gemmNaive(new Float64Array(m * n), a, b, m, k, n, { transB: true });
   assertClose('gemmPacked(a, pack(bᵀ))', gemmPacked(new Float64Array(m * n), a, packed, m), expected, SUMS);
-  assert.is(ws.pack('u', b, k, n, true).data, packed.data, 'the same storage on the next call');
-  assert.is.not(ws.pack('v', b, k, n, true).data, packed.data, 'one storage per name');
+  assert.is(ws.pack('u', b, k, n, { transB: true }).data, packed.data, 'the same storage on the next call');
+  assert.is.not(ws.pack('v', b, k, n, { transB: true }).data, packed.data, 'one storage per name');
 });
 
 test('blockNorms: the norm of each block', () => {
@@ -190,32 +203,3 @@ test('blockNorms: the norm of each block', () => {
 });
 
 test.run();
-
-test('chunked inference (T = 2·INFER_CHUNK + 5, several chunks, the last partial) matches the training forward bit for bit', () => {
-  const [B, D, H] = [3, 4, 5];
-  const T = 2 * INFER_CHUNK + 5;
-  const cells: [string, number, (D: number, H: number) => CellWeights, (x: Tensor, w: CellWeights, o: SequenceOptions) => SequenceResult][] = [
-    ['simpleRnn', 1, (d, h) => initSimpleRnnWeights(d, h, { dtype: 'float64' }), simpleRnnSequence],
-    ['lstm', 4, (d, h) => initLstmWeights(d, h, { dtype: 'float64' }), lstmSequence],
-    ['gru', 3, (d, h) => initGruWeights(d, h, { dtype: 'float64' }), gruSequence],
-    ['gru', 3, (d, h) => initGruWeights(d, h, { dtype: 'float64', resetAfter: false }), (x, w, o) => gruSequence(x, w, { ...o, resetAfter: false })],
-  ];
-  for (const [name, gates, init, run] of cells) {
-    for (const dropout of ['none', 'shared', 'perGate'] as const) {
-      if (name === 'simpleRnn' && dropout === 'perGate') continue;
-      setSeed(`chunks ${name} ${dropout}`);
-      const w = init(D, H);
-      const x = randomNormal([B, T, D], 0, 1, 'float64');
-      const mask = new Float64Array(B * T).map((_, k) => (k % 7 === 3 ? 0 : 1));
-      const options: SequenceOptions = { goBackwards: true, returnSequences: true, mask, initialState: undefined };
-      if (dropout !== 'none') options.dropoutMasks = drawDropoutMasks(name, B, D, H, gates, 0.3, dropout === 'perGate' ? 0.2 : 0, 'float64');
-      const inferred = noGrad(() => run(x, w, { ...options, workspace: new Workspace() }));
-      x.requiresGrad = true;
-      const trained = run(x, w, { ...options, workspace: new Workspace() });
-      assert.ok(trained.output.node !== null, 'the training plan ran');
-      const label = `${name} (${dropout} input masks)`;
-      assertClose(`${label} output`, inferred.output.data, trained.output.data, 0);
-      for (let s = 0; s < trained.states.length; s++) assertClose(`${label} state ${s}`, inferred.states[s].data, trained.states[s].data, 0);
-    }
-  }
-});
