@@ -20,7 +20,8 @@
  * hand-written BPTT and the gates from the fused forward; the figures and a
  * page (out/explain.html) show them.
  *
- * Run alone: `npx tsx examples/explain.ts [--full] [--smoke] [--out DIR]`.
+ * Run alone: `npm run explain [-- --full | --smoke] [--out DIR]`, which is
+ * `npm start -- --only explain`: the page also gets its section in out/index.html.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,42 +32,15 @@ import {
   type Optimizer, type RNN,
 } from '../lib/index.ts';
 import { gradientFlow, traceLayer, type GradientFlow } from '../lib/explain.ts';
-import { escapeXml, heatmap, lineChart, type Series } from '../lib/plot.ts';
-import type { ExampleOptions, ExampleResult, TrainingRun } from './types.ts';
+import { escapeXml, heatmap, lineChart, type MarkerShape, type Series } from '../lib/plot.ts';
+import { TASKS, addingProblem, type TaskBatch } from './tasks.ts';
+import { say } from './terminal.ts';
+import type { ExampleFigure, ExampleOptions, ExampleResult } from './types.ts';
 
 // ---------------------------------------------------------------- the task
 
 /** The MSE of predicting the mean 1 when y is the sum of two independent U(0, 1): Var = 2/12. */
-export const BASELINE_MSE = 1 / 6;
-
-export interface AddingBatch {
-  /** [n, T, 2]: value, marker. */
-  x: Tensor;
-  /** [n, 1]: the sum of the two marked values. */
-  y: Tensor;
-  /** [n, 2]: the two marked steps of each sample, in increasing order. */
-  marks: Int32Array;
-}
-
-/** n samples of the adding problem of length T, drawn from `rng` (uniform in [0, 1)). */
-export function addingProblem(n: number, T: number, rng: () => number): AddingBatch {
-  if (!(Number.isInteger(T) && T >= 2)) throw new Error(`addingProblem: T must be an integer ≥ 2, got ${T}`);
-  const x = new Tensor(new Float32Array(n * T * 2), [n, T, 2]);
-  const y = new Tensor(new Float32Array(n), [n, 1]);
-  const marks = new Int32Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < T; t++) x.data[(i * T + t) * 2] = rng();
-    const a = Math.floor(rng() * T);
-    let b = Math.floor(rng() * (T - 1)); // a second, different step
-    if (b >= a) b++;
-    x.data[(i * T + a) * 2 + 1] = 1;
-    x.data[(i * T + b) * 2 + 1] = 1;
-    y.data[i] = x.data[(i * T + a) * 2] + x.data[(i * T + b) * 2];
-    marks[2 * i] = Math.min(a, b);
-    marks[2 * i + 1] = Math.max(a, b);
-  }
-  return { x, y, marks };
-}
+export const BASELINE_MSE = TASKS.adding.baseline;
 
 /**
  * Pearson's correlation of the predictions with the earlier and with the
@@ -75,7 +49,7 @@ export function addingProblem(n: number, T: number, rng: () => number): AddingBa
  * both approaches that twice; one that holds only the most recent mark shows
  * a high `later` and an `earlier` near 0.
  */
-function markCorrelations(prediction: Tensor, batch: AddingBatch, T: number): { earlier: number; later: number } {
+function markCorrelations(prediction: Tensor, batch: TaskBatch, T: number): { earlier: number; later: number } {
   const n = batch.y.size;
   const value = (i: number, which: 0 | 1): number => batch.x.data[(i * T + batch.marks[2 * i + which]) * 2];
   const corr = (f: (i: number) => number): number => {
@@ -221,9 +195,9 @@ function predictionFlow(layer: RNN, dense: Dense, x: Tensor): GradientFlow {
 
 /** The fixed sets of one length: validation (early stopping), test (the table), flow (the gradient figures). */
 export interface AddingData {
-  validation: AddingBatch;
-  test: AddingBatch;
-  flow: AddingBatch;
+  validation: TaskBatch;
+  test: TaskBatch;
+  flow: TaskBatch;
 }
 
 /**
@@ -321,13 +295,18 @@ function saturated(t: Tensor): number {
 }
 
 /**
- * One sentence on the most telling unit of a traced gate: the unit whose gate
- * differs most between the two marked steps and the rest.
+ * One sentence on the most telling unit of a traced activation: for a gate
+ * or the candidate, the unit whose value differs most between the two marked
+ * steps and the rest; for a state (c, h, and SimpleRNN's h), the unit whose
+ * step-to-step change differs most, since a state that remembers changes at
+ * the marks and holds in between.
  */
-function markedUnit(o: RunOutcome, gate: string): string {
-  const t = o.trace[gate]; // [1, T, H]
+function markedUnit(o: RunOutcome, name: string): string {
+  const t = o.trace[name]; // [1, T, H]
   const [, T, H] = t.shape;
   const [a, b] = o.traceMarks;
+  const state = name === 'c' || name === 'h';
+  const value = (s: number, j: number): number => (state ? Math.abs(t.data[s * H + j] - (s > 0 ? t.data[(s - 1) * H + j] : 0)) : t.data[s * H + j]);
   let best = 0;
   let bestGap = -1;
   let atMarks = 0;
@@ -336,17 +315,25 @@ function markedUnit(o: RunOutcome, gate: string): string {
     let m = 0;
     let e = 0;
     for (let s = 0; s < T; s++) {
-      if (s === a || s === b) m += t.data[s * H + j] / 2;
-      else e += t.data[s * H + j] / (T - 2);
+      if (s === a || s === b) m += value(s, j) / 2;
+      else e += value(s, j) / (T - 2);
     }
     if (Math.abs(m - e) > bestGap) [best, bestGap, atMarks, elsewhere] = [j, Math.abs(m - e), m, e];
   }
-  return `unit ${best}: ${gate} = ${atMarks.toFixed(2)} at the two marks, ${elsewhere.toFixed(2)} on average elsewhere`;
+  const f = (v: number): string => v.toFixed(2).replace('-', '−');
+  return state
+    ? `unit ${best} changes by ${f(atMarks)} at the two marks and by ${f(elsewhere)} per step elsewhere`
+    : `unit ${best} is ${f(atMarks)} at the two marks and ${f(elsewhere)} on average elsewhere`;
 }
 
 // ---------------------------------------------------------------- figures and the page
 
-const COLORS: Record<CellName, string> = { SimpleRNN: '#d62728', LSTM: '#1f77b4', GRU: '#2ca02c' };
+/** Each cell's colour, dash pattern and marker, the same in every figure. */
+const LOOK: Record<CellName, { color: string; dash?: string; marker: MarkerShape }> = {
+  SimpleRNN: { color: '#d62728', marker: 'circle' },
+  LSTM: { color: '#1f77b4', dash: '7 3', marker: 'square' },
+  GRU: { color: '#2ca02c', dash: '2 2', marker: 'triangle' },
+};
 /** Norms below this (including exact zeros) are drawn at it, so that the log axis can show them. */
 const FLOOR = 1e-30;
 
@@ -356,7 +343,7 @@ function flowChart(outcomes: readonly RunOutcome[], which: 'flowInit' | 'flowTra
     const values = o[which][norm];
     const x = Array.from(values, (_, k) => k); // distance from the end
     const y = Array.from(values, (_, k) => Math.max(FLOOR, values[T - 1 - k]));
-    return { label: o.cell, x, y, style: 'line', color: COLORS[o.cell] };
+    return { label: o.cell, x, y, style: 'line', ...LOOK[o.cell] };
   });
   const quantity = norm === 'hGradNorm' ? '‖∂ŷ/∂h_t‖' : '‖∂ŷ/∂x_t‖';
   return lineChart({
@@ -371,15 +358,65 @@ function flowChart(outcomes: readonly RunOutcome[], which: 'flowInit' | 'flowTra
   });
 }
 
-function curveChart(outcomes: readonly RunOutcome[], T: number): string {
+function curveChart(outcomes: readonly RunOutcome[], T: number, s: ExplainSettings): string {
   const series: Series[] = outcomes.map((o) => ({
-    label: o.cell, x: o.curve.step, y: o.curve.valMse.map((v) => Math.max(FLOOR, v)), style: 'line', color: COLORS[o.cell],
+    label: o.cell, x: o.curve.step, y: o.curve.valMse.map((v) => Math.max(FLOOR, v)), style: 'line', ...LOOK[o.cell],
   }));
-  series.push({ label: 'baseline 1/6', x: [0, Math.max(...outcomes.flatMap((o) => o.curve.step))], y: [BASELINE_MSE, BASELINE_MSE], style: 'line', color: '#999999' });
   return lineChart({
-    series, title: `Validation MSE while training, T = ${T}`, subtitle: 'stops once below 2% of the baseline',
+    series, title: `Validation MSE while training, T = ${T}`, subtitle: `a run stops once below ${percent(s.stopRatio)} of the baseline`,
     xLabel: 'optimisation step', yLabel: 'validation MSE', logY: true, width: 620, height: 420,
+    references: [
+      { y: BASELINE_MSE, label: 'baseline 1/6 (predict the mean)', color: '#777777', dash: '4 3' },
+      { y: s.stopRatio * BASELINE_MSE, label: `stop at ${percent(s.stopRatio)} of the baseline`, color: '#999999', dash: '1 3' },
+    ],
   });
+}
+
+function percent(f: number): string {
+  return `${Number((100 * f).toPrecision(3))}%`;
+}
+
+/** What a flow figure shows: how much of the gradient at the last step is left at the first, per cell. */
+function flowCaption(outcomes: readonly RunOutcome[], which: 'flowInit' | 'flowTrained', norm: 'hGradNorm' | 'xGradNorm', T: number): string {
+  const left = outcomes.map((o) => {
+    const v = o[which][norm];
+    const ratio = v[T - 1] > 0 ? v[0] / v[T - 1] : 0;
+    return `${o.cell} ${ratio > 0 ? ratio.toExponential(0).replace('e-', 'e−') : '0'}`;
+  });
+  const quantity = norm === 'hGradNorm' ? '‖∂ŷ/∂h_t‖' : '‖∂ŷ/∂x_t‖';
+  return `${which === 'flowInit' ? 'At initialisation' : 'After training'}, ${T - 1} steps back ${quantity} is this fraction of its value at the last step: ${left.join(', ')}.`;
+}
+
+/** What the flow figures of one length show, read off them: how much gradient reaches the first step, cell by cell, beside how well each cell did. */
+function flowFindings(outcomes: readonly RunOutcome[], T: number): string {
+  const kept = (o: RunOutcome, which: 'flowInit' | 'flowTrained'): number => reach(o[which].xGradNorm);
+  const e = (v: number): string => (v > 0 ? v.toExponential(0).replace('e-', 'e−') : '0');
+  const init = outcomes.map((o) => `${o.cell} ${e(kept(o, 'flowInit'))}`).join(', ');
+  const trained = outcomes.map((o) => `${o.cell} ${e(kept(o, 'flowTrained'))} (test MSE ${percent(o.ratio)} of the baseline)`).join(', ');
+  let text = `Here, the reach (‖∂ŷ/∂x_t‖ over the first steps against the last ones) is ${init} at initialisation, and after training ${trained}.`;
+  const simple = outcomes.find((o) => o.cell === 'SimpleRNN');
+  if (simple) {
+    text += kept(simple, 'flowTrained') < 1e-6
+      ? ` SimpleRNN's gradient from the first steps has vanished, and its predictions hardly follow the earlier mark (correlation ${simple.corrEarlier.toFixed(2)}, against ${simple.corrLater.toFixed(2)} for the later one).`
+      : ` At this length SimpleRNN still gets gradient from the first steps and partly learns the task (correlation ${simple.corrEarlier.toFixed(2)} with the earlier mark, ${simple.corrLater.toFixed(2)} with the later one).`;
+  }
+  const lstm = outcomes.find((o) => o.cell === 'LSTM');
+  if (lstm && T >= 2) {
+    const h = lstm.flowTrained.hGradNorm;
+    if (h[T - 2] < 0.5 * h[T - 1]) text += ' For the LSTM, ‖∂ŷ/∂h_t‖ drops at the first step back: h_{T−1} feeds ŷ directly, earlier states only through the gates; its memory is the cell c.';
+  }
+  return text;
+}
+
+/** What a training-curve figure shows: when each cell got below the stopping line, or where it ended. */
+function curveCaption(outcomes: readonly RunOutcome[], s: ExplainSettings): string {
+  const parts = outcomes.map((o) => {
+    const last = o.curve.valMse[o.curve.valMse.length - 1];
+    return last < s.stopRatio * BASELINE_MSE
+      ? `${o.cell} gets below ${percent(s.stopRatio)} of the baseline after ${o.steps} steps`
+      : `${o.cell} ends at ${percent(last / BASELINE_MSE)} of the baseline after all ${o.steps} steps`;
+  });
+  return `${parts.join('; ')}.`;
 }
 
 /** One traced activation of one sample as units × time. */
@@ -391,9 +428,10 @@ function gateHeatmap(o: RunOutcome, name: string, label: string): string {
   const bounded = ['i', 'f', 'o', 'z', 'r'].includes(name);
   return heatmap({
     values, rows: H, cols: T,
-    title: `${o.cell} ${label}, T = ${T}, marks at t = ${o.traceMarks[0]}, ${o.traceMarks[1]}`,
+    title: `${o.cell} ${label}, T = ${T}`,
     xLabel: 'timestep t', yLabel: 'unit',
     domain: bounded ? [0, 1] : undefined,
+    marks: { cols: o.traceMarks, label: `the marked steps, t = ${o.traceMarks[0]} and ${o.traceMarks[1]}` },
     width: 620, height: 300,
   });
 }
@@ -425,37 +463,40 @@ function figures(outcomes: readonly RunOutcome[], s: ExplainSettings): Array<{ h
   const sections: Array<{ heading: string; text: string; figures: Figure[] }> = [];
   for (const [k, T] of s.lengths.entries()) {
     const atT = outcomes.filter((o) => o.T === T);
+    const intro = k > 0 ? `The same four figures at T = ${T}: distances up to ${T - 1} steps. ` : `How strongly the prediction ŷ at the last step depends on the state h_t and on the input x_t, for t from the last step (distance 0) back to the first (distance T − 1): ‖∂ŷ/∂h_t‖ and ‖∂ŷ/∂x_t‖ as the hand-written BPTT computes them (gradientFlow, lib/explain.ts), over ${s.flowSize} test sequences. `
+      + 'At initialisation each step back multiplies the gradient by a Jacobian of norm below one (SimpleRNN: diag(1 − h²)·Uᵀ; LSTM: f ≈ σ(1) ≈ 0.73 on the cell path; GRU: z ≈ 0.5 on the state path), so a mark far from the end hardly moves ŷ and sends back hardly any gradient. '
+      + 'Training has to grow the memory from the end backwards, from the marks that happen to fall near the last step. The gated cells can: raising f (LSTM) or z (GRU) towards 1 lengthens the memory and changes nothing else, until a mark at any distance reaches the loss. '
+      + 'SimpleRNN has only the path diag(f′)·Uᵀ: to carry one number unchanged it would need U ≈ I with tanh in its linear range, and then every unmarked value would be added in too; a state stored robustly, in saturated units where tanh′ ≈ 0, is exactly one whose gradient vanishes (Bengio, Simard and Frasconi 1994). ';
     sections.push({
       heading: `Gradient flow through time, T = ${T}`,
-      text: k > 0 ? `The same four figures at T = ${T}: distances up to ${T - 1} steps.` : `How strongly the prediction ŷ at the last step depends on the state h_t and on the input x_t, for t from the last step (distance 0) back to the first (distance T − 1): ‖∂ŷ/∂h_t‖ and ‖∂ŷ/∂x_t‖ as the hand-written BPTT computes them (gradientFlow, lib/explain.ts), over ${s.flowSize} test sequences. `
-        + 'At initialisation every cell forgets geometrically: each step back multiplies the gradient by a Jacobian of norm below one (SimpleRNN: diag(1 − h²)·Uᵀ; LSTM: f ≈ σ(1) ≈ 0.73 on the cell path; GRU: z ≈ 0.5 on the state path), so a mark far from the end hardly moves ŷ and sends back hardly any gradient. '
-        + 'Training has to grow the memory from the end backwards, from the marks that happen to fall near the last step. The gated cells can: raising f (LSTM) or z (GRU) towards 1 lengthens the memory and changes nothing else, until a mark at any distance reaches the loss — the flat curves after training. '
-        + 'SimpleRNN has only the path diag(f′)·Uᵀ: to carry one number unchanged it would need U ≈ I with tanh in its linear range, and then every unmarked value would be added in too. What it can learn, given enough steps, is to latch a value into saturated units, where tanh′ ≈ 0: the most recent mark overwrites the older one (see the correlations above), and a state stored that robustly is exactly one whose gradient vanishes (Bengio, Simard and Frasconi 1994). '
-        + 'For the LSTM, ‖∂ŷ/∂h_t‖ drops at the first step back: h_{T−1} feeds ŷ directly, earlier states only through the gates; the LSTM\'s memory is its cell c.',
+      text: intro + flowFindings(atT, T),
       figures: [
-        { file: `explain-flow-h-init-T${T}.svg`, svg: flowChart(atT, 'flowInit', 'hGradNorm', T), caption: `‖∂ŷ/∂h_t‖ at initialisation (T = ${T}).` },
-        { file: `explain-flow-h-trained-T${T}.svg`, svg: flowChart(atT, 'flowTrained', 'hGradNorm', T), caption: `‖∂ŷ/∂h_t‖ after training (T = ${T}).` },
-        { file: `explain-flow-x-init-T${T}.svg`, svg: flowChart(atT, 'flowInit', 'xGradNorm', T), caption: `‖∂ŷ/∂x_t‖ at initialisation (T = ${T}).` },
-        { file: `explain-flow-x-trained-T${T}.svg`, svg: flowChart(atT, 'flowTrained', 'xGradNorm', T), caption: `‖∂ŷ/∂x_t‖ after training (T = ${T}).` },
+        { file: `explain-flow-h-init-T${T}.svg`, svg: flowChart(atT, 'flowInit', 'hGradNorm', T), caption: flowCaption(atT, 'flowInit', 'hGradNorm', T) },
+        { file: `explain-flow-h-trained-T${T}.svg`, svg: flowChart(atT, 'flowTrained', 'hGradNorm', T), caption: flowCaption(atT, 'flowTrained', 'hGradNorm', T) },
+        { file: `explain-flow-x-init-T${T}.svg`, svg: flowChart(atT, 'flowInit', 'xGradNorm', T), caption: flowCaption(atT, 'flowInit', 'xGradNorm', T) },
+        { file: `explain-flow-x-trained-T${T}.svg`, svg: flowChart(atT, 'flowTrained', 'xGradNorm', T), caption: flowCaption(atT, 'flowTrained', 'xGradNorm', T) },
       ],
     });
   }
   sections.push({
     heading: 'Training curves',
-    text: `Validation MSE (${s.validationSize} sequences) every ${s.evalEvery} steps, each step a fresh batch of ${s.batchSize}. The grey line is the baseline of predicting the mean. A run stops once it is below ${100 * s.stopRatio}% of the baseline.`,
-    figures: s.lengths.map((T) => ({ file: `explain-curves-T${T}.svg`, svg: curveChart(outcomes.filter((o) => o.T === T), T), caption: `Validation MSE, T = ${T} (log scale).` })),
+    text: `Validation MSE (${s.validationSize} sequences) every ${s.evalEvery} steps, each step a fresh batch of ${s.batchSize}. The dashed grey line is the baseline of predicting the mean; a run stops once it is below the dotted line, ${percent(s.stopRatio)} of the baseline, or when its ${s.maxSteps} steps are spent.`,
+    figures: s.lengths.map((T) => {
+      const atT = outcomes.filter((o) => o.T === T);
+      return { file: `explain-curves-T${T}.svg`, svg: curveChart(atT, T, s), caption: `T = ${T}: ${curveCaption(atT, s)}` };
+    }),
   });
   const shortest = s.lengths[0];
   for (const o of outcomes.filter((x) => x.T === shortest)) {
     sections.push({
       heading: `Inside the trained ${o.cell}, one test sequence (T = ${shortest})`,
       text: o.cell === 'LSTM'
-        ? `Each heatmap is one traced activation (traceLayer, from the fused forward's own caches): units top to bottom, timesteps left to right. The input gate should open only at the two marks and the forget gate stay near 1 between them, so that the cell state steps at each mark and then holds. Here: ${markedUnit(o, 'i')}; ${markedUnit(o, 'f')}.`
+        ? `Each heatmap is one traced activation (traceLayer, from the fused forward's own caches): units top to bottom, timesteps left to right. The input gate should open only at the two marks and the forget gate stay near 1 between them, so that the cell state steps at each mark and then holds. In this sequence, of the input gates ${markedUnit(o, 'i')}; of the forget gates ${markedUnit(o, 'f')}.`
         : o.cell === 'GRU'
-          ? `The GRU keeps its state where z ≈ 1 (h_t ≈ h_{t−1}) and writes the candidate where z drops: the update gate should dip at the two marks and stay near 1 elsewhere. Here: ${markedUnit(o, 'z')}.`
+          ? `The GRU keeps its state where z ≈ 1 (h_t ≈ h_{t−1}) and writes the candidate where z drops: the update gate should dip at the two marks and stay near 1 elsewhere. In this sequence, of the update gates ${markedUnit(o, 'z')}.`
           : `SimpleRNN has no gate to show, only its state. Where it holds anything, it does so by latching: units saturate near ±1, where tanh′ ≈ 0 and hardly any gradient passes, and flip when a mark arrives, so the later mark overwrites what the earlier one wrote. Here ${(100 * saturated(o.trace.h)).toFixed(0)}% of the traced values have |h| > 0.9.`,
       figures: GATES[o.cell].map(([name, label]) => ({
-        file: `explain-${o.cell.toLowerCase()}-${name}-T${shortest}.svg`, svg: gateHeatmap(o, name, label), caption: `${o.cell} ${label}.`,
+        file: `explain-${o.cell.toLowerCase()}-${name}-T${shortest}.svg`, svg: gateHeatmap(o, name, label), caption: `${label}: ${markedUnit(o, name)}.`,
       })),
     });
   }
@@ -466,7 +507,7 @@ function page(table: string[], reachTable: string[], sections: ReturnType<typeof
   const e = escapeXml;
   const body: string[] = [];
   body.push('<h1>Seeing inside the cells: the adding problem</h1>');
-  body.push(`<p>Each cell with ${s.units} units and a Dense(1) on top, trained with ${s.optimizer === 'adam' ? 'Adam' : 'RMSprop'}(learning rate ${s.learningRate}, globalClipnorm ${s.clip}) on fresh batches of ${s.batchSize} sequences of the adding problem: two marked values among T uniform ones, the target their sum. Predicting the mean scores the baseline MSE 1/6 ≈ 0.167; a cell has solved the task when it is below 10% of it. ${totalSeconds.toFixed(0)} s in all.</p>`);
+  body.push(`<p>Each cell with ${s.units} units and a Dense(1) on top, trained with ${s.optimizer === 'adam' ? 'Adam' : 'RMSprop'}(learning rate ${s.learningRate}, globalClipnorm ${s.clip}) on fresh batches of ${s.batchSize} sequences of the adding problem: two marked values among T uniform ones, the target their sum. Predicting the mean scores the baseline MSE 1/6 ≈ 0.167. A run stops once its validation MSE is below ${percent(s.stopRatio)} of the baseline, where the task counts as solved, or after ${s.maxSteps} steps; the ratio column is the test MSE against the baseline. ${totalSeconds.toFixed(0)} s in all. <a href="index.html">All sections of the walkthrough</a>.</p>`);
   body.push(`<pre>${e(table.join('\n'))}</pre>`);
   body.push(`<p>Why: the <em>reach</em> of each model, the mean ‖∂ŷ/∂x_t‖ over the ${REACH_SPAN} earliest steps divided by that over the ${REACH_SPAN} latest (1: the first inputs matter as much as the last; 1e−12: the loss cannot see them, so neither can the training); and the correlation of the test predictions with the earlier and with the later marked value (the target correlates with each at 1/√2 ≈ 0.71: a model that adds both shows about 0.71 twice; one that holds only the most recent mark shows a high later and an earlier near 0).</p>`);
   body.push(`<pre>${e(reachTable.join('\n'))}</pre>`);
@@ -485,8 +526,9 @@ body { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; max-width: 1320px
 p { max-width: 60em; line-height: 1.45; }
 pre { background: #f6f6f6; padding: 10px; display: inline-block; }
 .grid { display: flex; flex-wrap: wrap; gap: 12px; }
-figure { margin: 0; }
-figcaption { font-size: 13px; color: #555; }
+figure { margin: 0; width: 610px; }
+figure img { display: block; width: 610px; height: auto; }
+figcaption { font-size: 13px; color: #444; padding: 2px 4px 8px; }
 </style>
 </head>
 <body>
@@ -498,10 +540,10 @@ ${body.join('\n')}
 
 // ---------------------------------------------------------------- the example
 
-export async function run(options: ExampleOptions, log: (line: string) => void = console.log): Promise<ExampleResult> {
+export async function run(options: ExampleOptions, log: (line: string) => void = say): Promise<ExampleResult> {
   const s = explainSettings(options);
   const started = Date.now();
-  log(`The adding problem: T = ${s.lengths.join(' and ')}, ${s.units} units, ${s.optimizer}(${s.learningRate}), globalClipnorm ${s.clip}, batch ${s.batchSize}, at most ${s.maxSteps} steps (stop below ${100 * s.stopRatio}% of the baseline)`);
+  log(`The adding problem: T = ${s.lengths.join(' and ')}, ${s.units} units, ${s.optimizer}(${s.learningRate}), globalClipnorm ${s.clip}, batch ${s.batchSize}, at most ${s.maxSteps} steps (stop below ${percent(s.stopRatio)} of the baseline)`);
   const outcomes: RunOutcome[] = [];
   for (const T of s.lengths) {
     const data = addingData(T, s);
@@ -515,7 +557,7 @@ export async function run(options: ExampleOptions, log: (line: string) => void =
   const table = formatTable(outcomes);
   const reachTable = formatReachTable(outcomes);
   const summary = [
-    `The adding problem (${s.testSize} test sequences; solved = below 10% of the baseline; ${totalSeconds.toFixed(0)} s in all)`,
+    `The adding problem (${s.testSize} test sequences; solved = validation MSE below ${percent(s.stopRatio)} of the baseline; ${totalSeconds.toFixed(0)} s in all)`,
     ...table,
     `Reach: mean ‖∂ŷ/∂x_t‖ over the ${REACH_SPAN} earliest steps ÷ over the ${REACH_SPAN} latest (${s.flowSize} test sequences); correlation of the test predictions with the earlier and the later marked value (adding both: 0.71 each)`,
     ...reachTable,
@@ -529,18 +571,14 @@ export async function run(options: ExampleOptions, log: (line: string) => void =
   writeFileSync(html, page(table, reachTable, sections, s, totalSeconds));
   log(`Figures and ${html} written.`);
 
-  const runs: TrainingRun[] = outcomes.map((o) => ({
-    id: `explain-${o.cell.toLowerCase()}-T${o.T}`,
-    title: `${o.cell}(${s.units}) on the adding problem, T = ${o.T}`,
-    history: { loss: o.curve.loss, val_loss: o.curve.valMse },
-    x: o.curve.step,
-    xLabel: 'Training steps',
-  }));
-  return { name: 'The adding problem: long-range memory', runs, summary };
+  // The report page shows the training curves; explain.html has every figure.
+  const shown: ExampleFigure[] = sections.filter((x) => x.heading === 'Training curves').flatMap((x) => x.figures);
+  return { name: 'The adding problem: long-range memory', runs: [], figures: shown, summary };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const outAt = args.indexOf('--out');
-  await run({ full: args.includes('--full'), smoke: args.includes('--smoke'), outDir: outAt >= 0 ? args[outAt + 1] : 'out' });
+  // Not awaited at the top level: main loads this module again, which must have finished evaluating first.
+  void import('./main.ts').then(async ({ main }) => {
+    process.exitCode = await main(['--only', 'explain', ...process.argv.slice(2)]);
+  });
 }

@@ -20,6 +20,7 @@ import {
 } from '../lib/index.ts';
 import { loadImdb } from './data/imdb.ts';
 import { loadSpam, type TextSplit } from './data/spam.ts';
+import { say } from './terminal.ts';
 import type { ExampleOptions, ExampleResult, TrainingRun } from './types.ts';
 
 /** The seed's `max_features`: the vocabulary is the 9999 most frequent training words (id 0 pads). */
@@ -97,7 +98,7 @@ export async function run(options: ExampleOptions): Promise<ExampleResult> {
   const data = loadTextData(options, settings);
   const [nTrain, maxlen] = data.xTrain.shape;
   const nFit = Math.floor(nTrain * (1 - VALIDATION_SPLIT));
-  console.log(
+  say(
     `${data.source}: ${nTrain + data.xTest.shape[0]} texts (${data.classNames[1]} = 1), ` +
     `${nFit} for training, ${nTrain - nFit} for validation, ${data.xTest.shape[0]} for testing; ` +
     `${MAX_FEATURES} words, maxlen ${maxlen} (truncating '${settings.truncating}'), ${epochsText(settings.epochs)}, ` +
@@ -110,7 +111,7 @@ export async function run(options: ExampleOptions): Promise<ExampleResult> {
     // Each model starts from the same seed, so its row does not depend on the ones before it.
     clearSession();
     setSeed(SEED);
-    console.log(`\nModel ${k + 1}/${TEXT_MODELS.length}: Embedding(${MAX_FEATURES}, 32) + ${spec.name} + Dense(1, sigmoid)`);
+    say(`\nModel ${k + 1}/${TEXT_MODELS.length}: Embedding(${MAX_FEATURES}, 32) + ${spec.name} + Dense(1, sigmoid)`);
     const model = textModel(spec.recurrent());
     model.summary();
     const t0 = Date.now();
@@ -119,7 +120,7 @@ export async function run(options: ExampleOptions): Promise<ExampleResult> {
     });
     const test = await model.evaluate(data.xTest, data.yTest, { batchSize: BATCH_SIZE });
     const ms = Date.now() - t0;
-    console.log(`${spec.name}: test acc ${test.acc.toFixed(4)}, test loss ${test.loss.toFixed(4)} (${formatSeconds(ms)})`);
+    say(`${spec.name}: test acc ${test.acc.toFixed(4)}, test loss ${test.loss.toFixed(4)} (${formatSeconds(ms)})`);
     rows.push({ name: spec.name, acc: test.acc, loss: test.loss, valAcc: history.history.val_acc.at(-1)!, ms });
     runs.push({ id: spec.id, title: `${spec.name} on ${data.source}`, history: history.history });
   }
@@ -133,7 +134,7 @@ export async function run(options: ExampleOptions): Promise<ExampleResult> {
     line(header),
     ...cells.map(line),
   ];
-  console.log(`\n${summary.join('\n')}`);
+  say(`\n${summary.join('\n')}`);
   return { name: 'Text classification', runs, summary };
 }
 

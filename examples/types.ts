@@ -26,10 +26,23 @@ export interface TrainingRun {
   xLabel?: string;
 }
 
+/** A figure an example drew itself, for the report page. */
+export interface ExampleFigure {
+  /** A file name in the output folder, e.g. `weather-gru.svg`. */
+  file: string;
+  /** The SVG document. */
+  svg: string;
+  /** What to see in it, in a sentence or two (not the figure's title again). */
+  caption: string;
+}
+
 export interface ExampleResult {
   /** The example's name, e.g. `Text classification`. */
   name: string;
+  /** Runs whose seed figures (accuracy, loss) `npm start` draws. */
   runs: TrainingRun[];
+  /** Figures the example drew itself, shown after those of its runs. */
+  figures?: ExampleFigure[];
   /** Lines of the results table printed at the end. */
   summary: string[];
 }

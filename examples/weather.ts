@@ -11,6 +11,9 @@
  *
  * — from the project's `generator` of shuffled batches, as the seed's
  * fit_generator, and prints every test MAE in normalised units and in °C.
+ * Each model gets one figure: its training and validation MAE in °C per
+ * epoch, the baselines' MAE on the same validation windows as reference
+ * lines, and the epoch where the learning rate drops.
  *
  * With `options.jena` (the path of jena_climate_2009_2016.csv) it runs the
  * seed's own setup instead: lookback 1440, step 6, delay 144, batch 128,
@@ -23,9 +26,11 @@ import { pathToFileURL } from 'node:url';
 import {
   Dense, GRU, RMSprop, Sequential, Tensor, generator, loadJenaClimate, normalize, setSeed, type Batch, type Callback,
 } from '../lib/index.ts';
+import { lineChart } from '../lib/plot.ts';
 import { meanAbsoluteError, persistenceForecast, ridgePredict, ridgeSelect } from './baselines.ts';
 import { seattleTask, windowsOf, type SeattleTask, type Split } from './data/seattle.ts';
-import type { ExampleOptions, ExampleResult, TrainingRun } from './types.ts';
+import { say } from './terminal.ts';
+import type { ExampleFigure, ExampleOptions, ExampleResult } from './types.ts';
 
 /** How long one GRU trains: `epochs`, the last `lateEpochs` of them at a tenth of the learning rate. */
 export interface Schedule {
@@ -55,11 +60,11 @@ function verbosity(): 1 | 2 {
   return process.stderr.isTTY ? 1 : 2;
 }
 
-/** The seed's model: GRU(32) + Dense(1), RMSprop, loss 'mae', metric 'mae'. */
+/** The seed's model: GRU(32) + Dense(1), RMSprop, loss 'mae' (the loss is the metric, so none is added). */
 export function buildGru(features: number, optimizer: RMSprop, dropout: number): Sequential {
   const gruOptions = dropout > 0 ? { dropout, recurrentDropout: dropout } : {};
   const model = new Sequential([new GRU(32, { ...gruOptions, inputShape: [null, features] }), new Dense(1)]);
-  model.compile({ optimizer, loss: 'mae', metrics: ['mae'] });
+  model.compile({ optimizer, loss: 'mae' });
   return model;
 }
 
@@ -73,9 +78,82 @@ function optimizerOf(learningRate: number, schedule: Schedule): { optimizer: RMS
   return { optimizer, callbacks: [{ onEpochBegin }] };
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function describe(schedule: Schedule, setup: TrainingSetup): string {
   const late = schedule.lateEpochs > 0 ? ` (the last ${schedule.lateEpochs} at lr ${setup.learningRate / 10})` : '';
-  return `${schedule.epochs} epochs${late} × ${setup.stepsPerEpoch} steps of ${setup.batchSize}, RMSprop(lr ${setup.learningRate}), loss mae`;
+  return `${plural(schedule.epochs, 'epoch')}${late} × ${plural(setup.stepsPerEpoch, 'step')} of ${setup.batchSize}, RMSprop(lr ${setup.learningRate}), loss mae`;
+}
+
+/** A baseline's MAE on the validation windows (normalised units), drawn as a reference line. */
+export interface Baseline {
+  label: string;
+  mae: number;
+}
+
+const TRAINING_COLOR = '#0072b2';
+const VALIDATION_COLOR = '#d55e00';
+const BASELINE_STYLES = [{ color: '#555555', dash: '5 3' }, { color: '#009e73', dash: '1.5 2.5' }];
+
+/**
+ * One model's figure: training MAE (dots) and validation MAE (line) per epoch in °C,
+ * the baselines on the same validation windows, the epoch where the learning
+ * rate drops; with a caption read off the curves.
+ */
+export function weatherFigure(
+  id: string, title: string, history: Readonly<Record<string, readonly number[]>>, schedule: Schedule, degrees: number, baselines: readonly Baseline[],
+): ExampleFigure {
+  const train = history.loss.map((v) => v * degrees);
+  const val = (history.val_loss ?? []).map((v) => v * degrees);
+  const epochs = train.map((_, i) => i + 1);
+  const drop = schedule.lateEpochs > 0 && schedule.lateEpochs < schedule.epochs ? schedule.epochs - schedule.lateEpochs + 1 : null;
+  const svg = lineChart({
+    title,
+    subtitle: "mean absolute error of tomorrow's forecast in °C; baselines on the same validation days",
+    xLabel: 'Epochs',
+    yLabel: 'MAE (°C)',
+    series: [
+      { label: 'training', x: epochs, y: train, style: 'dots', color: TRAINING_COLOR },
+      ...(val.length > 0 ? [{ label: 'validation', x: epochs, y: val, style: 'line' as const, color: VALIDATION_COLOR, marker: 'square' as const }] : []),
+    ],
+    references: baselines.map((b, i) => ({ y: b.mae * degrees, label: `${b.label} ${(b.mae * degrees).toFixed(2)} °C`, ...BASELINE_STYLES[i % BASELINE_STYLES.length] })),
+    events: drop !== null ? [{ x: drop - 0.5, label: `lr ÷ 10 from epoch ${drop}` }] : [],
+    width: 620,
+    height: 420,
+  });
+  return { file: `${id}.svg`, svg, caption: weatherCaption(title, train, val, drop, baselines.map((b) => ({ label: b.label, mae: b.mae * degrees }))) };
+}
+
+/** Where the validation MAE ends against the baselines, and what the drop of the learning rate did. */
+function weatherCaption(title: string, train: readonly number[], val: readonly number[], drop: number | null, baselines: readonly Baseline[]): string {
+  const c = (v: number): string => `${v.toFixed(2)} °C`;
+  if (val.length === 0) return `${title}: training MAE ${c(train[0])} → ${c(train[train.length - 1])}.`;
+  const last = val[val.length - 1];
+  let best = 0;
+  for (let i = 1; i < val.length; i++) if (val[i] < val[best]) best = i;
+  const below = baselines.filter((b) => last < b.mae).map((b) => b.label);
+  const above = baselines.filter((b) => last >= b.mae).map((b) => b.label);
+  const against = baselines.length === 0 ? ''
+    : above.length === 0 ? `, below ${below.length > 1 ? 'both baselines' : `the ${below[0]} baseline`}`
+      : below.length === 0 ? `, not yet below ${above.length > 1 ? 'either baseline' : `the ${above[0]} baseline`}`
+        : `, below ${below.join(' and ')} but not ${above.join(' and ')}`;
+  let text = `${title}: validation MAE ends at ${c(last)}${against} on the validation days (best ${c(val[best])}, epoch ${best + 1}; the table above scores the test days)`;
+  if (drop !== null && drop - 1 >= 3 && val.length >= drop + 2) {
+    // How much the validation MAE moved from epoch to epoch before and after the drop.
+    const wobble = (from: number, to: number): number => {
+      let s = 0;
+      for (let i = from + 1; i < to; i++) s += Math.abs(val[i] - val[i - 1]);
+      return s / Math.max(1, to - from - 1);
+    };
+    const before = wobble(Math.max(0, drop - 1 - 5), drop - 1);
+    const after = wobble(drop - 1, val.length);
+    text += `; after the learning rate drops at epoch ${drop} it moves ${after.toFixed(3)} °C per epoch on average, against ${before.toFixed(3)} °C in the five epochs before`;
+  }
+  const dropoutNote = title.includes('dropout') && train[train.length - 1] > last
+    ? ' The training MAE lies above the validation MAE because it is measured with dropout on.' : '';
+  return `${text}.${dropoutNote}`;
 }
 
 function historyOf(history: Record<string, number[]>): Record<string, number[]> {
@@ -137,7 +215,7 @@ async function splitMae(model: Sequential, task: SeattleTask, split: Split): Pro
   return logs.loss;
 }
 
-export async function runSeattle(setup: TrainingSetup, log: (line: string) => void = console.log): Promise<ExampleResult> {
+export async function runSeattle(setup: TrainingSetup, log: (line: string) => void = say): Promise<ExampleResult> {
   setSeed(setup.seed);
   const start = performance.now();
   const task = seattleTask();
@@ -160,7 +238,14 @@ export async function runSeattle(setup: TrainingSetup, log: (line: string) => vo
   log(`Ridge regression on the flattened windows (${task.lookback} × ${F} inputs): λ = ${ridge.lambda.toPrecision(3)} chosen on validation `
     + `(MAE ${(ridge.validationMae * std).toFixed(2)} °C), refitted on train + validation: test MAE ${ridgeMae.toFixed(4)} = ${(ridgeMae * std).toFixed(2)} °C`);
 
-  const runs: TrainingRun[] = [];
+  // The baselines on the validation windows, where the curves of the figures are measured.
+  const validation = windows(task.validation);
+  const baselines: Baseline[] = [
+    { label: 'persistence', mae: meanAbsoluteError(persistenceForecast(validation[0], task.targetColumn), validation[1].data) },
+    { label: 'ridge', mae: ridge.validationMae },
+  ];
+
+  const figures: ExampleFigure[] = [];
   const rows: string[][] = [
     ['model (2015 test windows)', 'MAE', '°C'],
     ['persistence', persistence.toFixed(4), (persistence * std).toFixed(3)],
@@ -172,20 +257,20 @@ export async function runSeattle(setup: TrainingSetup, log: (line: string) => vo
   ];
   for (const m of models) {
     const passes = (m.schedule.epochs * setup.stepsPerEpoch * setup.batchSize) / (task.train.to - task.train.from);
-    log(`\n${m.title}: ${describe(m.schedule, setup)}, about ${Math.round(passes)} passes over the training windows`);
+    log(`\n${m.title}: ${describe(m.schedule, setup)}, about ${passes < 1 ? passes.toFixed(1) : Math.round(passes)} passes over the training windows`);
     const t0 = performance.now();
     const { model, history } = await trainSeattleGru(task, setup, m.dropout);
     const mae = await splitMae(model, task, task.test);
-    log(`  trained in ${seconds(t0)}; final val_mae ${history.val_mae.at(-1)!.toFixed(4)}; test MAE ${mae.toFixed(4)} = ${(mae * std).toFixed(2)} °C`);
+    log(`  trained in ${seconds(t0)}; final val_loss (MAE) ${history.val_loss.at(-1)!.toFixed(4)}; test MAE ${mae.toFixed(4)} = ${(mae * std).toFixed(2)} °C`);
     rows.push([m.id, mae.toFixed(4), (mae * std).toFixed(3)]);
-    runs.push({ id: m.id, title: m.title, history });
+    figures.push(weatherFigure(m.id, m.title, history, m.schedule, std, baselines));
   }
 
   const summary = table(rows);
   log('');
   for (const line of summary) log(line);
   log(`(${seconds(start)} in all)`);
-  return { name: 'Weather forecasting', runs, summary };
+  return { name: 'Weather forecasting', runs: [], figures, summary };
 }
 
 // ---------------------------------------------------------------- Jena climate (the seed's setup)
@@ -231,7 +316,7 @@ export function generatorBatches(minIndex: number, maxIndex: number, lookback: n
   return Math.floor((maxIndex - (minIndex + lookback) - 1) / batchSize);
 }
 
-export async function runJena(path: string, setup: JenaSetup, log: (line: string) => void = console.log): Promise<ExampleResult> {
+export async function runJena(path: string, setup: JenaSetup, log: (line: string) => void = say): Promise<ExampleResult> {
   setSeed(setup.seed);
   const start = performance.now();
   const jena = loadJenaClimate(path);
@@ -265,20 +350,22 @@ export async function runJena(path: string, setup: JenaSetup, log: (line: string
   log(`  test_steps likewise: ${allTestSteps} batches, not the seed's ${N} − ${setup.testFrom} − ${lookback} = ${windowsOver(setup.testFrom, N)} — using ${testSteps}`);
 
   // The common-sense baseline: the temperature 24 hours later equals the last one seen.
-  const naive = (() => {
-    const it = gen(setup.testFrom, null, false);
+  const persistenceOver = (minIndex: number, maxIndex: number | null, steps: number): number => {
+    const it = gen(minIndex, maxIndex, false);
     let sum = 0;
     let count = 0;
-    for (let s = 0; s < testSteps; s++) {
+    for (let s = 0; s < steps; s++) {
       const [x, y] = it.next().value;
       sum += meanAbsoluteError(persistenceForecast(x, temperature), y.data) * y.size;
       count += y.size;
     }
     return sum / count;
-  })();
+  };
+  const naive = persistenceOver(setup.testFrom, null, testSteps);
+  const baselines: Baseline[] = [{ label: 'persistence', mae: persistenceOver(setup.validationFrom, setup.validationTo, valSteps) }];
   log(`\nCommon-sense baseline (T in 24 h = T now): test MAE ${naive.toFixed(4)} = ${(naive * degrees).toFixed(2)} °C`);
 
-  const runs: TrainingRun[] = [];
+  const figures: ExampleFigure[] = [];
   const rows: string[][] = [['model (Jena test windows)', 'MAE', '°C'], ['persistence', naive.toFixed(4), (naive * degrees).toFixed(3)]];
   const models = [
     { id: 'weather-gru', title: 'GRU(32) on Jena climate', dropout: 0, schedule: setup.plain },
@@ -294,15 +381,15 @@ export async function runJena(path: string, setup: JenaSetup, log: (line: string
       validationData: gen(setup.validationFrom, setup.validationTo, false), validationSteps: valSteps, verbose: setup.verbose,
     });
     const { loss } = await model.evaluate(gen(setup.testFrom, null, false), { steps: testSteps });
-    log(`  trained in ${seconds(t0)}; final val_mae ${history.history.val_mae.at(-1)!.toFixed(4)}; test MAE ${loss.toFixed(4)} = ${(loss * degrees).toFixed(2)} °C`);
+    log(`  trained in ${seconds(t0)}; final val_loss (MAE) ${history.history.val_loss.at(-1)!.toFixed(4)}; test MAE ${loss.toFixed(4)} = ${(loss * degrees).toFixed(2)} °C`);
     rows.push([m.id, loss.toFixed(4), (loss * degrees).toFixed(3)]);
-    runs.push({ id: m.id, title: m.title, history: historyOf(history.history) });
+    figures.push(weatherFigure(m.id, m.title, historyOf(history.history), m.schedule, degrees, baselines));
   }
   const summary = table(rows);
   log('');
   for (const line of summary) log(line);
   log(`(${seconds(start)} in all)`);
-  return { name: 'Weather forecasting (Jena climate)', runs, summary };
+  return { name: 'Weather forecasting (Jena climate)', runs: [], figures, summary };
 }
 
 // ---------------------------------------------------------------- entry

@@ -5,10 +5,14 @@
  *   (matplotlib's 'bo'), validation values as a blue line ('b'), titled
  *   'Training and validation accuracy' / '… loss', with a legend.
  * - `lineChart` is the general chart behind it: any number of dot or line series,
- *   a linear or a log-scale y axis.
+ *   each with its colour, dash pattern and marker shape, so that series stay apart
+ *   in grey print and where they lie on top of each other; horizontal reference
+ *   lines (a baseline) and vertical event lines (a change of learning rate);
+ *   linear or log-scale axes, both log axes labelled 10ⁿ.
  * - `heatmap` shows a [rows, cols] grid of values, e.g. gate activations with
  *   rows = units and cols = timesteps, with a colour scale.
  *
+ * The legend sits outside the data, in rows between the title and the plot.
  * Every function returns a complete SVG document (write it to a `.svg` file or put it
  * in HTML). Text is escaped; every input number must be finite, and a NaN or an
  * infinity is an Error naming the series and the index.
@@ -19,14 +23,38 @@
 
 export type SeriesStyle = 'dots' | 'line';
 
+/** The shape drawn at the points of a series. */
+export type MarkerShape = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross';
+
 export interface Series {
   /** The legend text. */
   label: string;
   x: readonly number[];
   y: readonly number[];
+  /** 'dots': a marker at every point; 'line': a polyline, with a marker at every few points when `marker` is set. */
   style: SeriesStyle;
   /** Any CSS colour: `blue`, `#1f77b4`. */
   color: string;
+  /** A line's dash pattern as SVG's stroke-dasharray, e.g. `'6 3'`; solid when absent. */
+  dash?: string;
+  /** Default: circles for dots, none on a line. */
+  marker?: MarkerShape;
+}
+
+/** A horizontal line across the plot at `y`, e.g. a baseline, with its legend entry. */
+export interface ReferenceLine {
+  y: number;
+  label: string;
+  /** Default grey. */
+  color?: string;
+  /** Default `'4 3'`. */
+  dash?: string;
+}
+
+/** A vertical line at `x`, e.g. where the learning rate changed, labelled above the plot. */
+export interface EventLine {
+  x: number;
+  label: string;
 }
 
 export interface LineChartOptions {
@@ -36,8 +64,12 @@ export interface LineChartOptions {
   subtitle?: string;
   xLabel: string;
   yLabel: string;
+  /** A log-scale x axis: ticks at powers of ten; every x must be > 0. */
+  logX?: boolean;
   /** A log-scale y axis: ticks at powers of ten; every y must be > 0. */
   logY?: boolean;
+  references?: readonly ReferenceLine[];
+  events?: readonly EventLine[];
   /** Figure size in pixels (default 640 × 480). */
   width?: number;
   height?: number;
@@ -69,12 +101,15 @@ export interface HeatmapOptions {
   yLabel: string;
   /** The values at the two ends of the colour scale (default: the data's range, made symmetric around 0 when the data has both signs). */
   domain?: readonly [number, number];
+  /** Columns flagged with a triangle above the grid (e.g. the marked timesteps), named in a note above it. */
+  marks?: { cols: readonly number[]; label: string };
   width?: number;
   height?: number;
 }
 
 /** matplotlib's 'b'. */
 const BLUE = '#0000ff';
+const GREY = '#777777';
 
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 const TITLE_SIZE = 16;
@@ -86,8 +121,14 @@ const TICK_LENGTH = 5;
 /** Pixels between the frame and the first/last tick, so that dots at the ends are not cut by the frame. */
 const INSET = 8;
 const DOT_RADIUS = 3.5;
+/** About this many markers on a line that has them. */
+const LINE_MARKERS = 10;
+/** Height of a legend row, and the width of its sample of line and marker. */
+const LEGEND_ROW = LEGEND_SIZE + 8;
+const LEGEND_SAMPLE = 30;
 /** Steps of a heatmap's colour map. */
 const LEVELS = 128;
+const MARKERS: readonly MarkerShape[] = ['circle', 'square', 'triangle', 'diamond', 'cross'];
 
 const METRIC_NAMES: Record<CurveMetric, { title: string; axis: string }> = {
   acc: { title: 'Training and validation accuracy', axis: 'Accuracy' },
@@ -135,9 +176,11 @@ export function trainingCurves(history: Readonly<Record<string, readonly number[
 // Line and dot charts
 // ---------------------------------------------------------------------------
 
-/** Dots and lines on shared axes, with ticks, axis labels, a legend placed where it hides the least data, and a title. */
+/** Dots and lines on shared axes, with reference and event lines, ticks, axis labels, a legend above the plot, and a title. */
 export function lineChart(options: LineChartOptions): string {
-  const { series, logY = false } = options;
+  const { series, logX = false, logY = false } = options;
+  const references = options.references ?? [];
+  const events = options.events ?? [];
   const W = options.width ?? 640;
   const H = options.height ?? 480;
   checkSize('lineChart', W, H);
@@ -146,25 +189,36 @@ export function lineChart(options: LineChartOptions): string {
     if (s.x.length !== s.y.length) throw new Error(`lineChart: series '${s.label}' has ${s.x.length} x values but ${s.y.length} y values`);
     if (s.x.length === 0) throw new Error(`lineChart: series '${s.label}' has no points`);
     if (s.style !== 'dots' && s.style !== 'line') throw new Error(`lineChart: series '${s.label}' has style '${String(s.style)}'; known: dots, line`);
+    if (s.marker !== undefined && !MARKERS.includes(s.marker)) throw new Error(`lineChart: series '${s.label}' has marker '${String(s.marker)}'; known: ${MARKERS.join(', ')}`);
     checkFinite(s.x, `lineChart: series '${s.label}' x`);
     checkFinite(s.y, `lineChart: series '${s.label}' y`);
-    if (logY) {
-      const i = s.y.findIndex((v) => v <= 0);
-      if (i >= 0) throw new Error(`lineChart: series '${s.label}' has y = ${s.y[i]} at index ${i}, but a log-scale axis needs values > 0`);
+    for (const [axis, values, log] of [['x', s.x, logX], ['y', s.y, logY]] as const) {
+      const i = log ? values.findIndex((v) => v <= 0) : -1;
+      if (i >= 0) throw new Error(`lineChart: series '${s.label}' has ${axis} = ${values[i]} at index ${i}, but a log-scale axis needs values > 0`);
     }
   }
+  references.forEach((r, i) => {
+    if (!Number.isFinite(r.y) || (logY && r.y <= 0)) throw new Error(`lineChart: reference line '${r.label}' (${i}) has y = ${r.y}${logY ? ', but a log-scale axis needs values > 0' : ''}`);
+  });
+  events.forEach((e, i) => {
+    if (!Number.isFinite(e.x) || (logX && e.x <= 0)) throw new Error(`lineChart: event line '${e.label}' (${i}) has x = ${e.x}${logX ? ', but a log-scale axis needs values > 0' : ''}`);
+  });
 
-  // Vertical layout: title block, plot, x tick labels and x label.
-  const top = 14 + TITLE_SIZE + (options.subtitle ? 6 + SUBTITLE_SIZE : 0) + 16;
+  // The legend's rows decide where the plot starts.
+  const items = legendItems(series, references);
+  const rows = legendRows(items, W - 2 * 14);
+  const titleBottom = 14 + TITLE_SIZE + (options.subtitle ? 6 + SUBTITLE_SIZE : 0);
+  const legendTop = titleBottom + 10;
+  const eventRoom = events.length > 0 ? TICK_SIZE + 6 : 0;
+  const top = legendTop + rows.length * LEGEND_ROW + 8 + eventRoom;
   const bottom = TICK_LENGTH + 4 + TICK_SIZE + 12 + LABEL_SIZE + 12;
   const plotH = H - top - bottom;
 
   // y ticks first: their labels decide the left margin.
-  const ys = series.flatMap((s) => [...s.y]);
-  const xs = series.flatMap((s) => [...s.x]);
-  const yAxis = logY
-    ? logAxis(Math.min(...ys), Math.max(...ys), Math.max(2, Math.round(plotH / 55)))
-    : linearAxis(Math.min(...ys), Math.max(...ys), Math.max(2, Math.round(plotH / 55)), false);
+  const ys = [...series.flatMap((s) => [...s.y]), ...references.map((r) => r.y)];
+  const xs = [...series.flatMap((s) => [...s.x]), ...events.map((e) => e.x)];
+  const yTarget = Math.max(2, Math.round(plotH / 55));
+  const yAxis = logY ? logAxis(Math.min(...ys), Math.max(...ys), yTarget) : linearAxis(Math.min(...ys), Math.max(...ys), yTarget, false);
   const yLabelWidth = Math.max(...yAxis.labels.map((l) => textWidth(l.plain, TICK_SIZE)));
   const left = 14 + LABEL_SIZE + 10 + yLabelWidth + TICK_LENGTH + 4;
   const right = 24;
@@ -172,12 +226,13 @@ export function lineChart(options: LineChartOptions): string {
   if (plotH < 60 || plotW < 60) throw new Error(`lineChart: a ${W} × ${H} figure leaves no room for the plot`);
 
   // x ticks: as many as fit without the labels touching; whole numbers when every x is one (epochs).
-  const integerX = xs.every((v) => Number.isInteger(v));
-  let xAxis = linearAxis(Math.min(...xs), Math.max(...xs), Math.max(2, Math.floor(plotW / 70)), integerX);
+  const integerX = series.every((s) => s.x.every((v) => Number.isInteger(v)));
+  const xAxisFor = (target: number): Axis => (logX ? logAxis(Math.min(...xs), Math.max(...xs), target) : linearAxis(Math.min(...xs), Math.max(...xs), target, integerX));
+  let xAxis = xAxisFor(Math.max(2, Math.floor(plotW / 70)));
   for (let target = Math.floor(plotW / 70) - 1; target >= 1; target--) {
     const widest = Math.max(...xAxis.labels.map((l) => textWidth(l.plain, TICK_SIZE)));
     if (plotW / Math.max(1, xAxis.ticks.length - 1) >= widest + 16) break;
-    xAxis = linearAxis(Math.min(...xs), Math.max(...xs), target, integerX);
+    xAxis = xAxisFor(target);
   }
 
   const px = scale(xAxis, left, left + plotW);
@@ -185,6 +240,9 @@ export function lineChart(options: LineChartOptions): string {
   const out: string[] = [];
   out.push(svgOpen(W, H, options.title));
   out.push(titleBlock(options.title, options.subtitle, left + plotW / 2));
+  // Aligned with the plot when every row fits beside the y axis, else with the figure's edge.
+  const widest = Math.max(...rows.map((row) => row.reduce((w, item) => w + item.width, 0)));
+  out.push(legend(rows, widest <= W - left - 14 ? left : 14, legendTop));
 
   // Grid, frame, ticks.
   out.push(`<g stroke="#e6e6e6" stroke-width="1">`);
@@ -194,27 +252,118 @@ export function lineChart(options: LineChartOptions): string {
   out.push(frameAndTicks(xAxis, yAxis, px, py, left, top, plotW, plotH));
   out.push(axisLabels(options.xLabel, options.yLabel, left, top, plotW, plotH, H));
 
-  // Data, clipped to the plot area by construction (the axes cover every value).
-  for (const s of series) {
-    const color = escapeXml(s.color);
-    if (s.style === 'line') {
-      const points = s.x.map((x, i) => `${n(px(x))},${n(py(s.y[i]))}`).join(' ');
-      if (s.x.length === 1) {
-        // A one-point line is invisible; draw a short horizontal tick so the series still shows.
-        out.push(`<line class="series line" x1="${n(px(s.x[0]) - 10)}" y1="${n(py(s.y[0]))}" x2="${n(px(s.x[0]) + 10)}" y2="${n(py(s.y[0]))}" stroke="${color}" stroke-width="2"/>`);
-      } else {
-        out.push(`<polyline class="series line" points="${points}" fill="none" stroke="${color}" stroke-width="1.5" stroke-linejoin="round"/>`);
-      }
-    } else {
-      out.push(`<g class="series dots" fill="${color}">`);
-      for (let i = 0; i < s.x.length; i++) out.push(`<circle class="dot" cx="${n(px(s.x[i]))}" cy="${n(py(s.y[i]))}" r="${DOT_RADIUS}"/>`);
-      out.push('</g>');
-    }
+  // Reference and event lines under the data.
+  for (const r of references) {
+    const y = n(py(r.y));
+    out.push(`<line class="reference" data-value="${r.y}" x1="${n(left)}" y1="${y}" x2="${n(left + plotW)}" y2="${y}" stroke="${escapeXml(r.color ?? GREY)}" stroke-width="1.5" stroke-dasharray="${escapeXml(r.dash ?? '4 3')}"/>`);
+  }
+  for (const e of events) {
+    const x = px(e.x);
+    out.push(`<line class="event" data-value="${e.x}" x1="${n(x)}" y1="${n(top)}" x2="${n(x)}" y2="${n(top + plotH)}" stroke="#444444" stroke-width="1" stroke-dasharray="2 3"/>`);
+    const anchor = x > left + plotW - 60 ? 'end' : x < left + 60 ? 'start' : 'middle';
+    out.push(`<text class="event-label" x="${n(x)}" y="${n(top - 5)}" font-size="${TICK_SIZE}" fill="#444444" text-anchor="${anchor}">${escapeXml(e.label)}</text>`);
   }
 
-  out.push(legend(series, px, py, left, top, plotW, plotH));
+  // Data, inside the plot area by construction (the axes cover every value).
+  const marked = series.filter((s) => markerOf(s) !== null);
+  series.forEach((s) => {
+    const color = escapeXml(s.color);
+    const marker = markerOf(s);
+    if (s.style === 'line') {
+      const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
+      if (s.x.length === 1) {
+        // A one-point line is invisible; draw a short horizontal tick so the series still shows.
+        out.push(`<line class="series line" x1="${n(px(s.x[0]) - 10)}" y1="${n(py(s.y[0]))}" x2="${n(px(s.x[0]) + 10)}" y2="${n(py(s.y[0]))}" stroke="${color}" stroke-width="2"${dash}/>`);
+      } else {
+        const points = s.x.map((x, i) => `${n(px(x))},${n(py(s.y[i]))}`).join(' ');
+        out.push(`<polyline class="series line" points="${points}" fill="none" stroke="${color}" stroke-width="1.5" stroke-linejoin="round"${dash}/>`);
+      }
+    }
+    if (marker !== null) {
+      // On lines, markers every few points, shifted from one series to the next so that lines on top of each other show all of theirs.
+      const every = s.style === 'dots' ? 1 : Math.max(1, Math.ceil(s.x.length / LINE_MARKERS));
+      const phase = s.style === 'dots' ? 0 : Math.floor((marked.indexOf(s) * every) / Math.max(1, marked.length));
+      out.push(`<g class="series ${s.style === 'dots' ? 'dots' : 'markers'}" fill="${color}" stroke="${color}">`);
+      for (let i = Math.min(phase, s.x.length - 1); i < s.x.length; i += every) out.push(markerSvg(marker, px(s.x[i]), py(s.y[i])));
+      out.push('</g>');
+    }
+  });
+
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** The marker a series draws, or null for a plain line. */
+function markerOf(s: Series): MarkerShape | null {
+  return s.marker ?? (s.style === 'dots' ? 'circle' : null);
+}
+
+/** One marker centred at (x, y); dots keep the class `dot`. */
+function markerSvg(shape: MarkerShape, x: number, y: number): string {
+  const r = DOT_RADIUS;
+  switch (shape) {
+    case 'circle': return `<circle class="dot" cx="${n(x)}" cy="${n(y)}" r="${r}"/>`;
+    case 'square': return `<rect class="dot" x="${n(x - r * 0.9)}" y="${n(y - r * 0.9)}" width="${n(r * 1.8)}" height="${n(r * 1.8)}"/>`;
+    case 'triangle': return `<path class="dot" d="M${n(x)} ${n(y - r * 1.2)}L${n(x + r * 1.1)} ${n(y + r * 0.8)}L${n(x - r * 1.1)} ${n(y + r * 0.8)}Z"/>`;
+    case 'diamond': return `<path class="dot" d="M${n(x)} ${n(y - r * 1.3)}L${n(x + r)} ${n(y)}L${n(x)} ${n(y + r * 1.3)}L${n(x - r)} ${n(y)}Z"/>`;
+    case 'cross': return `<path class="dot" d="M${n(x - r)} ${n(y - r)}L${n(x + r)} ${n(y + r)}M${n(x - r)} ${n(y + r)}L${n(x + r)} ${n(y - r)}" fill="none" stroke-width="1.8"/>`;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The legend, in rows above the plot
+// ---------------------------------------------------------------------------
+
+interface LegendItem {
+  label: string;
+  color: string;
+  /** A line sample, with this dash pattern ('' solid); none for dots. */
+  line: string | null;
+  marker: MarkerShape | null;
+  width: number;
+}
+
+function legendItems(series: readonly Series[], references: readonly ReferenceLine[]): LegendItem[] {
+  const width = (label: string): number => LEGEND_SAMPLE + 6 + textWidth(label, LEGEND_SIZE) + 18;
+  return [
+    ...series.map((s) => ({ label: s.label, color: s.color, line: s.style === 'line' ? (s.dash ?? '') : null, marker: markerOf(s), width: width(s.label) })),
+    ...references.map((r) => ({ label: r.label, color: r.color ?? GREY, line: r.dash ?? '4 3', marker: null, width: width(r.label) })),
+  ];
+}
+
+/** Items laid left to right in rows no wider than `room`. */
+function legendRows(items: readonly LegendItem[], room: number): LegendItem[][] {
+  const rows: LegendItem[][] = [];
+  let used = Infinity;
+  for (const item of items) {
+    if (used + item.width > room) {
+      rows.push([]);
+      used = 0;
+    }
+    rows[rows.length - 1].push(item);
+    used += item.width;
+  }
+  return rows;
+}
+
+function legend(rows: readonly LegendItem[][], x0: number, y0: number): string {
+  const out = ['<g class="legend">'];
+  rows.forEach((row, r) => {
+    const cy = y0 + r * LEGEND_ROW + LEGEND_ROW / 2;
+    let x = x0;
+    for (const item of row) {
+      const color = escapeXml(item.color);
+      if (item.line !== null) {
+        const dash = item.line ? ` stroke-dasharray="${escapeXml(item.line)}"` : '';
+        out.push(`<line x1="${n(x)}" y1="${n(cy)}" x2="${n(x + LEGEND_SAMPLE)}" y2="${n(cy)}" stroke="${color}" stroke-width="1.5"${dash}/>`);
+      }
+      if (item.marker !== null) out.push(`<g fill="${color}" stroke="${color}">${markerSvg(item.marker, x + LEGEND_SAMPLE / 2, cy).replace('class="dot" ', '')}</g>`);
+      out.push(`<text class="legend-label" x="${n(x + LEGEND_SAMPLE + 6)}" y="${n(cy + LEGEND_SIZE * 0.35)}" font-size="${LEGEND_SIZE}">${escapeXml(item.label)}</text>`);
+      x += item.width;
+    }
+  });
+  out.push('</g>');
+  return out.join('\n');
 }
 
 // ---------------------------------------------------------------------------
@@ -259,7 +408,12 @@ export function heatmap(options: HeatmapOptions): string {
   const scaleAxis = linearAxis(lo, hi, 6, false);
   const scaleTicks = scaleAxis.ticks.map((t, i) => ({ t, label: scaleAxis.labels[i] })).filter(({ t }) => t >= lo - 1e-9 * (hi - lo) && t <= hi + 1e-9 * (hi - lo));
 
-  const top = 14 + TITLE_SIZE + 16;
+  const marks = options.marks;
+  if (marks) {
+    const bad = marks.cols.find((c) => !Number.isInteger(c) || c < 0 || c >= cols);
+    if (bad !== undefined) throw new Error(`heatmap: marked column ${bad} is not a column of 0 … ${cols - 1}`);
+  }
+  const top = 14 + TITLE_SIZE + 16 + (marks ? TICK_SIZE + 8 : 0);
   const bottom = TICK_LENGTH + 4 + TICK_SIZE + 12 + LABEL_SIZE + 12;
   const plotH = H - top - bottom;
   const rowAxis = indexAxis(rows, Math.max(2, Math.floor(plotH / 40)));
@@ -307,6 +461,17 @@ export function heatmap(options: HeatmapOptions): string {
   for (const [color, d] of paths) out.push(`<path fill="${color}" d="${d.join('')}"/>`);
   out.push('</g>');
   out.push(`<rect x="${n(left)}" y="${n(top)}" width="${n(plotW)}" height="${n(plotH)}" fill="none" stroke="black" stroke-width="1"/>`);
+
+  if (marks) {
+    // A downward triangle above each marked column, and what the triangles mean at the left.
+    out.push(`<g class="marks" fill="#d62728">`);
+    for (const c of marks.cols) {
+      const x = left + (c + 0.5) * cellW;
+      out.push(`<path class="mark" data-value="${c}" d="M${n(x - 5)} ${n(top - 9)}L${n(x + 5)} ${n(top - 9)}L${n(x)} ${n(top - 2)}Z"/>`);
+    }
+    out.push('</g>');
+    out.push(`<text class="marks-label" x="${n(left)}" y="${n(top - 13)}" font-size="${TICK_SIZE}" fill="#d62728">▼ ${escapeXml(marks.label)}</text>`);
+  }
 
   // Index ticks at cell centres.
   const ticks: string[] = [`<g class="ticks" stroke="black" stroke-width="1">`];
@@ -419,9 +584,12 @@ function logAxis(lo: number, hi: number, target: number): Axis {
   return { ticks, labels, log: true };
 }
 
-/** Ticks for 0-based indices 0 … count−1 (cells), all inside the range. */
+/** Ticks for 0-based indices 0 … count−1 (cells), all inside the range: at least two when there are two cells. */
 function indexAxis(count: number, target: number): Axis {
-  const ticks = linearTicks(0, Math.max(1, count - 1), target, true).filter((t) => t >= 0 && t <= count - 1);
+  const inside = (k: number): number[] => linearTicks(0, Math.max(1, count - 1), k, true).filter((t) => t >= 0 && t <= count - 1);
+  let ticks = inside(target);
+  // A round step can overshoot the last cell and leave one tick; a finer step keeps two.
+  for (let k = target + 1; ticks.length < 2 && count > 1 && k <= count; k++) ticks = inside(k);
   return { ticks, labels: formatLinear(ticks, 1), log: false };
 }
 
@@ -491,14 +659,9 @@ function frameAndTicks(
   for (const t of yAxis.ticks) {
     out.push(`<line class="tick y" data-value="${t}" x1="${n(left - TICK_LENGTH)}" y1="${n(py(t))}" x2="${n(left)}" y2="${n(py(t))}"/>`);
   }
-  if (yAxis.log && yAxis.ticks.length > 1 && Math.log10(yAxis.ticks[1] / yAxis.ticks[0]) < 1.5) {
-    // Minor ticks at 2…9 × 10^k, as matplotlib draws them, when every decade is labelled.
-    for (const t of yAxis.ticks.slice(0, -1)) {
-      for (let m = 2; m <= 9; m++) {
-        out.push(`<line class="minor" x1="${n(left - TICK_LENGTH / 2)}" y1="${n(py(t * m))}" x2="${n(left)}" y2="${n(py(t * m))}"/>`);
-      }
-    }
-  }
+  // Minor ticks at 2…9 × 10^k, as matplotlib draws them, on a log axis that labels every decade.
+  for (const t of minorTicks(yAxis)) out.push(`<line class="minor" x1="${n(left - TICK_LENGTH / 2)}" y1="${n(py(t))}" x2="${n(left)}" y2="${n(py(t))}"/>`);
+  for (const t of minorTicks(xAxis)) out.push(`<line class="minor" x1="${n(px(t))}" y1="${n(top + plotH)}" x2="${n(px(t))}" y2="${n(top + plotH + TICK_LENGTH / 2)}"/>`);
   out.push('</g>');
   out.push(`<g class="tick-labels" font-size="${TICK_SIZE}" fill="black">`);
   xAxis.ticks.forEach((t, i) => {
@@ -520,57 +683,10 @@ function axisLabels(xLabel: string, yLabel: string, left: number, top: number, p
   ].join('\n');
 }
 
-/**
- * The legend box, inside the plot at the place that covers the fewest data points
- * (matplotlib's loc='best', with its order of preference on ties).
- */
-function legend(
-  series: readonly Series[], px: (v: number) => number, py: (v: number) => number,
-  left: number, top: number, plotW: number, plotH: number,
-): string {
-  const rowH = LEGEND_SIZE + 8;
-  const sample = 26;
-  const boxW = 10 + sample + 8 + Math.max(...series.map((s) => textWidth(s.label, LEGEND_SIZE))) + 10;
-  const boxH = 6 + rowH * series.length + 4;
-  const pad = 10;
-  const xs = { left: left + pad, center: left + (plotW - boxW) / 2, right: left + plotW - pad - boxW };
-  const ys = { upper: top + pad, center: top + (plotH - boxH) / 2, lower: top + plotH - pad - boxH };
-  const candidates: Array<[number, number]> = [
-    [xs.right, ys.upper], [xs.left, ys.upper], [xs.left, ys.lower], [xs.right, ys.lower],
-    [xs.right, ys.center], [xs.left, ys.center], [xs.center, ys.lower], [xs.center, ys.upper], [xs.center, ys.center],
-  ];
-  // Points the legend should not hide: every dot, and each line sampled every few pixels.
-  const points: Array<[number, number]> = [];
-  for (const s of series) {
-    for (let i = 0; i < s.x.length; i++) {
-      const [x0, y0] = [px(s.x[i]), py(s.y[i])];
-      points.push([x0, y0]);
-      if (s.style === 'line' && i + 1 < s.x.length) {
-        const [x1, y1] = [px(s.x[i + 1]), py(s.y[i + 1])];
-        const pieces = Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 4);
-        for (let k = 1; k < pieces; k++) points.push([x0 + ((x1 - x0) * k) / pieces, y0 + ((y1 - y0) * k) / pieces]);
-      }
-    }
-  }
-  let best = candidates[0];
-  let bestHidden = Infinity;
-  for (const [x, y] of candidates) {
-    const margin = DOT_RADIUS + 2;
-    const hidden = points.filter(([a, b]) => a >= x - margin && a <= x + boxW + margin && b >= y - margin && b <= y + boxH + margin).length;
-    if (hidden < bestHidden) [best, bestHidden] = [[x, y], hidden];
-  }
-  const [bx, by] = best;
-  const out = [`<g class="legend">`, `<rect x="${n(bx)}" y="${n(by)}" width="${n(boxW)}" height="${n(boxH)}" rx="3" fill="white" fill-opacity="0.85" stroke="#cccccc"/>`];
-  series.forEach((s, i) => {
-    const cy = by + 6 + rowH * i + rowH / 2;
-    const sx = bx + 10;
-    const color = escapeXml(s.color);
-    if (s.style === 'line') out.push(`<line x1="${n(sx)}" y1="${n(cy)}" x2="${n(sx + sample)}" y2="${n(cy)}" stroke="${color}" stroke-width="1.5"/>`);
-    else out.push(`<circle cx="${n(sx + sample / 2)}" cy="${n(cy)}" r="${DOT_RADIUS}" fill="${color}"/>`);
-    out.push(`<text class="legend-label" x="${n(sx + sample + 8)}" y="${n(cy + LEGEND_SIZE * 0.35)}" font-size="${LEGEND_SIZE}">${escapeXml(s.label)}</text>`);
-  });
-  out.push('</g>');
-  return out.join('\n');
+/** 2…9 × 10^k between the ticks of a log axis whose every decade is labelled; none otherwise. */
+function minorTicks(axis: Axis): number[] {
+  if (!axis.log || axis.ticks.length < 2 || Math.log10(axis.ticks[1] / axis.ticks[0]) > 1.5) return [];
+  return axis.ticks.slice(0, -1).flatMap((t) => [2, 3, 4, 5, 6, 7, 8, 9].map((m) => t * m));
 }
 
 // ---------------------------------------------------------------------------

@@ -4,57 +4,44 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLE_NAMES, USAGE, main, parseArgs, resultsTable, runExamples, writeReport, type Outcome } from '../../examples/main.ts';
+import { columnsOf, outputWidth } from '../../lib/progress.ts';
+import { curveCaption } from '../../examples/captions.ts';
+import { EXAMPLE_NAMES, USAGE, main, parseArgs, resultsTable, writeReport, type Outcome } from '../../examples/main.ts';
+import { weatherFigure } from '../../examples/weather.ts';
+import { captured, smokeRun } from './smoke-run.ts';
 
 /** The whole smoke run, within this budget (seconds) inside `npm test`. */
 const BUDGET_SECONDS = 30;
 
-/** History keys each example's runs must have. */
+/** History keys each example's runs must have (the seed's curves are drawn from them). */
 const EXPECTED_KEYS: Record<string, readonly string[]> = {
-  summaries: [],
   text: ['loss', 'val_loss', 'acc', 'val_acc'],
-  weather: ['loss', 'val_loss'],
-  explain: ['loss', 'val_loss'],
+  addition: ['loss', 'val_loss', 'acc', 'val_acc'],
+  seq2seq: ['loss', 'val_loss', 'acc', 'val_acc'],
 };
 
-/** Runs `fn` with console.log and stderr captured; the capture is returned so that a failure can show it. */
-async function captured<T>(fn: () => Promise<T>): Promise<{ value: T; output: string }> {
-  const lines: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  const write = process.stderr.write;
-  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
-  console.error = console.log;
-  process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    return { value: await fn(), output: lines.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.stderr.write = write;
-  }
-}
+/** The figures each example draws itself. */
+const OWN_FIGURES: Record<string, readonly string[]> = {
+  summaries: [],
+  text: [],
+  weather: ['weather-gru.svg', 'weather-gru-dropout.svg'],
+  explain: ['explain-curves-T8.svg', 'explain-curves-T12.svg'],
+  addition: [],
+  seq2seq: [],
+};
 
-const outDir = mkdtempSync(join(tmpdir(), 'unrolled-smoke-'));
+let outDir = '';
 let outcomes: Outcome[] = [];
 let output = '';
 let seconds = 0;
 let page = '';
 
 test.before(async () => {
-  const start = performance.now();
-  ({ value: outcomes, output } = await captured(async () => {
-    const ran = await runExamples(EXAMPLE_NAMES, { smoke: true, full: false, outDir }, { log: console.log });
-    page = writeReport(ran, outDir, 'npm start -- --smoke', new Date(0));
-    return ran;
-  }));
-  seconds = (performance.now() - start) / 1000;
+  ({ outDir, outcomes, output, seconds, page } = await smokeRun());
 });
-
-test.after(() => rmSync(outDir, { recursive: true, force: true }));
 
 test('smoke: every example runs on a tiny slice and returns the contract', () => {
   assert.equal(outcomes.map((o) => o.example), [...EXAMPLE_NAMES]);
@@ -79,7 +66,7 @@ test('smoke: the summaries are the seed\'s three models with their parameter cou
 });
 
 test('smoke: every training run has the Keras History keys, equal lengths and finite values', () => {
-  for (const o of outcomes.filter((x) => x.example !== 'summaries')) {
+  for (const o of outcomes.filter((x) => x.example in EXPECTED_KEYS)) {
     const runs = o.result?.runs ?? [];
     assert.ok(runs.length > 0, `${o.example} trained something`);
     for (const run of runs) {
@@ -95,26 +82,114 @@ test('smoke: every training run has the Keras History keys, equal lengths and fi
   }
 });
 
-test('smoke: the figures and index.html are written, and the page shows them all', () => {
+test('smoke: the figures and index.html are written, and the page shows them all with captions that are not their titles', () => {
   assert.ok(existsSync(page), `${page} exists`);
   const html = readFileSync(page, 'utf8');
   for (const o of outcomes) {
     assert.ok(html.includes(o.result!.name.replace(/&/g, '&amp;')), `the page names ${o.result!.name}`);
-    const expected = o.result!.runs.flatMap((run) => [
+    assert.ok(html.includes(`<section id="${o.example}">`) && html.includes(`href="#${o.example}"`), `the page has and links a section for ${o.example}`);
+    const seed = o.result!.runs.flatMap((run) => [
       ...('acc' in run.history ? [`${run.id}-acc.svg`] : []),
       `${run.id}-loss.svg`,
       ...('mae' in run.history ? [`${run.id}-mae.svg`] : []),
     ]);
-    assert.equal(o.figures.map((f) => f.file), expected, `${o.example}: the figures of its runs`);
-    for (const file of expected) {
-      const svg = readFileSync(join(outDir, file), 'utf8');
-      assert.ok(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'), `${file} is an SVG document`);
-      assert.ok(svg.includes('>Training and validation'), `${file} has the seed's title`);
-      assert.ok(html.includes(`src="${file}"`), `the page shows ${file}`);
+    assert.equal(o.figures.map((f) => f.file), [...seed, ...OWN_FIGURES[o.example]], `${o.example}: its figures`);
+    for (const file of seed) assert.ok(readFileSync(join(outDir, file), 'utf8').includes('>Training and validation'), `${file} has the seed's title`);
+    for (const figure of o.figures) {
+      const svg = readFileSync(join(outDir, figure.file), 'utf8');
+      assert.ok(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'), `${figure.file} is an SVG document`);
+      assert.ok(html.includes(`src="${figure.file}"`), `the page shows ${figure.file}`);
+      const title = /<title>([^<]*)<\/title>/.exec(svg)![1];
+      assert.ok(figure.caption.length > title.length && figure.caption !== title, `${figure.file}: the caption says more than the title '${title}': ${figure.caption}`);
+      assert.ok(html.includes(`<figcaption>${figure.caption.replace(/&/g, '&amp;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</figcaption>`), `${figure.file}: its caption is on the page`);
     }
   }
+  assert.ok(html.includes('href="explain.html"'), 'the page links explain.html');
   const table = resultsTable(outcomes);
   for (const o of outcomes) assert.ok(table.includes(o.result!.name), `the closing table names ${o.result!.name}`);
+});
+
+test('smoke: every line printed fits the width (100 columns when piped)', () => {
+  const width = Math.max(outputWidth(process.stdout), outputWidth(process.stderr));
+  const long = output.split(/\r|\n/).filter((line) => columnsOf(line.replace(/\x1b\[K/g, '')) > width);
+  assert.equal(long, [], `lines wider than ${width} columns`);
+  assert.ok(resultsTable(outcomes, 60).split('\n').every((line) => columnsOf(line) <= 60), 'the closing summary folds to 60 columns');
+});
+
+test('smoke: the weather figures are in °C with the baselines as reference lines, and no metric repeats the loss', () => {
+  const weather = outcomes.find((o) => o.example === 'weather')!;
+  for (const file of OWN_FIGURES.weather) {
+    const svg = readFileSync(join(outDir, file), 'utf8');
+    assert.ok(svg.includes('>MAE (°C)</text>'), `${file}: the y axis is in °C`);
+    assert.is(count(svg, /<line class="reference"/), 2, `${file}: persistence and ridge`);
+    assert.match(svg, />persistence \d\.\d\d °C<\/text>/);
+    assert.match(svg, />ridge \d\.\d\d °C<\/text>/);
+  }
+  assert.ok(weather.result!.figures!.every((f) => /validation MAE ends at \d+\.\d\d °C/.test(f.caption)), 'the captions read the validation MAE in °C');
+  assert.not.match(output, /loss: (\d\.\d+) - mae: \1/, 'the weather models print their loss once');
+});
+
+test('weatherFigure: the epoch where the learning rate drops is marked, and the caption says what it did', () => {
+  const epochs = 40;
+  const history = { loss: Array.from({ length: epochs }, (_, i) => 0.5 + 0.3 / (i + 1)), val_loss: Array.from({ length: epochs }, (_, i) => 0.33 + 0.1 / (i + 1) + (i < 30 ? 0.01 * (i % 2) : 0)) };
+  const figure = weatherFigure('w', 'GRU(32) on Seattle weather', history, { epochs, lateEpochs: 10 }, 7, [{ label: 'persistence', mae: 0.3164 }, { label: 'ridge', mae: 0.3085 }]);
+  assert.is(figure.file, 'w.svg');
+  assert.is(count(figure.svg, /<line class="event" data-value="30.5"/), 1, 'a line between epochs 30 and 31');
+  assert.match(figure.svg, />lr ÷ 10 from epoch 31<\/text>/);
+  assert.match(figure.caption, /validation MAE ends at 2\.\d\d °C, not yet below either baseline/);
+  assert.match(figure.caption, /after the learning rate drops at epoch 31 it moves 0\.\d{3} °C per epoch on average, against 0\.\d{3} °C in the five epochs before/);
+});
+
+test('curveCaption: says where validation is best, whether the model overfits, or that more epochs would help', () => {
+  const overfit = { loss: [0.6, 0.4, 0.3, 0.2, 0.15, 0.1], val_loss: [0.5, 0.4, 0.36, 0.38, 0.42, 0.5] };
+  assert.match(curveCaption(overfit, 'loss'), /best at epoch 3 \(0\.360\) and worse by the end \(0\.500\).*overfits after epoch 3/);
+  const improving = { acc: [0.6, 0.7, 0.8], val_acc: [0.62, 0.71, 0.79] };
+  assert.match(curveCaption(improving, 'acc'), /still improve at the last epoch \(0\.800 and 0\.790\): more epochs would help/);
+  const peaked = { acc: [0.8, 0.95, 0.97, 0.983, 0.981], val_acc: [0.93, 0.965, 0.956, 0.967, 0.926] };
+  assert.match(curveCaption(peaked, 'acc'), /^Validation accuracy is best at epoch 4 \(0\.967\) and worse by the end \(0\.926\)\.$/);
+  assert.match(curveCaption({ loss: [0.7], val_loss: [0.69] }, 'loss'), /One epoch only/);
+  assert.match(curveCaption({ loss: [0.3, 0.2], val_loss: [0.3, 0.2] }, 'loss', [50, 100], 'step'), /last step/);
+});
+
+/** A section as `npm start -- --only NAME` would leave it, with one figure. */
+function outcomeOf(example: (typeof EXAMPLE_NAMES)[number], name: string, figureFile?: string): Outcome {
+  return {
+    example, seconds: 1, figures: [], errors: [],
+    result: {
+      name, summary: [`${name} summary`], runs: [],
+      figures: figureFile ? [{ file: figureFile, svg: '<svg xmlns="http://www.w3.org/2000/svg"></svg>\n', caption: `what to see in ${figureFile}` }] : [],
+    },
+  };
+}
+
+test('report: --only X refreshes X\'s section and keeps every other one; a stored figure whose file is gone is dropped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unrolled-report-'));
+  try {
+    writeReport([outcomeOf('summaries', 'Model summaries'), outcomeOf('text', 'Text classification', 'text-a.svg'), outcomeOf('weather', 'Weather forecasting', 'weather-a.svg')], dir, 'npm start', new Date(0));
+    writeReport([outcomeOf('text', 'Text classification, again', 'text-b.svg')], dir, 'npm start -- --only text', new Date(1000));
+    let html = readFileSync(join(dir, 'index.html'), 'utf8');
+    for (const text of ['Model summaries', 'Text classification, again', 'Weather forecasting', 'src="text-b.svg"', 'src="weather-a.svg"', 'npm start -- --only text']) {
+      assert.ok(html.includes(text), `the page still has ${text}`);
+    }
+    assert.ok(!html.includes('src="text-a.svg"'), 'the refreshed section replaced its old figures');
+    assert.ok(html.indexOf('id="summaries"') < html.indexOf('id="text"') && html.indexOf('id="text"') < html.indexOf('id="weather"'), 'sections keep the examples\' order');
+    assert.ok(!html.includes('explain.html'), 'no link to a page that is not there');
+
+    unlinkSync(join(dir, 'weather-a.svg'));
+    writeFileSync(join(dir, 'explain.html'), '<!doctype html>');
+    writeReport([outcomeOf('summaries', 'Model summaries')], dir, 'npm start -- --only summaries', new Date(2000));
+    html = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.ok(html.includes('id="weather"') && !html.includes('src="weather-a.svg"'), 'the weather section stays, without its missing figure');
+    assert.ok(html.includes('href="explain.html"'), 'the page links explain.html once it exists');
+
+    writeFileSync(join(dir, 'report.json'), '{ not json');
+    writeReport([outcomeOf('text', 'Text classification')], dir, 'npm start -- --only text', new Date(3000));
+    html = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.ok(html.includes('id="text"') && !html.includes('id="weather"'), 'an unreadable store is replaced');
+    assert.ok(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).sections.length === 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test(`smoke: the whole run takes less than ${BUDGET_SECONDS} s`, () => {
@@ -123,7 +198,7 @@ test(`smoke: the whole run takes less than ${BUDGET_SECONDS} s`, () => {
 
 test('command line: flags, values in both spellings, defaults', () => {
   assert.equal(parseArgs([]), { options: { full: false, smoke: false, outDir: 'out' }, only: ['summaries', 'text', 'weather'], help: false });
-  assert.equal(parseArgs(['--full']).only, ['summaries', 'text', 'weather', 'explain']);
+  assert.equal(parseArgs(['--full']).only, ['summaries', 'text', 'weather', 'explain', 'addition', 'seq2seq']);
   const c = parseArgs(['--smoke', '--out', 'elsewhere', '--only=weather']);
   assert.equal(c.options, { full: false, smoke: true, outDir: 'elsewhere' });
   assert.equal(c.only, ['weather']);
@@ -144,5 +219,9 @@ test('command line: a bad flag prints the flags and exits with 2; --help exits w
   assert.is(code, 0);
   assert.ok(help.includes(USAGE));
 });
+
+function count(text: string, pattern: RegExp): number {
+  return (text.match(new RegExp(pattern.source, 'g')) ?? []).length;
+}
 
 test.run();

@@ -106,7 +106,7 @@ test('trainingCurves acc: the seed\'s figure — title, blue dots per epoch, blu
   assert.ok(line, 'a validation line');
   assert.is(line![1].trim().split(/\s+/).length, 10, 'the validation line has a point per epoch');
   assert.is(line![2], '#0000ff', 'matplotlib\'s \'b\'');
-  assert.ok(svg.includes('<g class="series dots" fill="#0000ff">'), 'blue dots');
+  assert.ok(svg.includes('<g class="series dots" fill="#0000ff" stroke="#0000ff">'), 'blue dots');
   for (const text of ['>Training acc</text>', '>Validation acc</text>', '>Epochs</text>', '>Accuracy</text>']) {
     assert.ok(svg.includes(text), `has ${text}`);
   }
@@ -181,16 +181,29 @@ test('trainingCurves: a missing metric lists the keys the history has', () => {
   assert.throws(() => trainingCurves({ loss: [1], val_loss: [1] }, { metric: 'acc' }), /history has no 'acc' \(its keys: loss, val_loss\)/);
 });
 
-test('trainingCurves: the legend sits where it hides no data point', () => {
-  // Rising training values fill the upper right and the lower left; falling validation values the upper left.
+/** The plot frame's box [x, y, width, height]. */
+function frameOf(svg: string): [number, number, number, number] {
+  const m = svg.match(/<rect class="frame" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/);
+  assert.ok(m, 'a plot frame');
+  return m!.slice(1).map(Number) as [number, number, number, number];
+}
+
+/** The y of every legend sample and label. */
+function legendYs(svg: string): number[] {
+  const start = svg.indexOf('<g class="legend">');
+  const legend = svg.slice(start, svg.indexOf('\n</g>\n', start)); // its entries' own groups close on their lines
+  return [...legend.matchAll(/\b(?:y|y1|y2|cy)="([\d.]+)"/g)].map((m) => Number(m[1]));
+}
+
+test('trainingCurves: the legend sits outside the data, between the title and the plot', () => {
   for (const metric of ['acc', 'loss'] as const) {
-    const svg = trainingCurves(walkthroughHistory, { metric });
-    const box = svg.match(/<g class="legend">\n<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/);
-    assert.ok(box, 'a legend box');
-    const [x, y, w, h] = box!.slice(1).map(Number);
-    const dots = [...svg.matchAll(/<circle class="dot" cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
-    const hidden = dots.filter(([cx, cy]) => cx >= x && cx <= x + w && cy >= y && cy <= y + h);
-    assert.is(hidden.length, 0, `${metric}: the legend [${x}, ${y}, ${w}, ${h}] hides dots ${JSON.stringify(hidden)}`);
+    const svg = trainingCurves(walkthroughHistory, { metric, title: 'SimpleRNN(32) on IMDB' });
+    const [, top] = frameOf(svg);
+    const ys = legendYs(svg);
+    assert.ok(ys.length >= 4, `${metric}: legend entries`);
+    assert.ok(ys.every((y) => y < top), `${metric}: legend at y ${ys.join(', ')}, the plot starts at ${top}`);
+    const subtitle = Number(svg.match(/<text class="subtitle" x="[\d.]+" y="([\d.]+)"/)![1]);
+    assert.ok(ys.every((y) => y > subtitle), `${metric}: the legend is below the subtitle (${subtitle})`);
   }
 });
 
@@ -280,6 +293,75 @@ test('lineChart: NaN input is an error naming the series, the axis and the index
   assert.throws(() => lineChart({ ...base, series: [] }), /no series/);
 });
 
+test('lineChart: series stay apart — dash patterns, marker shapes, and markers shifted between lines on top of each other', () => {
+  const x = Array.from({ length: 50 }, (_, i) => i);
+  const same = x.map(() => 0.5);
+  const svg = lineChart({
+    title: 'flow', xLabel: 'distance', yLabel: 'norm', logY: true,
+    series: [
+      { label: 'SimpleRNN', x, y: x.map((i) => 10 ** (-i / 5)), style: 'line', color: '#d62728', marker: 'circle' },
+      { label: 'LSTM', x, y: same, style: 'line', color: '#1f77b4', dash: '7 3', marker: 'square' },
+      { label: 'GRU', x, y: same, style: 'line', color: '#2ca02c', dash: '2 2', marker: 'triangle' },
+    ],
+  });
+  assertValidSvg(svg);
+  const lines = [...svg.matchAll(/<polyline class="series line"[^>]*?(?: stroke-dasharray="([^"]+)")?\/>/g)].map((m) => m[1] ?? 'solid');
+  assert.equal(lines, ['solid', '7 3', '2 2']);
+  const groups = [...svg.matchAll(/<g class="series markers"[^>]*>\n([\s\S]*?)\n<\/g>/g)].map((m) => m[1].split('\n'));
+  assert.is(groups.length, 3, 'each line has markers');
+  assert.ok(groups[0][0].startsWith('<circle') && groups[1][0].startsWith('<rect') && groups[2][0].startsWith('<path'), 'circle, square, triangle');
+  assert.ok(groups.every((g) => g.length >= 8 && g.length <= 12), `about ten markers a line: ${groups.map((g) => g.length).join(', ')}`);
+  const xOf = (m: string): number => Number(/(?:cx|x)="([\d.]+)"|M([\d.]+)/.exec(m)!.slice(1).find((v) => v !== undefined));
+  assert.not.equal(xOf(groups[1][0]), xOf(groups[2][0]), 'the markers of two coinciding lines sit at different points');
+  assert.throws(() => lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ label: 's', x: [0], y: [1], style: 'line', color: 'red', marker: 'star' as 'circle' }] }), /marker 'star'; known: circle, square, triangle, diamond, cross/);
+});
+
+test('lineChart: reference and event lines are drawn across the plot, covered by the axes, and named in the legend or above the plot', () => {
+  const svg = lineChart({
+    title: 'GRU(32) on Seattle weather', xLabel: 'Epochs', yLabel: 'MAE (°C)',
+    series: [{ label: 'validation', x: [1, 2, 3, 4], y: [2.6, 2.4, 2.3, 2.25], style: 'line', color: '#d55e00' }],
+    references: [{ y: 2.0, label: 'ridge 2.00 °C' }, { y: 3.1, label: 'persistence 3.10 °C', color: '#555555', dash: '5 3' }],
+    events: [{ x: 3.5, label: 'lr ÷ 10 from epoch 4' }],
+  });
+  assertValidSvg(svg);
+  const y = ticks(svg, 'y');
+  assert.ok(y[0] <= 2.0 && y.at(-1)! >= 3.1, `the y axis covers the reference lines: ${y.join(', ')}`);
+  assert.equal([...svg.matchAll(/<line class="reference" data-value="([\d.]+)"/g)].map((m) => Number(m[1])), [2, 3.1]);
+  assert.match(svg, /<line class="event" data-value="3.5"/);
+  for (const text of ['>ridge 2.00 °C</text>', '>persistence 3.10 °C</text>', '>lr ÷ 10 from epoch 4</text>']) assert.ok(svg.includes(text), text);
+  const [, top] = frameOf(svg);
+  const eventY = Number(svg.match(/<text class="event-label" x="[\d.]+" y="([\d.]+)"/)![1]);
+  assert.ok(eventY < top, 'the event is labelled above the plot, not over the data');
+  assert.ok(ticks(svg, 'x').every(Number.isInteger), 'an event between epochs keeps the epoch ticks whole');
+  assert.throws(() => lineChart({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ label: 's', x: [0], y: [1], style: 'dots', color: 'red' }], references: [{ y: 0, label: 'zero' }] }), /reference line 'zero' \(0\) has y = 0, but a log-scale axis needs values > 0/);
+});
+
+test('lineChart: a log-scale x axis has power-of-ten ticks labelled like the y axis, and refuses x ≤ 0', () => {
+  const svg = lineChart({
+    title: 'time', xLabel: 'T (timesteps)', yLabel: 'ms', logX: true, logY: true,
+    series: [{ label: 'LSTM', x: [10, 100, 500, 1000], y: [1.2, 11, 52, 104], style: 'line', color: 'blue', marker: 'circle' }],
+  });
+  assertValidSvg(svg);
+  const x = ticks(svg, 'x');
+  assert.equal(x, [10, 100, 1000]);
+  const labels = [...svg.matchAll(/>10<tspan[^>]*>(−?\d+)<\/tspan>/g)].map((m) => m[1]);
+  assert.ok(['1', '2', '3'].every((e) => labels.includes(e)), `x labels 10¹, 10², 10³ (labels ${labels.join(', ')})`);
+  assert.ok(svg.includes('class="minor"'), 'minor ticks between the decades');
+  assert.throws(() => lineChart({ title: 't', xLabel: 'x', yLabel: 'y', logX: true, series: [{ label: 'T', x: [0, 1], y: [1, 2], style: 'line', color: 'red' }] }), /series 'T' has x = 0 at index 0, but a log-scale axis needs values > 0/);
+});
+
+test('lineChart: a long legend flows into rows above the plot, never over it', () => {
+  const series = ['SimpleRNN train', 'LSTM train', 'GRU train', 'GRU resetAfter=false train', 'SimpleRNN infer', 'LSTM infer', 'GRU infer'].map((label, i) => ({
+    label, x: [1, 2, 3], y: [i + 1, i + 2, i + 3], style: (i < 4 ? 'line' : 'dots') as 'line' | 'dots', color: '#333333',
+  }));
+  const svg = lineChart({ title: 'memory', xLabel: 'T', yLabel: 'bytes', series, width: 620, height: 420 });
+  assertValidSvg(svg);
+  const [, top] = frameOf(svg);
+  const ys = legendYs(svg);
+  assert.ok(new Set(ys.map((y) => Math.round(y / 10))).size >= 2, 'more than one row');
+  assert.ok(ys.every((y) => y < top), 'every row above the plot');
+});
+
 // ---------------------------------------------------------------------------
 // heatmap
 // ---------------------------------------------------------------------------
@@ -313,6 +395,22 @@ test('heatmap: one-signed data and a given domain; a constant grid; a 1 × 1 gri
   assert.is(scale.at(-1), 1);
   assertValidSvg(heatmap({ values: [0.5, 0.5, 0.5, 0.5], rows: 2, cols: 2, title: 'c', xLabel: 't', yLabel: 'u' }));
   assertValidSvg(heatmap({ values: [3], rows: 1, cols: 1, title: 'one', xLabel: 't', yLabel: 'u' }));
+});
+
+test('heatmap: a narrow one still labels at least two timesteps', () => {
+  for (const cols of [2, 7, 10, 49, 50, 51, 99, 200]) {
+    const svg = heatmap({ values: new Float32Array(16 * cols), rows: 16, cols, title: 'i', xLabel: 't', yLabel: 'unit', width: 318, height: 190 });
+    const x = ticks(svg, 'x');
+    assert.ok(x.length >= 2 && x.every((t) => t >= 0 && t < cols), `${cols} columns: ticks ${x.join(', ')}`);
+  }
+});
+
+test('heatmap: marked columns get a triangle each, and a bad column is refused', () => {
+  const svg = heatmap({ values: new Float32Array(2 * 10), rows: 2, cols: 10, title: 'i', xLabel: 't', yLabel: 'u', marks: { cols: [0, 7], label: 'the marked steps' } });
+  assertValidSvg(svg);
+  assert.equal([...svg.matchAll(/class="mark" data-value="(\d+)"/g)].map((m) => Number(m[1])), [0, 7]);
+  assert.ok(svg.includes('>▼ the marked steps</text>'));
+  assert.throws(() => heatmap({ values: [1, 2], rows: 1, cols: 2, title: 't', xLabel: 'x', yLabel: 'y', marks: { cols: [2], label: 'm' } }), /marked column 2 is not a column of 0 … 1/);
 });
 
 test('heatmap: bad input names what is wrong', () => {
