@@ -1,7 +1,8 @@
 /**
  * `npm start`: the walkthrough end to end. Runs the examples in order — the model
  * summaries, text classification, weather forecasting — then draws the seed's two
- * figures for every training run as SVG and writes out/index.html showing them all.
+ * figures for every training run as SVG and updates out/index.html, which keeps
+ * the sections of earlier runs (see report.ts).
  *
  *   npm start                      defaults sized for a few minutes
  *   npm start -- --full            the seed's sizes
@@ -14,12 +15,15 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { outputWidth, wrapText } from '../lib/progress.ts';
 import { trainingCurves, type CurveMetric } from '../lib/plot.ts';
-import { formatSeconds, reportHtml, type ReportFigure, type ReportSection } from './report.ts';
+import { curveCaption } from './captions.ts';
+import { formatSeconds, updateReport, type ReportFigure, type ReportSection } from './report.ts';
+import { say } from './terminal.ts';
 import type { ExampleOptions, ExampleResult, TrainingRun } from './types.ts';
 
-export const EXAMPLE_NAMES = ['summaries', 'text', 'weather', 'explain'] as const;
-/** The examples a plain `npm start` runs; `--full` adds the long-range memory experiment. */
+export const EXAMPLE_NAMES = ['summaries', 'text', 'weather', 'explain', 'addition', 'seq2seq'] as const;
+/** The examples a plain `npm start` runs; `--full` adds the long-range memory experiment and the two sequence-to-sequence models. */
 const DEFAULT_EXAMPLES: readonly ExampleName[] = ['summaries', 'text', 'weather'];
 export type ExampleName = (typeof EXAMPLE_NAMES)[number];
 
@@ -33,6 +37,8 @@ const SOURCES: Record<ExampleName, string> = {
   text: 'examples/text.ts',
   weather: 'examples/weather.ts',
   explain: 'examples/explain.ts',
+  addition: 'examples/addition.ts',
+  seq2seq: 'examples/seq2seq.ts',
 };
 
 /** Each example is loaded when it runs, so that `--only summaries` never loads a data set. */
@@ -41,20 +47,24 @@ const LOADERS: Record<ExampleName, () => Promise<ExampleModule>> = {
   text: () => import('./text.ts'),
   weather: () => import('./weather.ts'),
   explain: () => import('./explain.ts'),
+  addition: () => import('./addition.ts'),
+  seq2seq: () => import('./seq2seq.ts'),
 };
 
 export const USAGE = `Usage: npm start -- [flags]
 
 Runs the walkthrough's examples in order (summaries, text, weather; with --full also
-the long-range memory experiment, explain), draws every
-training run's accuracy and loss curves as SVG, and writes an HTML page of them.
+the long-range memory experiment, explain), draws every training run's curves as
+SVG, and updates the HTML page of them: out/index.html keeps the sections of
+earlier runs, so --only NAME refreshes one section and leaves the others.
 
   --full         the seed's sizes (maxlen 500; 10, 20 and 40 epochs) and explain; long
   --smoke        a tiny slice of each example: a few batches, one epoch
   --imdb DIR     the text example on a directory in the aclImdb layout (pos/, neg/)
   --jena FILE    the weather example on jena_climate_2009_2016.csv
   --out DIR      where the figures and index.html go (default out/)
-  --only NAME    run one example: ${EXAMPLE_NAMES.join(', ')}
+  --only NAME    run one example (and refresh its section), one of:
+                 ${EXAMPLE_NAMES.join(', ')}
   --help         this text`;
 
 export interface CommandLine {
@@ -122,7 +132,7 @@ export interface Outcome {
 }
 
 export interface RunHooks {
-  /** Where progress lines go (default console.log). */
+  /** Where progress lines go (default: stdout, prose folded to the terminal's width). */
   log?: (line: string) => void;
   /** Loads an example's module (default: the files in examples/). */
   load?: (name: ExampleName) => Promise<ExampleModule>;
@@ -130,7 +140,7 @@ export interface RunHooks {
 
 /** Runs the examples in order, each between a header and its time; an example that throws is recorded and the next one runs. */
 export async function runExamples(names: readonly ExampleName[], options: ExampleOptions, hooks: RunHooks = {}): Promise<Outcome[]> {
-  const log = hooks.log ?? console.log;
+  const log = hooks.log ?? say;
   const load = hooks.load ?? ((name: ExampleName) => LOADERS[name]());
   const outcomes: Outcome[] = [];
   for (const [k, name] of names.entries()) {
@@ -155,18 +165,20 @@ export async function runExamples(names: readonly ExampleName[], options: Exampl
 
 /**
  * The seed's figures for one run, as files in `outDir`: `<id>-acc.svg` when the history
- * has `acc`, `<id>-loss.svg`, `<id>-mae.svg` when it has `mae`.
+ * has `acc`, `<id>-loss.svg`, `<id>-mae.svg` when it has `mae`; each with a caption read
+ * off its curves.
  */
 export function writeFigures(run: TrainingRun, outDir: string): { figures: ReportFigure[]; errors: string[] } {
   const figures: ReportFigure[] = [];
   const errors: string[] = [];
   const metrics: CurveMetric[] = ['acc', 'loss', 'mae'];
   if (!('loss' in run.history)) errors.push(`run '${run.id}': the history has no 'loss' (its keys: ${Object.keys(run.history).join(', ') || 'none'})`);
+  const unit = run.xLabel && /step/i.test(run.xLabel) ? 'step' : 'epoch';
   for (const metric of metrics.filter((m) => m in run.history)) {
     const file = `${run.id}-${metric}.svg`;
     try {
       writeFileSync(join(outDir, file), trainingCurves(run.history, { metric, title: run.title, x: run.x, xLabel: run.xLabel }));
-      figures.push({ file, caption: `${run.title} — ${metric === 'acc' ? 'accuracy' : metric}` });
+      figures.push({ file, caption: `${run.title}: ${curveCaption(run.history, metric, run.x, unit)}` });
     } catch (e) {
       errors.push(`${file}: ${(e as Error).message}`);
     }
@@ -174,57 +186,62 @@ export function writeFigures(run: TrainingRun, outDir: string): { figures: Repor
   return { figures, errors };
 }
 
-/** Writes every run's figures and out/index.html; returns the page's path. */
+/** Writes every run's figures and the figures the examples drew, then updates index.html; returns the page's path. */
 export function writeReport(outcomes: Outcome[], outDir: string, command: string, date = new Date()): string {
   mkdirSync(outDir, { recursive: true });
-  const ids = new Set<string>();
+  const files = new Set<string>();
+  const claim = (outcome: Outcome, file: string): boolean => {
+    if (!files.has(file)) {
+      files.add(file);
+      return true;
+    }
+    outcome.errors.push(`${file} is drawn by an earlier run too; this one is left out`);
+    return false;
+  };
   for (const outcome of outcomes) {
     for (const run of outcome.result?.runs ?? []) {
-      if (ids.has(run.id)) {
-        outcome.errors.push(`run id '${run.id}' is used by an earlier example too; its figures are not drawn`);
-        continue;
-      }
-      ids.add(run.id);
       const { figures, errors } = writeFigures(run, outDir);
-      outcome.figures.push(...figures);
+      outcome.figures.push(...figures.filter((f) => claim(outcome, f.file)));
       outcome.errors.push(...errors);
+    }
+    for (const figure of outcome.result?.figures ?? []) {
+      if (!claim(outcome, figure.file)) continue;
+      writeFileSync(join(outDir, figure.file), figure.svg);
+      outcome.figures.push({ file: figure.file, caption: figure.caption });
     }
   }
   const sections: ReportSection[] = outcomes.map((o) => ({
+    key: o.example,
     name: o.result?.name ?? o.example,
     source: SOURCES[o.example],
     summary: o.result?.summary ?? [],
     seconds: o.seconds,
     figures: o.figures,
     errors: o.errors,
+    command,
+    date: date.toISOString(),
   }));
-  const page = join(outDir, 'index.html');
-  writeFileSync(page, reportHtml(sections, { command, date }));
-  return resolve(page);
+  updateReport(outDir, sections, EXAMPLE_NAMES, date);
+  return resolve(join(outDir, 'index.html'));
 }
 
-/** The closing table: every example's summary lines under its name, with its time. */
-export function resultsTable(outcomes: readonly Outcome[]): string {
-  const rows = outcomes.map((o) => ({
-    name: o.result?.name ?? o.example,
-    time: formatSeconds(o.seconds),
-    lines: [...(o.result?.summary ?? []), ...o.errors.map((e) => `ERROR ${e}`)],
-  }));
-  const nameWidth = Math.max('Example'.length, ...rows.map((r) => r.name.length));
-  const timeWidth = Math.max('Time'.length, ...rows.map((r) => r.time.length));
-  const lineWidth = Math.max('Result'.length, ...rows.flatMap((r) => r.lines.map((l) => l.length)));
-  const row = (a: string, b: string, c: string): string => `${a.padEnd(nameWidth)}  ${b.padStart(timeWidth)}  ${c}`.trimEnd();
-  const out = [row('Example', 'Time', 'Result'), row('─'.repeat(nameWidth), '─'.repeat(timeWidth), '─'.repeat(lineWidth))];
-  for (const r of rows) {
-    const lines = r.lines.length > 0 ? r.lines : ['(no summary)'];
-    lines.forEach((line, i) => out.push(row(i === 0 ? r.name : '', i === 0 ? r.time : '', line)));
+/**
+ * The closing summary: each example's name and time, then its summary lines
+ * indented below, folded to `width` columns.
+ */
+export function resultsTable(outcomes: readonly Outcome[], width = outputWidth(process.stdout)): string {
+  const out: string[] = [];
+  for (const o of outcomes) {
+    out.push(`${o.result?.name ?? o.example} (${formatSeconds(o.seconds)})${o.result ? '' : ': FAILED'}`);
+    const lines = [...(o.result?.summary ?? []), ...o.errors.map((e) => `ERROR ${e}`)];
+    for (const line of lines.length > 0 ? lines : ['(no summary)']) out.push(wrapText(`  ${line}`, width));
   }
   return out.join('\n');
 }
 
 /** The whole `npm start`; returns the exit code. */
 export async function main(argv: readonly string[], hooks: RunHooks = {}): Promise<number> {
-  const log = hooks.log ?? console.log;
+  const log = hooks.log ?? say;
   let command: CommandLine;
   try {
     command = parseArgs(argv);
@@ -246,7 +263,7 @@ export async function main(argv: readonly string[], hooks: RunHooks = {}): Promi
   const page = writeReport(outcomes, options.outDir, ['npm start', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '));
   const failed = outcomes.some((o) => o.errors.length > 0);
   log(`\n${resultsTable(outcomes)}\n`);
-  log(`Total ${formatSeconds((performance.now() - started) / 1000)}. Figures and report: ${page}`);
+  log(`Total ${formatSeconds((performance.now() - started) / 1000)}. Figures and report:\n  ${page}`);
   return failed ? 1 : 0;
 }
 
@@ -260,6 +277,9 @@ function checkResult(result: ExampleResult, source: string): ExampleResult {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(run.id)) throw new Error(`${source}: run id '${run.id}' is not usable as a file name (letters, digits, . _ -)`);
     if (ids.has(run.id)) throw new Error(`${source}: two runs have the id '${run.id}'`);
     ids.add(run.id);
+  }
+  for (const figure of result.figures ?? []) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*\.svg$/.test(figure.file)) throw new Error(`${source}: figure file '${figure.file}' is not a plain .svg file name (letters, digits, . _ -)`);
   }
   return result;
 }

@@ -8,21 +8,25 @@ export {
   type RandomState,
   type DType, type FloatArray, type Shape, type TensorLike, type NestedArray,
 } from '../autograd/index.ts';
-export { Layer, clearSession, type LayerOptions, type ShapeSpec } from './layers/layer.ts';
+export { Layer, clearSession, type LayerOptions, type ShapeSpec, type ApplyOptions, type LayerOutput } from './layers/layer.ts';
 export { Embedding, type EmbeddingOptions } from './layers/embedding.ts';
 export { Dense, type DenseOptions, type DenseActivation } from './layers/dense.ts';
 export { Dropout } from './layers/dropout.ts';
 export { Activation } from './layers/activation.ts';
 export { TimeDistributed } from './layers/time-distributed.ts';
-export { InputLayer, type InputLayerOptions } from './layers/input-layer.ts';
+export { InputLayer, input, Input, type InputLayerOptions, type InputOptions } from './layers/input-layer.ts';
 export { Masking, type MaskingOptions } from './layers/masking.ts';
 export { RepeatVector } from './layers/repeat-vector.ts';
+export { Add, Average, Concatenate, Multiply, Subtract, type ConcatenateOptions } from './layers/merge.ts';
 export { RNN, SimpleRNN, LSTM, GRU, type RecurrentOptions, type LstmOptions, type GruOptions } from './layers/recurrent.ts';
 export { Bidirectional, type BidirectionalOptions, type MergeMode } from './layers/bidirectional.ts';
 export {
-  Sequential, History,
+  Model, model, History,
+  type ModelArgs, type ModelData, type NestedData, type ModelOutputs, type Predicted, type DataBatch,
   type CompileOptions, type FitOptions, type FitGeneratorOptions, type EvaluateOptions, type Batch, type BatchSource,
-} from './model/sequential.ts';
+} from './model/model.ts';
+export { Sequential, sequential } from './model/sequential.ts';
+export { SymbolicTensor, Node } from './model/symbolic.ts';
 export { loadModel } from './io/load.ts';
 export type { SaveOptions } from './io/save.ts';
 export type {

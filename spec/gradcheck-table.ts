@@ -5,10 +5,9 @@
 import { describe } from '../autograd/gradcheck.ts';
 import type { GradCase } from './gradcases.ts';
 import { autogradCases } from './autograd/cases.ts';
-import { gruCases } from './cells/gru-cases.ts';
-import { lstmCases } from './cells/lstm-cases.ts';
-import { simpleRnnCases } from './cells/simple-rnn-cases.ts';
+import { gruCases, lstmCases, simpleRnnCases } from './cells/cases.ts';
 import { libCases } from './lib/cases.ts';
+import { functionalCases } from './lib/functional-cases.ts';
 
 const suites: Array<[string, GradCase[]]> = [
   ['autograd', autogradCases],
@@ -16,6 +15,7 @@ const suites: Array<[string, GradCase[]]> = [
   ['lstm', lstmCases],
   ['gru', gruCases],
   ['lib', libCases],
+  ['functional', functionalCases],
 ];
 
 const rows: string[][] = [];

@@ -18,6 +18,7 @@ import { Dropout } from '../layers/dropout.ts';
 import { Embedding } from '../layers/embedding.ts';
 import { InputLayer } from '../layers/input-layer.ts';
 import { Masking } from '../layers/masking.ts';
+import { Add, Average, Concatenate, Multiply, Subtract } from '../layers/merge.ts';
 import { RepeatVector } from '../layers/repeat-vector.ts';
 import type { Layer } from '../layers/layer.ts';
 import { GRU, LSTM, RNN, SimpleRNN, type RecurrentOptions } from '../layers/recurrent.ts';
@@ -33,7 +34,7 @@ export interface LayerEntry {
 /** The layer classes a model file may name. */
 export const SUPPORTED_LAYERS = [
   'InputLayer', 'Embedding', 'Masking', 'SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'TimeDistributed', 'Dense', 'Activation',
-  'Dropout', 'RepeatVector',
+  'Dropout', 'RepeatVector', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
 ] as const;
 
 /** What reading a layer may ask of the file beyond its config. */
@@ -156,6 +157,12 @@ export function layerToConfig(layer: Layer, batchInputShape?: ReadonlyArray<numb
     config = { mask_value: layer.maskValue, name: layer.name, trainable: layer.trainable };
   } else if (layer instanceof RepeatVector) {
     config = { n: layer.n, name: layer.name, trainable: layer.trainable };
+  } else if (layer instanceof Concatenate) {
+    config = { axis: layer.axis, name: layer.name, trainable: layer.trainable };
+  } else if (layer instanceof Add || layer instanceof Subtract || layer instanceof Multiply || layer instanceof Average) {
+    config = { name: layer.name, trainable: layer.trainable };
+  } else if (layer instanceof InputLayer) {
+    return { class_name: 'InputLayer', config: { batch_input_shape: [...layer.batchInputShape], dtype: layer.dtype, sparse: false, name: layer.name } };
   } else {
     throw new Error(`${layer.name}: a ${layer.className} layer cannot be written to a model file; supported: ${SUPPORTED_LAYERS.join(', ')}`);
   }
@@ -232,11 +239,9 @@ function common(r: ConfigReader, withInput = true): { name?: string; inputShape?
 function readRecurrent(cls: string, r: ConfigReader, context: ReadContext): RNN {
   r.requireAbsent(REGULARIZERS, NO_REGULARIZERS);
   r.requireValue('time_major', false, 'Unrolled reads batch-major sequences only');
-  if (r.bool('return_state', false)) {
-    throw new Error(`${r.where}: return_state is true; a Sequential model passes one tensor between layers, so it cannot hold a layer that returns its states`);
-  }
   const options: RecurrentOptions = {
     ...common(r),
+    returnState: r.bool('return_state', false),
     activation: cellActivation(r, 'activation', 'tanh', context),
     useBias: r.bool('use_bias', true),
     returnSequences: r.bool('return_sequences', false),
@@ -298,7 +303,8 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
       const inputShape = declaredInputShape(r);
       if (!inputShape) r.fail('batch_input_shape', 'a shape [batch, ...] (or batch_shape)');
       const name = r.string('name');
-      return new InputLayer({ inputShape, ...(name === undefined ? {} : { name }) });
+      const batch = (r.shape('batch_input_shape') ?? r.shape('batch_shape'))?.[0] ?? null;
+      return new InputLayer({ inputShape, ...(name === undefined ? {} : { name }), ...(batch === null ? {} : { batchSize: batch }) });
     }
     case 'Embedding': {
       r.requireAbsent(REGULARIZERS, NO_REGULARIZERS);
@@ -339,9 +345,19 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
       return new Masking({ ...common(r), maskValue: r.number('mask_value', 0) });
     case 'RepeatVector':
       return new RepeatVector(r.positiveInt('n'), common(r));
+    case 'Concatenate': {
+      const axis = r.number('axis', -1);
+      if (!Number.isInteger(axis) || axis === 0) r.fail('axis', 'a non-zero integer');
+      return new Concatenate({ ...common(r, false), axis });
+    }
+    case 'Add': return new Add(common(r, false));
+    case 'Subtract': return new Subtract(common(r, false));
+    case 'Multiply': return new Multiply(common(r, false));
+    case 'Average': return new Average(common(r, false));
     case 'Bidirectional': {
       const options = common(r);
-      const mergeMode = r.oneOf<MergeMode>('merge_mode', ['concat', 'sum', 'mul', 'ave'], 'concat');
+      // merge_mode null means both outputs, as a list (an absent key means the default, concat).
+      const mergeMode = own(r.config, 'merge_mode') === null ? null : r.oneOf<MergeMode>('merge_mode', ['concat', 'sum', 'mul', 'ave'], 'concat');
       const inner = layerFromConfig(r.raw('layer'), context, `${r.where}, inner layer`);
       if (!(inner instanceof RNN)) throw new Error(`${r.where}: wraps a ${inner.className}; Bidirectional needs SimpleRNN, LSTM or GRU`);
       const backward = r.raw('backward_layer');

@@ -13,7 +13,13 @@ import { files } from '#platform';
 import { Tensor } from '../../autograd/index.ts';
 import { InputLayer } from '../layers/input-layer.ts';
 import type { Layer } from '../layers/layer.ts';
+import type { LossName } from '../losses.ts';
+import type { MetricName } from '../metrics.ts';
+import { isModelLayer } from '../model/graph.ts';
+import { Model, type CompileOptions, type ModelOutputs } from '../model/model.ts';
 import { Sequential } from '../model/sequential.ts';
+import type { SymbolicTensor } from '../model/symbolic.ts';
+import type { Optimizer } from '../../optim/index.ts';
 import { requireFiles } from '../platform/types.ts';
 import { checkWeightSpec, decodeWeights, topologyOf, weightBytes, type DecodedWeight, type IOHandler, type ModelArtifacts } from './artifacts.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
@@ -71,11 +77,6 @@ function modelConfigOf(topology: JsonObject, artifacts: ModelArtifacts, where: s
 }
 
 function sequentialLayers(model: JsonObject, where: string): { name: string | undefined; entries: JsonValue[] } {
-  const cls = own(model, 'class_name');
-  if (cls !== 'Sequential') {
-    const known = cls === 'Model' || cls === 'Functional' ? 'functional models are not supported yet' : 'only Sequential models are supported';
-    throw new Error(`${where}: the model is a ${describe(cls)}; ${known}`);
-  }
   const config = own(model, 'config');
   if (Array.isArray(config)) return { name: undefined, entries: config };
   if (isObject(config)) {
@@ -92,7 +93,7 @@ function sequentialLayers(model: JsonObject, where: string): { name: string | un
  * else by its name without the cell segment — checking shapes; lists what is
  * missing or left over.
  */
-function bindWeights(model: Sequential, weights: readonly DecodedWeight[], where: string): void {
+function bindWeights(model: Model, weights: readonly DecodedWeight[], where: string): void {
   const exact = new Map<string, DecodedWeight>();
   const loose = new Map<string, DecodedWeight[]>();
   for (const w of weights) {
@@ -148,32 +149,175 @@ export function sequentialOf(layers: readonly Layer[], name: string | undefined,
   return model;
 }
 
+/** The class names of a model inside a model file. */
+const MODEL_CLASSES = ['Sequential', 'Model', 'Functional'];
+
+/** The model an entry `{ class_name, config }` describes: Sequential, or functional (`Model`, Keras's `Functional`). */
+function modelFromEntry(entry: JsonObject, context: ReadContext, where: string): Model {
+  const cls = own(entry, 'class_name');
+  if (cls === 'Sequential') {
+    const { name, entries } = sequentialLayers(entry, where);
+    const layers = entries.map((e, i) => (isObject(e) && MODEL_CLASSES.includes(own(e, 'class_name') as string)
+      ? modelFromEntry(e, context, `${where}, layer ${i}`)
+      : layerFromConfig(e, context, `${where}, layer ${i}`)));
+    return sequentialOf(layers, name, where);
+  }
+  if (cls === 'Model' || cls === 'Functional') return functionalOf(own(entry, 'config'), context, where);
+  throw new Error(`${where}: the model is a ${describe(cls)}; supported: ${MODEL_CLASSES.join(', ')}`);
+}
+
+/** One `[layer, node index, output index]` reference of a file, checked. */
+function referenceOf(value: JsonValue, where: string): { layer: string; node: number; output: number; kwargs: JsonValue | undefined } {
+  if (!Array.isArray(value) || value.length < 3 || value.length > 4 || typeof value[0] !== 'string'
+    || !Number.isSafeInteger(value[1]) || (value[1] as number) < 0 || !Number.isSafeInteger(value[2]) || (value[2] as number) < 0) {
+    throw new Error(`${where}: a tensor reference must be [layer name, node index, output index], got ${describe(value)}`);
+  }
+  return { layer: value[0], node: value[1] as number, output: value[2] as number, kwargs: value[3] };
+}
+
+/** `input_layers` / `output_layers`: a list of references, or one reference alone. */
+function referencesOf(value: JsonValue | undefined, key: string, where: string): JsonValue[] {
+  if (!Array.isArray(value) || value.length === 0) throw new Error(`${where}: the functional config's ${key} must be a non-empty list of [layer name, node index, output index], got ${describe(value)}`);
+  return typeof value[0] === 'string' ? [value] : value;
+}
+
+/**
+ * A functional model from its config `{ name, layers, input_layers,
+ * output_layers }`: every layer is made, then each of its inbound nodes is
+ * applied, in file order per layer, as soon as the tensors it reads exist
+ * (a shared layer may read from nodes further down the list, as TF.js
+ * allows).
+ */
+function functionalOf(config: JsonValue | undefined, context: ReadContext, where: string): Model {
+  if (!isObject(config)) throw new Error(`${where}: the functional model's config must be an object { name, layers, input_layers, output_layers }, got ${describe(config)}`);
+  const entries = own(config, 'layers');
+  if (!Array.isArray(entries)) throw new Error(`${where}: the functional config has no list of layers (got ${describe(entries)})`);
+  const byName = new Map<string, Layer>();
+  const pending: Array<{ layer: Layer; nodes: JsonValue[]; at: string }> = [];
+  entries.forEach((entry, i) => {
+    const at = `${where}, layer ${i}`;
+    if (!isObject(entry)) throw new Error(`${at}: a layer must be an object { name, class_name, config, inbound_nodes }, got ${describe(entry)}`);
+    const name = own(entry, 'name');
+    if (typeof name !== 'string' || name.length === 0) throw new Error(`${at}: a layer of a functional model needs a name, got ${describe(name)}`);
+    if (byName.has(name)) throw new Error(`${at}: two layers are named '${name}'`);
+    const cls = own(entry, 'class_name');
+    const layer = MODEL_CLASSES.includes(cls as string) ? modelFromEntry(entry, context, `${at} ('${name}')`) : layerFromConfig(entry, context, at);
+    if (layer.name !== name) throw new Error(`${at}: the layer is named '${name}' but its config names it '${layer.name}'`);
+    const inbound = own(entry, 'inbound_nodes') ?? [];
+    if (!Array.isArray(inbound)) throw new Error(`${at} ('${name}'): inbound_nodes must be a list, got ${describe(inbound)}`);
+    byName.set(name, layer);
+    pending.push({ layer, nodes: [...inbound], at: `${at} ('${name}')` });
+  });
+  const tensorOf = (ref: ReturnType<typeof referenceOf>, at: string, done: boolean): SymbolicTensor | null => {
+    const source = byName.get(ref.layer);
+    if (!source) throw new Error(`${at}: reads from a layer '${ref.layer}' that the file does not have; its layers are ${[...byName.keys()].join(', ')}`);
+    // A nested model's applications count from 1 in a file (its node 0 is its own graph).
+    const first = isModelLayer(source) ? 1 : 0;
+    const node = source.inboundNodes[ref.node - first];
+    if (!node) {
+      if (!done && ref.node >= first) return null;
+      const count = source.inboundNodes.length;
+      throw new Error(`${at}: reads node ${ref.node} of '${ref.layer}', which has ${count === 0 ? 'no nodes' : `node${count === 1 ? '' : 's'} ${first} to ${first + count - 1}`}`);
+    }
+    const tensor = node.outputs[ref.output];
+    if (!tensor) throw new Error(`${at}: reads output ${ref.output} of '${ref.layer}' node ${ref.node}, which has ${node.outputs.length} output(s)`);
+    return tensor;
+  };
+  for (let progress = true; progress;) {
+    progress = false;
+    for (const p of pending) {
+      while (p.nodes.length > 0) {
+        const node = p.nodes[0];
+        const at = `${p.at}, inbound node ${p.layer.inboundNodes.length + (isModelLayer(p.layer) ? 1 : 0)}`;
+        if (!Array.isArray(node) || node.length === 0) throw new Error(`${at}: a node must be a non-empty list of tensor references, got ${describe(node)}`);
+        const refs = node.map((r) => referenceOf(r, at));
+        for (const r of refs) {
+          if (r.kwargs !== undefined && r.kwargs !== null && !(isObject(r.kwargs) && Object.keys(r.kwargs).every((k) => k === 'training' || (k === 'mask' && own(r.kwargs as JsonObject, k) === null)))) {
+            throw new Error(`${at}: call arguments ${describe(r.kwargs)} are not supported; Unrolled reads a layer's inputs (and a recurrent layer's initial states) from the node's tensor list`);
+          }
+        }
+        const inputs = refs.map((r) => tensorOf(r, at, false));
+        if (inputs.some((t) => t === null)) break;
+        try {
+          p.layer.apply(inputs.length === 1 ? inputs[0]! : (inputs as SymbolicTensor[]));
+        } catch (e) {
+          throw new Error(`${at}: ${(e as Error).message}`);
+        }
+        p.nodes.shift();
+        progress = true;
+      }
+    }
+  }
+  const stuck = pending.find((p) => p.nodes.length > 0);
+  if (stuck) {
+    const refs = (stuck.nodes[0] as JsonValue[]).map((r) => referenceOf(r, stuck.at));
+    refs.forEach((r) => tensorOf(r, `${stuck.at}, inbound node ${stuck.layer.inboundNodes.length}`, true));
+  }
+  const endpoints = (key: string): SymbolicTensor[] => referencesOf(own(config, key), key, where).map((r) => {
+    const ref = referenceOf(r, `${where}, ${key}`);
+    return tensorOf(ref, `${where}, ${key}`, true)!;
+  });
+  const inputs = endpoints('input_layers');
+  const outputs = endpoints('output_layers');
+  const name = own(config, 'name');
+  const args = { inputs, outputs: (outputs.length === 1 ? outputs[0] : outputs) as ModelOutputs };
+  try {
+    return new Model(typeof name === 'string' && name.length > 0 ? { ...args, name } : args);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+}
+
+/** The compile settings of a training config: one loss, or one per output (a list, or keyed by output name). */
+function compileOptionsOf(model: Model, training: JsonObject, optimizer: Optimizer, where: string): CompileOptions {
+  const loss = own(training, 'loss');
+  if (typeof loss === 'string' || loss === undefined || loss === null) return { optimizer, ...compileSettingsOf(training, where) };
+  const names = model.outputNames;
+  const one = (entry: JsonValue | undefined, what: string): LossName => compileSettingsOf({ loss: entry ?? null, metrics: [] }, `${where}, ${what}`).loss;
+  let losses: LossName[];
+  if (Array.isArray(loss)) {
+    if (loss.length !== names.length) throw new Error(`${where}: the training config has ${loss.length} losses for ${names.length} outputs (${names.join(', ')})`);
+    losses = loss.map((l, i) => one(l, `loss of output '${names[i]}'`));
+  } else if (isObject(loss)) {
+    losses = names.map((n) => {
+      if (own(loss, n) === undefined) throw new Error(`${where}: the training config has no loss for output '${n}'; it names ${Object.keys(loss).join(', ')}`);
+      return one(own(loss, n), `loss of output '${n}'`);
+    });
+  } else {
+    throw new Error(`${where}: training config loss must be a name, a list or an object keyed by output name, got ${describe(loss)}`);
+  }
+  const m = own(training, 'metrics');
+  let metrics: CompileOptions['metrics'] = [];
+  if (isObject(m) && Object.keys(m).length > 0) {
+    const byOutput: Record<string, MetricName[]> = {};
+    for (const n of names) {
+      const list = own(m, n);
+      if (list !== undefined) byOutput[n] = compileSettingsOf({ loss: 'mse', metrics: Array.isArray(list) ? list : [list] }, `${where}, metrics of '${n}'`).metrics;
+    }
+    metrics = byOutput;
+  } else if (Array.isArray(m)) {
+    metrics = compileSettingsOf({ loss: 'mse', metrics: m }, where).metrics;
+  }
+  const w = own(training, 'loss_weights');
+  let lossWeights: number[] | undefined;
+  if (Array.isArray(w)) lossWeights = w.map((v) => v as number);
+  else if (isObject(w)) lossWeights = names.map((n) => (own(w, n) ?? 1) as number);
+  return { optimizer, loss: losses, metrics, ...(lossWeights ? { lossWeights } : {}) };
+}
+
 /**
  * Loads a model: from a folder or model.json path (Node), an IOHandler
- * (`{ load() }`, e.g. `tf.io.fromMemory(…)`), or ModelArtifacts. With a
+ * (`{ load() }`, e.g. `tf.io.fromMemory(…)`), or ModelArtifacts. Sequential
+ * and functional models; for a model with several outputs, type it as
+ * `loadModel<SymbolicTensor[]>(…)` to have `predict` typed as a list. With a
  * training config in the file, the model comes back compiled, with its
  * optimizer's state when that was saved too.
  */
-export async function loadModel(source: string | IOHandler | ModelArtifacts | Uint8Array | ArrayBuffer): Promise<Sequential> {
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
-    const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
-    if (isHdf5(bytes)) return readKerasH5(bytes, 'loadModel(bytes)');
-    throw new Error(`loadModel(bytes): ${bytes.byteLength} bytes without the HDF5 signature, so not a legacy Keras .h5 file; other formats are passed as a path, an IOHandler or ModelArtifacts`);
-  }
-  if (typeof source === 'string') {
-    const path = source.startsWith('file://') ? source.slice('file://'.length) : source;
-    if (/\.(h5|hdf5)$/i.test(path) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-      const fs = requireFiles(files, `loadModel('${source}')`, "pass the file's bytes (a Uint8Array or ArrayBuffer) instead");
-      const st = fs.stat(path);
-      if (!st || !st.isFile) throw new Error(`loadModel('${source}'): no file at ${path}`);
-      return readKerasH5(fs.readFile(path), path);
-    }
-  }
+export async function loadModel<O extends ModelOutputs = SymbolicTensor>(source: string | IOHandler | ModelArtifacts): Promise<Model<O>> {
   const { artifacts, where } = await artifactsOf(source);
   if (artifacts === null || typeof artifacts !== 'object') throw new Error(`${describeSource(source)}: the handler gave no artifacts`);
   const topology = topologyOf(artifacts.modelTopology as JsonValue | undefined, where);
   const { model: modelConfig, training } = modelConfigOf(topology, artifacts, where);
-  const { name, entries } = sequentialLayers(modelConfig, where);
 
   const declared: unknown = artifacts.weightSpecs ?? [];
   if (!Array.isArray(declared)) throw new Error(`${where}: weightSpecs must be a list, got ${describe(declared)}`);
@@ -186,24 +330,22 @@ export async function loadModel(source: string | IOHandler | ModelArtifacts | Ui
     weightShape: (n) => shapes.get(n) ?? [...shapes].find(([k]) => k.endsWith(`/forward_${n}`))?.[1],
   };
 
-  const layers: Layer[] = entries.map((entry, i) => layerFromConfig(entry, context, `${where}, layer ${i}`));
-  const model = sequentialOf(layers, name, where);
+  const model = modelFromEntry(modelConfig, context, where);
   bindWeights(model, modelWeights, where);
 
   if (training) {
     const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}, training config`);
-    const { loss, metrics } = compileSettingsOf(training, `${where}, training config`);
-    model.compile({ optimizer, loss, metrics });
+    model.compile(compileOptionsOf(model, training, optimizer, `${where}, training config`));
     const state = weights.filter((w) => w.spec.group === 'optimizer');
     if (state.length > 0) {
       const values = new Map<string, ArrayLike<number>>(state.map((w) => [w.spec.name, w.values]));
       restoreOptimizerWeights(optimizer, model.trainableNamedWeights(), values, `${where}, optimizer weights`);
     }
   }
-  return model;
+  return model as Model<O>;
 }
 
 /** Copies of the model's weights keyed as in a file, for comparisons. */
-export function weightsByName(model: Sequential): Map<string, Tensor> {
+export function weightsByName(model: Model): Map<string, Tensor> {
   return new Map(model.namedWeights().map(([n, t]) => [n, t.detach()]));
 }

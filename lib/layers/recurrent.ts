@@ -8,20 +8,20 @@ import {
   Workspace, drawDropoutMasks,
   type ActivationName, type CellWeights, type SequenceOptions, type SequenceResult,
 } from '../../cells/common.ts';
-import { gruSequence, initGruWeights } from '../../cells/gru.ts';
-import { initLstmWeights, lstmSequence } from '../../cells/lstm.ts';
-import { initSimpleRnnWeights, simpleRnnSequence } from '../../cells/simple-rnn.ts';
+import { CELLS, type CellEntry } from '../../cells/index.ts';
 import type { InitializerName } from '../../cells/init.ts';
-import { Layer, checkOptions, type CallContext, type LayerOptions, type ShapeSpec } from './layer.ts';
+import { runSequence } from '../../cells/sequence.ts';
+import { Layer, checkOptions, formatShapeSpec, shapeList, type CallContext, type LayerOptions, type ShapeSpec } from './layer.ts';
 
-export interface RecurrentOptions extends LayerOptions {
+/** S: returnState as a type, so that `apply` is typed as a list ([output, ...states]) when it is true. */
+export interface RecurrentOptions<S extends boolean = boolean> extends LayerOptions {
   activation?: ActivationName;
   recurrentActivation?: ActivationName;
   useBias?: boolean;
   /** Return the output of every timestep [B, T, H] instead of the last [B, H]. */
   returnSequences?: boolean;
-  /** Also return the final states (see `applyWithStates`). */
-  returnState?: boolean;
+  /** Also return the final states: `apply` gives [output, h] ([output, h, c] for an LSTM). */
+  returnState?: S;
   goBackwards?: boolean;
   /** Carry the final states of one batch into the next (fixed batch size); `resetStates()` clears them. */
   stateful?: boolean;
@@ -34,12 +34,12 @@ export interface RecurrentOptions extends LayerOptions {
   biasInitializer?: InitializerName;
 }
 
-export interface LstmOptions extends RecurrentOptions {
+export interface LstmOptions<S extends boolean = boolean> extends RecurrentOptions<S> {
   /** Start the forget-gate bias at 1 (Keras default true). */
   unitForgetBias?: boolean;
 }
 
-export interface GruOptions extends RecurrentOptions {
+export interface GruOptions<S extends boolean = boolean> extends RecurrentOptions<S> {
   /** Apply the reset gate after the recurrent matmul (Keras default true; bias [2, 3H]). */
   resetAfter?: boolean;
 }
@@ -51,19 +51,17 @@ const KNOWN = [
 ];
 
 /** What the cells have in common, seen from a layer. */
-export abstract class RNN extends Layer {
+export abstract class RNN<S extends boolean = boolean> extends Layer {
   readonly units: number;
   readonly options: RecurrentOptions;
   readonly returnSequences: boolean;
-  readonly returnState: boolean;
+  readonly returnState: S;
   readonly goBackwards: boolean;
   readonly stateful: boolean;
   readonly dropout: number;
   readonly recurrentDropout: number;
-  /** G: gate blocks in the kernels. */
-  protected abstract readonly gates: number;
-  /** 1 (h) or 2 (h, c). */
-  protected abstract readonly stateCount: number;
+  /** The layer's cell in the table of the cells. */
+  abstract readonly cellEntry: CellEntry;
   cellWeights: CellWeights | null = null;
   /** The states a stateful layer carries between batches. */
   states: Tensor[] | null = null;
@@ -80,7 +78,7 @@ export abstract class RNN extends Layer {
     this.units = units;
     this.options = options;
     this.returnSequences = options.returnSequences ?? false;
-    this.returnState = options.returnState ?? false;
+    this.returnState = (options.returnState ?? false) as S;
     this.goBackwards = options.goBackwards ?? false;
     this.stateful = options.stateful ?? false;
     this.dropout = options.dropout ?? 0;
@@ -88,7 +86,7 @@ export abstract class RNN extends Layer {
   }
 
   /** The same layer configuration with some options changed (used by Bidirectional). */
-  abstract cloneWith(overrides: Partial<RecurrentOptions>): RNN;
+  abstract cloneWith(overrides: Partial<RecurrentOptions>): RNN<boolean>;
 
   protected abstract makeWeights(features: number): CellWeights;
 
@@ -104,7 +102,8 @@ export abstract class RNN extends Layer {
     return ['kernel', 'recurrent_kernel', 'bias'].slice(0, this.weights().length);
   }
 
-  computeOutputShape(inputShape: ShapeSpec): ShapeSpec {
+  /** The output shape; with returnState the list [output, ...states] (Keras: [[3, 8], [3, 8]] for SimpleRNN(8) on [3, T, D]). */
+  computeOutputShape(inputShape: ShapeSpec): ShapeSpec | ShapeSpec[] {
     const features = inputShape[2];
     if (inputShape.length !== 3 || features === null) {
       throw new Error(`${this.name} (${this.className}): expects input [batch, timesteps, features] with known features, got ${formatShapeList(inputShape)}`);
@@ -112,7 +111,48 @@ export abstract class RNN extends Layer {
     if (this.cellWeights && this.cellWeights.kernel.shape[0] !== features) {
       throw new Error(`${this.name} (${this.className}): input has ${features} features but the kernel is ${formatShape(this.cellWeights.kernel.shape)}`);
     }
-    return this.returnSequences ? [inputShape[0], inputShape[1], this.units] : [inputShape[0], this.units];
+    const output = this.returnSequences ? [inputShape[0], inputShape[1], this.units] : [inputShape[0], this.units];
+    return this.returnState ? [output, ...this.stateShapes(inputShape[0])] : output;
+  }
+
+  /** True when `apply` gives [output, ...states] (returnState). */
+  get multipleOutputs(): S {
+    return this.returnState;
+  }
+
+  protected override returnsList(): boolean {
+    return this.returnState;
+  }
+
+  /** The shapes of the states, [h] or [h, c], each [batch, units]. */
+  stateShapes(batch: number | null): ShapeSpec[] {
+    return Array.from({ length: this.cellEntry.states }, () => [batch, this.units]);
+  }
+
+  /** Initial states of the wrong count or shape: an error naming the layer and the shapes it expects. */
+  private checkInitialState(shapes: readonly ShapeSpec[], batch: number | null): void {
+    const expected = this.stateShapes(batch);
+    const fits = shapes.length === expected.length && shapes.every((s) => s.length === 2
+      && (s[1] === null || s[1] === this.units) && (s[0] === null || batch === null || s[0] === batch));
+    if (!fits) {
+      const names = expected.length === 2 ? '[h, c]' : '[h]';
+      throw new Error(`${this.name} (${this.className}): initialState must be ${names}, ${expected.length} tensor${expected.length === 1 ? '' : 's'} of shape ${formatShapeSpec(expected[0])}; got ${shapes.length}${shapes.length > 0 ? `: ${shapes.map(formatShapeSpec).join(', ')}` : ''}`);
+    }
+  }
+
+  /** Shapes of the outputs for the input and, after it, any initial states. */
+  override outputShapes(inputShapes: readonly ShapeSpec[]): ShapeSpec[] {
+    const [x, ...initial] = inputShapes;
+    if (initial.length > 0) this.checkInitialState(initial, x[0] ?? null);
+    return shapeList(this.computeOutputShape(x));
+  }
+
+  /** Runs on the input and, after it, any initial states; gives [output], or [output, ...states] with returnState. */
+  override callAll(inputs: readonly Tensor[], context: CallContext): Tensor[] {
+    const [x, ...initial] = inputs;
+    if (initial.length > 0) this.checkInitialState(initial.map((t) => t.shape), x.shape[0]);
+    const { output, states } = this.applyWithStates(x, context, initial.length > 0 ? initial : undefined);
+    return this.returnState ? [output, ...states] : [output];
   }
 
   protected buildWeights(inputShape: ShapeSpec): void {
@@ -129,7 +169,7 @@ export abstract class RNN extends Layer {
    * (or a stateful layer's carried states).
    */
   applyWithStates(x: Tensor, context: Partial<CallContext> = {}, initialState?: readonly Tensor[]): SequenceResult {
-    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    if (!this.built) this.build([null, ...x.shape.slice(1)], x.dtype);
     if (x.rank !== 3) {
       throw new Error(`${this.name} (${this.className}): expects input [batch, timesteps, features], got shape ${formatShape(x.shape)}`);
     }
@@ -143,7 +183,7 @@ export abstract class RNN extends Layer {
       initial = this.states;
     }
     const dropoutMasks = training && (this.dropout > 0 || this.recurrentDropout > 0)
-      ? drawDropoutMasks(this.name, B, D, this.units, this.gates, this.dropout, this.recurrentDropout, x.dtype)
+      ? drawDropoutMasks(this.name, B, D, this.units, this.cellEntry.gates, this.dropout, this.recurrentDropout, x.dtype)
       : null;
     const result = this.runCell(x, this.cellWeights!, {
       initialState: initial,
@@ -153,7 +193,8 @@ export abstract class RNN extends Layer {
       dropoutMasks,
       activation: this.options.activation,
       recurrentActivation: this.options.recurrentActivation,
-      workspace: this.workspace,
+      // One workspace per application in a graph, so that each keeps its caches until the backward.
+      workspace: context.slot ? this.perSlot(context.slot, () => new Workspace()) : this.workspace,
     });
     if (this.stateful) this.states = result.states.map((s) => s.detach());
     return result;
@@ -188,58 +229,55 @@ function formatShapeList(shape: ShapeSpec): string {
   return `[${shape.map((d) => (d === null ? 'None' : d)).join(',')}]`;
 }
 
-export class SimpleRNN extends RNN {
+export class SimpleRNN<S extends boolean = false> extends RNN<S> {
   readonly className = 'SimpleRNN';
-  protected readonly gates = 1;
-  protected readonly stateCount = 1;
+  readonly cellEntry = CELLS.SimpleRNN;
 
-  constructor(units: number, options: RecurrentOptions = {}) {
+  constructor(units: number, options: RecurrentOptions<S> = {}) {
     super('simple_rnn', units, options, KNOWN);
   }
 
-  cloneWith(overrides: Partial<RecurrentOptions>): SimpleRNN {
+  cloneWith(overrides: Partial<RecurrentOptions>): SimpleRNN<boolean> {
     return new SimpleRNN(this.units, { ...this.options, ...overrides });
   }
 
   protected makeWeights(features: number): CellWeights {
-    return initSimpleRnnWeights(features, this.units, this.initOptions());
+    return this.cellEntry.init(features, this.units, this.initOptions());
   }
 
   protected runCell(x: Tensor, w: CellWeights, options: SequenceOptions): SequenceResult {
-    return simpleRnnSequence(x, w, options);
+    return runSequence(this.cellEntry.cell(), x, w, options);
   }
 }
 
-export class LSTM extends RNN {
+export class LSTM<S extends boolean = false> extends RNN<S> {
   readonly className = 'LSTM';
-  protected readonly gates = 4;
-  protected readonly stateCount = 2;
+  readonly cellEntry = CELLS.LSTM;
   declare readonly options: LstmOptions;
 
-  constructor(units: number, options: LstmOptions = {}) {
+  constructor(units: number, options: LstmOptions<S> = {}) {
     super('lstm', units, options, [...KNOWN, 'unitForgetBias']);
   }
 
-  cloneWith(overrides: Partial<LstmOptions>): LSTM {
+  cloneWith(overrides: Partial<LstmOptions>): LSTM<boolean> {
     return new LSTM(this.units, { ...this.options, ...overrides });
   }
 
   protected makeWeights(features: number): CellWeights {
-    return initLstmWeights(features, this.units, { ...this.initOptions(), unitForgetBias: this.options.unitForgetBias ?? true });
+    return this.cellEntry.init(features, this.units, { ...this.initOptions(), unitForgetBias: this.options.unitForgetBias ?? true });
   }
 
   protected runCell(x: Tensor, w: CellWeights, options: SequenceOptions): SequenceResult {
-    return lstmSequence(x, w, options);
+    return runSequence(this.cellEntry.cell(), x, w, options);
   }
 }
 
-export class GRU extends RNN {
+export class GRU<S extends boolean = false> extends RNN<S> {
   readonly className = 'GRU';
-  protected readonly gates = 3;
-  protected readonly stateCount = 1;
+  readonly cellEntry = CELLS.GRU;
   declare readonly options: GruOptions;
 
-  constructor(units: number, options: GruOptions = {}) {
+  constructor(units: number, options: GruOptions<S> = {}) {
     super('gru', units, options, [...KNOWN, 'resetAfter']);
   }
 
@@ -247,15 +285,15 @@ export class GRU extends RNN {
     return this.options.resetAfter ?? true;
   }
 
-  cloneWith(overrides: Partial<GruOptions>): GRU {
+  cloneWith(overrides: Partial<GruOptions>): GRU<boolean> {
     return new GRU(this.units, { ...this.options, ...overrides });
   }
 
   protected makeWeights(features: number): CellWeights {
-    return initGruWeights(features, this.units, { ...this.initOptions(), resetAfter: this.resetAfter });
+    return this.cellEntry.init(features, this.units, { ...this.initOptions(), resetAfter: this.resetAfter });
   }
 
   protected runCell(x: Tensor, w: CellWeights, options: SequenceOptions): SequenceResult {
-    return gruSequence(x, w, { ...options, resetAfter: this.resetAfter });
+    return runSequence(this.cellEntry.cell({ resetAfter: this.resetAfter }), x, w, options);
   }
 }

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import { loadModel, tensor, type IOHandler, type ModelArtifacts, type Sequential } from '../../../lib/index.ts';
+import { loadModel, tensor, type IOHandler, type Model, type ModelArtifacts, type SymbolicTensor } from '../../../lib/index.ts';
 
 export const FIXTURES = join(import.meta.dirname, '../../fixtures/models/tfjs');
 
@@ -101,7 +101,7 @@ export function reference(name: string): { input: number[][]; shape: number[]; o
 }
 
 /** Checks that `model` computes the fixture's reference output (within float32 noise). */
-export function assertPredictsReference(model: Sequential, name: string, tolerance = 1e-5): void {
+export function assertPredictsReference(model: Model<SymbolicTensor>, name: string, tolerance = 1e-5): void {
   const ref = reference(name);
   const out = model.predict(tensor(ref.input.flat(), ref.shape));
   assert.is(out.data.length, ref.output.length, `output length ${out.data.length}, reference ${ref.output.length}`);
@@ -115,7 +115,7 @@ export function assertPredictsReference(model: Sequential, name: string, toleran
  * if it returns a model instead.
  */
 export async function loadError(source: string | IOHandler | ModelArtifacts): Promise<string> {
-  let model: Sequential;
+  let model: Model<SymbolicTensor>;
   try {
     model = await loadModel(source);
   } catch (err) {

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clearSession, loadModel, type ModelArtifacts, type Sequential } from '../../../lib/index.ts';
+import { clearSession, loadModel, type Model, type ModelArtifacts, type SymbolicTensor } from '../../../lib/index.ts';
 import { readModelFiles } from '../../../lib/io/model-files.ts';
 import { files } from '../../../lib/platform/node.ts';
 import type { FileSystem } from '../../../lib/platform/types.ts';
@@ -73,7 +73,7 @@ test('1a: __proto__ / constructor / prototype keys in model.json pollute no prot
       weightSpecs: source.weightsManifest[0].weights,
       weightData: weightBytes(weights).buffer as ArrayBuffer,
     };
-    let model: Sequential | null = null;
+    let model: Model<SymbolicTensor> | null = null;
     try {
       model = await loadModel(artifacts);
       outcomes.push(`${typeof source === 'string' ? 'folder' : 'artifacts'}: loaded`);
@@ -100,7 +100,7 @@ test('1b: layers named __proto__ and constructor load and predict', async () => 
   }
   writeFolder(dir, { json, weights });
   const before = prototypeKeys();
-  let model: Sequential;
+  let model: Model<SymbolicTensor>;
   try {
     model = await loadModel(dir);
   } catch (err) {

@@ -1,0 +1,950 @@
+/**
+ * Model: a graph of layers from symbolic inputs to symbolic outputs (the
+ * functional API), with the Keras workflow — summary, compile, fit (on
+ * tensors or on a generator of batches), evaluate, predict — for any number
+ * of inputs and outputs. Sequential is a Model whose graph is a chain.
+ *
+ *   const x = input({ shape: [null, 8] });
+ *   const [seq, h, c] = new LSTM(16, { returnState: true, returnSequences: true }).apply(x);
+ *   const y = new TimeDistributed(new Dense(4, { activation: 'softmax' })).apply(seq);
+ *   const model = new Model({ inputs: x, outputs: [y, h] });
+ *
+ * A Model is itself a layer: applied to symbolic tensors it becomes one
+ * node of a larger graph (its weights shared with every other use of it).
+ */
+import {
+  Tensor, add, allocate, concat, formatShape, mulScalar, noGrad, permutation, type DType, type FloatArray, type TensorLike,
+} from '../../autograd/index.ts';
+import { getOptimizer, type Optimizer, type OptimizerName } from '../../optim/index.ts';
+import type { Callback, Logs, TrainingModel } from '../callbacks.ts';
+import type { IOHandler, SaveResult } from '../io/artifacts.ts';
+import { saveModel, type SaveOptions } from '../io/save.ts';
+import { loadWeightsFrom, saveWeightsTo } from '../io/weights.ts';
+import { Layer, formatShapeSpec, type CallContext, type ShapeSpec } from '../layers/layer.ts';
+import { getLoss, type LossFunction, type LossName } from '../losses.ts';
+import { getMetric, type Metric, type MetricName } from '../metrics.ts';
+import { ProgressBar, writeLine } from '../progress.ts';
+import { buildGraph, inferShapes, nodeIndexAmong, runGraph, shapeMismatch, type Graph } from './graph.ts';
+import { booleanOption, checkFinite, describeValue, isKeyed, numberOption, splitByName, toTensor } from './inputs.ts';
+import { SymbolicTensor, type Node } from './symbolic.ts';
+
+/** Numbers for one input or output: nested lists whose innermost entries are numbers or typed-array rows. */
+export type NestedData = number | FloatArray | readonly NestedData[];
+/** Data for a model: one array or Tensor, or (several inputs or outputs) a list of them or an object keyed by name. */
+export type ModelData = TensorLike | NestedData | ReadonlyArray<TensorLike | NestedData> | Readonly<Record<string, TensorLike | NestedData>>;
+
+/** A pair of inputs and targets as tensors (one input, one output). */
+export type Batch = readonly [Tensor, Tensor];
+/** A pair of inputs and targets in any form `fit` takes: for several inputs or outputs, lists or objects keyed by name. */
+export type DataBatch = readonly [ModelData, ModelData];
+/** Where batches come from: the seed's Python generators become JS generators. */
+export type BatchSource = Iterator<DataBatch> | AsyncIterator<DataBatch> | Iterable<DataBatch> | AsyncIterable<DataBatch>;
+
+/** A model's outputs: one symbolic tensor, or a list. */
+export type ModelOutputs = SymbolicTensor | readonly SymbolicTensor[];
+
+/** What `predict` returns for a model whose outputs are O: one Tensor, or one per output. */
+export type Predicted<O> = [O] extends [readonly SymbolicTensor[]] ? Tensor[] : [O] extends [SymbolicTensor] ? Tensor : Tensor | Tensor[];
+
+export interface ModelArgs<O extends ModelOutputs> {
+  inputs: SymbolicTensor | readonly SymbolicTensor[];
+  outputs: O;
+  name?: string;
+}
+
+export interface CompileOptions {
+  optimizer: OptimizerName | Optimizer;
+  /** One loss for every output, or one per output: a list in output order or an object keyed by output name. */
+  loss: LossName | readonly LossName[] | Readonly<Record<string, LossName>>;
+  /** Metrics for every output, a list per output, or lists keyed by output name. */
+  metrics?: readonly MetricName[] | ReadonlyArray<readonly MetricName[]> | Readonly<Record<string, readonly MetricName[]>>;
+  /** The weight of each output's loss in the total (default 1 each): a list in output order or an object keyed by output name. */
+  lossWeights?: readonly number[] | Readonly<Record<string, number>>;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Hold out this last fraction of the samples (before shuffling), as Keras does. */
+  validationSplit?: number;
+  validationData?: readonly [ModelData, ModelData];
+  shuffle?: boolean;
+  /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** Hooks called during training, each awaited (see callbacks.ts). */
+  callbacks?: Callback[];
+  /** The epoch (0-based) to start at, as Keras's `initial_epoch`: epochs `initialEpoch` .. `epochs − 1` run (default 0). */
+  initialEpoch?: number;
+}
+
+export interface FitGeneratorOptions {
+  stepsPerEpoch: number;
+  epochs?: number;
+  validationData?: BatchSource | readonly [ModelData, ModelData];
+  validationSteps?: number;
+  verbose?: 0 | 1 | 2;
+  /** Hooks called during training, each awaited (see callbacks.ts). */
+  callbacks?: Callback[];
+  /** The epoch (0-based) to start at, as Keras's `initial_epoch` (default 0). */
+  initialEpoch?: number;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  /** For a generator: how many batches to draw. */
+  steps?: number;
+}
+
+/** What `fit` returns: one value per epoch under each Keras key. */
+export class History {
+  readonly history: Record<string, number[]> = {};
+  readonly epoch: number[] = [];
+
+  record(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+  }
+}
+
+const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'verbose', 'callbacks', 'initialEpoch'];
+const FIT_GENERATOR_KEYS = ['stepsPerEpoch', 'epochs', 'validationData', 'validationSteps', 'verbose', 'callbacks', 'initialEpoch'];
+const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
+
+function checkKeys(where: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`${where}: options must be an object { ${known.join(', ')} }, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new Error(`${where}: unknown option '${key}'; known: ${known.join(', ')}`);
+  }
+}
+
+function verboseOption(where: string, value: unknown): 0 | 1 | 2 {
+  if (value === undefined) return 1;
+  if (value !== 0 && value !== 1 && value !== 2) throw new Error(`${where}: verbose must be 0, 1 or 2, got ${describeValue(value)}`);
+  return value;
+}
+
+/** Rows `indices[start..end)` of `t` (first axis), copied. */
+function takeRows(t: Tensor, indices: ArrayLike<number>, start: number, end: number): Tensor {
+  const row = t.size / t.shape[0];
+  const out = allocate(t.dtype, (end - start) * row);
+  for (let i = start; i < end; i++) out.set(t.data.subarray(indices[i] * row, (indices[i] + 1) * row), (i - start) * row);
+  return new Tensor(out, [end - start, ...t.shape.slice(1)]);
+}
+
+function isBatchSource(x: unknown): x is BatchSource {
+  if (x === null || typeof x !== 'object' || x instanceof Tensor || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
+  return 'next' in x || Symbol.iterator in x || Symbol.asyncIterator in x;
+}
+
+type Pull = () => Promise<DataBatch>;
+
+function puller(source: BatchSource, where: string): Pull {
+  let it: Iterator<DataBatch> | AsyncIterator<DataBatch>;
+  if (Symbol.asyncIterator in source) it = (source as AsyncIterable<DataBatch>)[Symbol.asyncIterator]();
+  else if (Symbol.iterator in source) it = (source as Iterable<DataBatch>)[Symbol.iterator]();
+  else it = source as Iterator<DataBatch>;
+  return async () => {
+    const r = await it.next();
+    if (r.done) throw new Error(`${where}: the generator ran out of batches`);
+    const batch: unknown = r.value;
+    if (!Array.isArray(batch) || batch.length !== 2) throw new Error(`${where}: a batch must be a pair [x, y], got ${describeValue(batch)}`);
+    return batch as unknown as DataBatch;
+  };
+}
+
+/** Inputs and targets as tensors, one per model input and output. */
+interface Pair {
+  xs: Tensor[];
+  ys: Tensor[];
+}
+
+/** What compile settles for one output. */
+interface OutputSettings {
+  name: string;
+  lossName: LossName;
+  loss: LossFunction;
+  weight: number;
+  metrics: Metric[];
+  metricNames: MetricName[];
+}
+
+interface Compiled {
+  optimizer: Optimizer;
+  outputs: OutputSettings[];
+  /** The metric names as given to compile, when one list served every output. */
+  metricList: MetricName[];
+}
+
+/** Sums over the samples seen so far: the total loss, each output's loss, each output's metrics. */
+interface Sums {
+  loss: number;
+  outputLosses: number[];
+  metrics: number[][];
+  count: number;
+}
+
+/** In the arguments a subclass passes to Model's constructor before it has a graph (Sequential): the base of its generated name. */
+export const GRAPH_LATER: unique symbol = Symbol('graph later');
+
+export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implements TrainingModel {
+  readonly className: string = 'Model';
+  stopTraining = false;
+  /** The epoch `fit` starts at; see TrainingModel.initialEpoch. */
+  initialEpoch = 0;
+  private graphValue: Graph | null = null;
+  private outputsListed = false;
+  private compiled: Compiled | null = null;
+
+  constructor(args: ModelArgs<O>) {
+    const given = args as unknown;
+    if (given === null || typeof given !== 'object') throw new Error(`Model: expected { inputs, outputs, name? }, got ${describeValue(given)}`);
+    const later = (given as { [GRAPH_LATER]?: string })[GRAPH_LATER];
+    const name = (given as { name?: unknown }).name;
+    if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw new Error(`Model: name must be a non-empty string, got ${describeValue(name)}`);
+    super(later ?? 'model', name === undefined ? {} : { name });
+    if (later !== undefined) return;
+    for (const key of Object.keys(given)) {
+      if (!['inputs', 'outputs', 'name'].includes(key)) throw new Error(`${this.name}: unknown option '${key}'; known: inputs, outputs, name`);
+    }
+    const { inputs, outputs } = args;
+    if (inputs === undefined) throw new Error(`${this.name}: new Model({ inputs, outputs }) needs inputs (symbolic tensors from input())`);
+    if (outputs === undefined) throw new Error(`${this.name}: new Model({ inputs, outputs }) needs outputs (symbolic tensors made by layer.apply())`);
+    this.setGraph(Array.isArray(inputs) ? inputs : [inputs], Array.isArray(outputs) ? outputs : [outputs], Array.isArray(outputs));
+  }
+
+  /** Installs the graph from `inputs` to `outputs` (checked); `listed` when the outputs were given as a list. */
+  protected setGraph(inputs: readonly unknown[], outputs: readonly unknown[], listed: boolean): void {
+    this.graphValue = buildGraph(this.name, inputs, outputs);
+    this.outputsListed = listed;
+    this.built = true;
+  }
+
+  /** The graph, once the model has one. */
+  protected get graph(): Graph | null {
+    return this.graphValue;
+  }
+
+  private requireGraph(where: string): Graph {
+    if (!this.graphValue) throw new Error(`${this.name}: ${where} needs a built model: give the first layer an inputShape, or call build(), fit() or predict() first`);
+    return this.graphValue;
+  }
+
+  /** True when the outputs were given as a list: `apply` and `predict` then return lists. */
+  get multipleOutputs(): [O] extends [readonly SymbolicTensor[]] ? true : [O] extends [SymbolicTensor] ? false : boolean {
+    return this.outputsListed as [O] extends [readonly SymbolicTensor[]] ? true : [O] extends [SymbolicTensor] ? false : boolean;
+  }
+
+  protected override returnsList(): boolean {
+    return this.outputsListed;
+  }
+
+  /** The symbolic inputs, in order. */
+  get inputs(): SymbolicTensor[] {
+    return [...(this.graphValue?.inputs ?? [])];
+  }
+
+  /** The symbolic outputs, in order. */
+  get outputs(): SymbolicTensor[] {
+    return [...(this.graphValue?.outputs ?? [])];
+  }
+
+  /** Every layer once, inputs first (as Keras's `model.layers`, InputLayers included). */
+  get layers(): Layer[] {
+    return [...(this.graphValue?.layers ?? [])];
+  }
+
+  /** The nodes of the graph, each after the nodes it reads from (the inputs' first). */
+  get nodes(): Node[] {
+    return [...(this.graphValue?.nodes ?? [])];
+  }
+
+  /** The names inputs are keyed by in `fit`, `predict`, …: their InputLayers' names. */
+  get inputNames(): string[] {
+    return this.inputs.map((x) => x.node.layer.name);
+  }
+
+  /** The names outputs are keyed by (losses, targets, History): the names of the layers that make them, numbered where one layer makes several. */
+  get outputNames(): string[] {
+    const names: string[] = [];
+    for (const y of this.outputs) {
+      const base = y.node.layer.name;
+      let name = base;
+      for (let k = 1; names.includes(name); k++) name = `${base}_${k}`;
+      names.push(name);
+    }
+    return names;
+  }
+
+  /** The layer called `name`, or the one at `index` in `layers`. */
+  getLayer(nameOrIndex: string | number): Layer {
+    const layers = this.layers;
+    if (typeof nameOrIndex === 'number') {
+      if (!Number.isInteger(nameOrIndex) || nameOrIndex < 0 || nameOrIndex >= layers.length) {
+        throw new Error(`${this.name}: getLayer(${nameOrIndex}): the model has ${layers.length} layers (indices 0 to ${layers.length - 1})`);
+      }
+      return layers[nameOrIndex];
+    }
+    const found = layers.find((l) => l.name === nameOrIndex);
+    if (!found) throw new Error(`${this.name}: no layer is named ${describeValue(nameOrIndex)}; its layers are ${layers.map((l) => l.name).join(', ') || 'none'}`);
+    return found;
+  }
+
+  // ---------------------------------------------------------------- as a layer
+
+  /** Every weight once (a shared layer's weights are one set), layer by layer. */
+  weights(): Tensor[] {
+    return [...new Set(this.layers.flatMap((l) => l.weights()))];
+  }
+
+  /** The weights training updates: none when the model is not trainable, else those of its trainable layers. */
+  override trainableWeights(): Tensor[] {
+    if (!this.trainable) return [];
+    return [...new Set(this.layers.flatMap((l) => l.trainableWeights()))];
+  }
+
+  override namedWeights(): Array<[string, Tensor]> {
+    const seen = new Set<Tensor>();
+    return this.layers.flatMap((l) => l.namedWeights()).filter(([, t]) => (seen.has(t) ? false : (seen.add(t), true)));
+  }
+
+  protected buildWeights(): void {}
+
+  /** A model with a graph is built: its layers were built when they were applied. */
+  override build(inputShape: ShapeSpec, dtype?: DType): void {
+    if (!this.graphValue) super.build(inputShape, dtype);
+  }
+
+  computeOutputShape(inputShape: ShapeSpec): ShapeSpec | ShapeSpec[] {
+    const shapes = this.outputShapes([inputShape]);
+    return this.outputsListed ? shapes : shapes[0];
+  }
+
+  override outputShapes(inputShapes: readonly ShapeSpec[]): ShapeSpec[] {
+    const graph = this.requireGraph('computing output shapes');
+    this.checkInputCount(inputShapes.length);
+    graph.inputs.forEach((x, i) => {
+      const shape = inputShapes[i];
+      const bad = shape.length !== x.rank || x.shape.some((d, k) => k > 0 && d !== null && shape[k] !== null && shape[k] !== d);
+      if (bad) throw new Error(`input '${x.node.layer.name}' expects ${formatShapeSpec(x.shape)}, got ${formatShapeSpec(shape)}`);
+    });
+    return inferShapes(graph, inputShapes);
+  }
+
+  protected override outputDtypes(): DType[] {
+    return this.outputs.map((y) => y.dtype);
+  }
+
+  private checkInputCount(n: number): void {
+    const inputs = this.inputs;
+    if (n !== inputs.length) {
+      throw new Error(`${this.name} takes ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${this.inputNames.join(', ')}), got ${n}`);
+    }
+  }
+
+  call(x: Tensor, context: CallContext): Tensor {
+    return this.callAll([x], context)[0];
+  }
+
+  override callAll(inputs: readonly Tensor[], context: CallContext): Tensor[] {
+    return this.invoke(inputs, [context.mask], context).outputs;
+  }
+
+  override invoke(inputs: readonly Tensor[], masks: ReadonlyArray<FloatArray | null>, context: CallContext): { outputs: Tensor[]; masks: Array<FloatArray | null> } {
+    const graph = this.requireGraph('running');
+    this.checkInputCount(inputs.length);
+    inputs.forEach((t, i) => this.checkFeed(`${this.name}`, `input ${i}`, t, i));
+    return runGraph(graph, inputs, { training: context.training, ...(context.slot ? { slot: context.slot } : {}) }, masks);
+  }
+
+  override resetStates(): void {
+    for (const layer of this.layers) layer.resetStates();
+  }
+
+  // ---------------------------------------------------------------- weights
+
+  /** The shape of the single input, batch first (null for a model with several inputs, or before it is built). */
+  get batchInputShape(): ShapeSpec | null {
+    const inputs = this.inputs;
+    return inputs.length === 1 ? inputs[0].shape : null;
+  }
+
+  /** All weight tensors, layer by layer, in the Keras order (each once). */
+  weightTensors(): Tensor[] {
+    return this.weights();
+  }
+
+  /** The weights training updates: those of the trainable layers. */
+  trainableWeightTensors(): Tensor[] {
+    return this.trainableWeights();
+  }
+
+  /** The named weights of the trainable layers, in the order the optimizer sees them. */
+  trainableNamedWeights(): Array<[string, Tensor]> {
+    const trainable = new Set(this.trainableWeights());
+    return this.namedWeights().filter(([, t]) => trainable.has(t));
+  }
+
+  // ---------------------------------------------------------------- summary
+
+  /** Prints Keras's table of the model — with "Connected to" for a functional model — and returns it. */
+  summary(print: (line: string) => void = console.log): string {
+    const graph = this.requireGraph('summary()');
+    const width = 98;
+    const stops = [32, 53, 65, 98];
+    const row = (fields: string[]): string => {
+      let line = '';
+      fields.forEach((f, i) => {
+        if (i > 0) line = `${line.slice(0, -1)} `;
+        line = (line + f).slice(0, stops[i]);
+        line += ' '.repeat(stops[i] - line.length);
+      });
+      return line;
+    };
+    const lines = [`Model: "${this.name}"`, '_'.repeat(width), row(['Layer (type)', 'Output Shape', 'Param #', 'Connected to']), '='.repeat(width)];
+    graph.layers.forEach((layer, k) => {
+      const nodes = graph.nodes.filter((n) => n.layer === layer);
+      const shapes = nodes.map((n) => n.outputs.map((y) => y.shape));
+      const same = shapes.every((s) => formatShapes(s) === formatShapes(shapes[0]));
+      const shapeLines = same ? shapeLinesOf(shapes[0]) : ['multiple'];
+      const connections = nodes.flatMap((n) => n.inputs.map((x) => `${x.node.layer.name}[${nodeIndexAmong(graph.nodes, x.node)}][${x.outputIndex}]`));
+      const count = Math.max(shapeLines.length, connections.length, 1);
+      for (let i = 0; i < count; i++) {
+        lines.push(row([
+          i === 0 ? `${layer.name} (${layer.className})` : '',
+          shapeLines[i] ?? '',
+          i === 0 ? String(layer.countParams()) : '',
+          connections[i] ?? '',
+        ]));
+      }
+      lines.push(k === graph.layers.length - 1 ? '='.repeat(width) : '_'.repeat(width));
+    });
+    lines.push(...this.paramLines(), '_'.repeat(width));
+    const text = lines.join('\n');
+    print(text);
+    return text;
+  }
+
+  /** Total, trainable and non-trainable parameter counts, each weight counted once. */
+  protected paramLines(): string[] {
+    const total = this.countParams();
+    const trainable = this.trainableWeights().reduce((n, w) => n + w.size, 0);
+    const fmt = (n: number): string => n.toLocaleString('en-US');
+    return [`Total params: ${fmt(total)}`, `Trainable params: ${fmt(trainable)}`, `Non-trainable params: ${fmt(total - trainable)}`];
+  }
+
+  // ---------------------------------------------------------------- compile
+
+  /** The optimizer given to `compile`, or null before. */
+  get optimizer(): Optimizer | null {
+    return this.compiled?.optimizer ?? null;
+  }
+
+  /** The loss given to `compile` when one loss serves every output, or null (before compile, or with one loss per output). */
+  get loss(): LossName | null {
+    const outputs = this.compiled?.outputs ?? [];
+    return outputs.length > 0 && outputs.every((o) => o.lossName === outputs[0].lossName) ? outputs[0].lossName : null;
+  }
+
+  /** Each output's loss, in output order (empty before compile). */
+  get losses(): LossName[] {
+    return (this.compiled?.outputs ?? []).map((o) => o.lossName);
+  }
+
+  /** Each output's loss weight, in output order (empty before compile). */
+  get lossWeights(): number[] {
+    return (this.compiled?.outputs ?? []).map((o) => o.weight);
+  }
+
+  /** The metrics given to `compile`, when one list serves every output. */
+  get metricNames(): readonly MetricName[] {
+    return this.compiled?.metricList ?? [];
+  }
+
+  /** Each output's metrics, in output order (empty before compile). */
+  get outputMetricNames(): MetricName[][] {
+    return (this.compiled?.outputs ?? []).map((o) => [...o.metricNames]);
+  }
+
+  compile(options: CompileOptions): void {
+    checkKeys('compile', options, COMPILE_KEYS);
+    if (options.optimizer === undefined) throw new Error('compile: an optimizer is required (a name such as \'rmsprop\', or an optimizer object)');
+    if (options.loss === undefined) throw new Error('compile: a loss is required (a name such as \'mse\', or one per output)');
+    const names = this.feedOutputNames();
+    const perOutput = <T>(what: string, value: unknown, fallback: T | undefined): T[] => {
+      if (isKeyed(value)) {
+        const unknown = Object.keys(value).filter((k) => !names.includes(k));
+        if (unknown.length > 0) throw new Error(`compile: ${what} names ${unknown.map((k) => `'${k}'`).join(', ')}, not an output of ${this.name}; its outputs are ${names.map((n) => `'${n}'`).join(', ')}`);
+        return names.map((n) => {
+          if (!(n in value)) {
+            if (fallback === undefined) throw new Error(`compile: ${what} has no entry for output '${n}'; give one for each of ${names.map((k) => `'${k}'`).join(', ')}`);
+            return fallback;
+          }
+          return value[n] as T;
+        });
+      }
+      if (Array.isArray(value)) {
+        if (value.length !== names.length) {
+          throw new Error(`compile: ${what} is a list of ${value.length}, but ${this.name} has ${names.length} output${names.length === 1 ? '' : 's'} (${names.join(', ')}); give one per output, or an object keyed by output name`);
+        }
+        return value as T[];
+      }
+      throw new Error(`compile: ${what} must be a list or an object keyed by output name, got ${describeValue(value)}`);
+    };
+    const lossNames: unknown[] = typeof options.loss === 'string' ? names.map(() => options.loss) : perOutput<unknown>('loss', options.loss, undefined);
+    const losses = lossNames.map((l) => {
+      if (typeof l !== 'string') throw new Error(`compile: a loss must be a name such as 'mse', got ${describeValue(l)}`);
+      return { name: l as LossName, fn: getLoss(l) };
+    });
+    const weights = options.lossWeights === undefined ? names.map(() => 1) : perOutput<unknown>('lossWeights', options.lossWeights, 1);
+    weights.forEach((w, i) => {
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new Error(`compile: lossWeights for output '${names[i]}' must be a non-negative number, got ${describeValue(w)}`);
+    });
+    const given = options.metrics ?? [];
+    let metricLists: unknown[];
+    let metricList: MetricName[] = [];
+    if (Array.isArray(given) && given.every((m) => typeof m === 'string')) {
+      metricList = [...(given as MetricName[])];
+      metricLists = names.map(() => metricList);
+    } else {
+      metricLists = perOutput<unknown>('metrics', given, []);
+    }
+    const metrics = metricLists.map((list, i) => {
+      if (!Array.isArray(list)) throw new Error(`compile: the metrics of output '${names[i]}' must be a list of names, got ${describeValue(list)}`);
+      return list.map((m: unknown) => ({ name: m as MetricName, metric: getMetric(m as string, losses[i].name) }));
+    });
+    this.compiled = {
+      optimizer: getOptimizer(options.optimizer),
+      outputs: names.map((name, i) => ({
+        name, lossName: losses[i].name, loss: losses[i].fn, weight: weights[i] as number,
+        metrics: metrics[i].map((m) => m.metric), metricNames: metrics[i].map((m) => m.name),
+      })),
+      metricList,
+    };
+  }
+
+  private requireCompiled(where: string): Compiled {
+    const compiled = this.compiled;
+    if (!compiled) throw new Error(`${this.name}: ${where}() before compile(); call model.compile({ optimizer, loss }) first`);
+    if (this.graphValue && compiled.outputs.length !== this.outputs.length) {
+      throw new Error(`${this.name}: compiled for ${compiled.outputs.length} outputs, the model has ${this.outputs.length}; compile again`);
+    }
+    return compiled;
+  }
+
+  // ---------------------------------------------------------------- data
+
+  /** Builds the model from the first batch when it has no graph yet (Sequential); a functional model has one from the start. */
+  protected ensureBuilt(_xs: readonly Tensor[]): void {}
+
+  /** The dtype data for input `i` is converted to. */
+  protected feedDtype(i: number): DType {
+    return this.graphValue?.inputs[i]?.dtype ?? 'float32';
+  }
+
+  /** How many inputs the data must have, and their names. */
+  protected feedNames(): string[] {
+    return this.inputNames;
+  }
+
+  /** The names targets are keyed by (a Sequential model not yet built has one output). */
+  protected feedOutputNames(): string[] {
+    return this.graph ? this.outputNames : ['output'];
+  }
+
+  /** Whether every known dimension of input `i` is checked against the data (Sequential: only when the shape was declared). */
+  protected checksInputShape(_i: number): boolean {
+    return true;
+  }
+
+  /** Checks one input's data against the input it is fed to. */
+  protected checkFeed(where: string, label: string, t: Tensor, i: number): void {
+    const x = this.graphValue?.inputs[i];
+    if (!x) return;
+    const bad = shapeMismatch(t, x, this.checksInputShape(i));
+    if (bad) throw new Error(this.feedMismatch(where, label, t, x, bad));
+  }
+
+  /** The message for data that does not fit an input. */
+  protected feedMismatch(where: string, label: string, t: Tensor, x: SymbolicTensor, detail: string): string {
+    return `${where}: input '${x.node.layer.name}' expects shape ${formatShapeSpec(x.shape)}, but ${label} is ${formatShape(t.shape)} (${detail})`;
+  }
+
+  /** The inputs as tensors, checked: one per input, of its dtype and shape, all with the same number of samples. */
+  private feeds(where: string, x: unknown): Array<[string, Tensor]> {
+    const names = this.feedNames();
+    if (names.length === 0) throw new Error(`${this.name}: ${where}() on a model with no layers`);
+    const parts = splitByName(where, 'x', x, names, 'input');
+    const tensors = parts.map(({ label, value }, i) => {
+      const t = toTensor(value, where, label, this.feedDtype(i));
+      if (t.rank === 0 || t.shape[0] === 0) throw new Error(`${where}: ${label} has no samples (shape ${formatShape(t.shape)})`);
+      checkFinite(`${where}: ${label}`, t);
+      return t;
+    });
+    if (this.built) tensors.forEach((t, i) => this.checkFeed(where, parts[i].label, t, i));
+    const labelled = parts.map((p, i): [string, Tensor] => [p.label, tensors[i]]);
+    sameBatch(where, labelled);
+    return labelled;
+  }
+
+  /** Inputs and targets, checked against each other and against the losses. */
+  private pair(where: string, x: unknown, y: unknown): Pair {
+    const compiled = this.requireCompiled(where);
+    const xs = this.feeds(where, x);
+    if (y === undefined) throw new Error(`${where}: targets y are missing`);
+    const parts = splitByName(where, 'y', y, this.feedOutputNames(), 'output');
+    const ys = parts.map(({ label, value }, i): [string, Tensor] => {
+      const t = toTensor(value, where, label, this.graph?.outputs[i].dtype ?? this.feedDtype(0));
+      if (t.rank === 0 || t.shape[0] === 0) throw new Error(`${where}: ${label} has no samples (shape ${formatShape(t.shape)})`);
+      checkFinite(`${where}: ${label}`, t);
+      return [label, t];
+    });
+    sameBatch(where, [...xs, ...ys]);
+    ys.forEach(([label, t], i) => {
+      if (compiled.outputs[i].lossName !== 'binary_crossentropy') return;
+      for (let k = 0; k < t.size; k++) {
+        const v = t.data[k];
+        if (!(v >= 0 && v <= 1)) throw new Error(`${where}: ${label} holds ${v} at position ${k}; binary_crossentropy needs labels in [0, 1]`);
+      }
+    });
+    return { xs: xs.map(([, t]) => t), ys: ys.map(([, t]) => t) };
+  }
+
+  // ---------------------------------------------------------------- training
+
+  /** Runs the graph on checked inputs. */
+  private forward(xs: readonly Tensor[], training: boolean): Tensor[] {
+    this.ensureBuilt(xs);
+    return runGraph(this.requireGraph('running'), xs, { training }).outputs;
+  }
+
+  /** Each output's loss and the weighted total (the total is the loss itself for one output of weight 1). */
+  private lossesOf(compiled: Compiled, outs: readonly Tensor[], ys: readonly Tensor[]): { total: Tensor; parts: Tensor[] } {
+    const parts = compiled.outputs.map((o, i) => o.loss(outs[i], ys[i]));
+    const weighted = parts.map((l, i) => (compiled.outputs[i].weight === 1 ? l : mulScalar(l, compiled.outputs[i].weight)));
+    const total = weighted.reduce((sum, l) => add(sum, l));
+    return { total, parts };
+  }
+
+  private metricSums(compiled: Compiled, outs: readonly Tensor[], ys: readonly Tensor[]): number[][] {
+    return compiled.outputs.map((o, i) => o.metrics.map((m) => m.batchSum(outs[i], ys[i])));
+  }
+
+  /**
+   * One optimisation step on one batch; returns the loss and metric sums.
+   * A non-finite loss or gradient throws before the update, so the weights
+   * stay as they were.
+   */
+  private step(compiled: Compiled, { xs, ys }: Pair, where: string): { loss: number; outputLosses: number[]; sums: number[][] } {
+    const params = this.trainableWeightTensors();
+    for (const p of this.weightTensors()) p.zeroGrad();
+    const outs = this.forward(xs, true);
+    const { total, parts } = this.lossesOf(compiled, outs, ys);
+    const value = total.item();
+    if (!Number.isFinite(value)) {
+      throw new Error(`${this.name}: loss is ${value} at ${where}; training stopped and the weights are as they were before this batch`);
+    }
+    total.backward();
+    for (const p of params) {
+      const g = p.grad;
+      if (!g) continue;
+      for (let i = 0; i < g.length; i++) {
+        if (!Number.isFinite(g[i])) {
+          throw new Error(`${this.name}: a gradient is ${g[i]} at ${where}; training stopped and the weights are as they were before this batch`);
+        }
+      }
+    }
+    compiled.optimizer.step(params);
+    return { loss: value, outputLosses: parts.map((l) => l.item()), sums: this.metricSums(compiled, outs, ys) };
+  }
+
+  /** Trains on one batch and returns its loss (the weighted total, computed before the update). */
+  trainOnBatch(x: ModelData, y: ModelData): number {
+    const compiled = this.requireCompiled('trainOnBatch');
+    return this.step(compiled, this.pair('trainOnBatch', x, y), 'trainOnBatch').loss;
+  }
+
+  private emptySums(compiled: Compiled): Sums {
+    return { loss: 0, outputLosses: compiled.outputs.map(() => 0), metrics: compiled.outputs.map((o) => o.metrics.map(() => 0)), count: 0 };
+  }
+
+  private addSums(sums: Sums, batch: { loss: number; outputLosses: number[]; sums: number[][] }, rows: number): void {
+    sums.loss += batch.loss * rows;
+    batch.outputLosses.forEach((l, i) => { sums.outputLosses[i] += l * rows; });
+    batch.sums.forEach((list, i) => list.forEach((v, j) => { sums.metrics[i][j] += v; }));
+    sums.count += rows;
+  }
+
+  /** Keras's log keys: `loss` and the metrics for one output; with several, also `<output>_loss` and `<output>_<metric>`. */
+  private logsOf(compiled: Compiled, prefix: string, sums: Sums): Logs {
+    const n = sums.count;
+    const logs: Logs = { [`${prefix}loss`]: sums.loss / n };
+    const several = compiled.outputs.length > 1;
+    if (several) compiled.outputs.forEach((o, i) => { logs[`${prefix}${o.name}_loss`] = sums.outputLosses[i] / n; });
+    compiled.outputs.forEach((o, i) => o.metrics.forEach((m, j) => {
+      logs[`${prefix}${several ? `${o.name}_` : ''}${m.name}`] = sums.metrics[i][j] / n;
+    }));
+    return logs;
+  }
+
+  /** Trains on tensors, or (with a generator) as Keras's fit_generator. */
+  fit(x: ModelData, y: ModelData, options?: FitOptions): Promise<History>;
+  fit(data: BatchSource, options: FitGeneratorOptions): Promise<History>;
+  async fit(a: ModelData | BatchSource, b?: ModelData | FitGeneratorOptions, c?: FitOptions): Promise<History> {
+    const compiled = this.requireCompiled('fit');
+    if (isBatchSource(a)) return this.fitGenerator(a, (b ?? {}) as FitGeneratorOptions);
+    if (b === undefined) throw new Error(`${this.name}: fit(x, y) needs targets y`);
+    const options = c ?? {};
+    checkKeys('fit', options, FIT_KEYS);
+    const epochs = numberOption('fit', 'epochs', options.epochs, 1, 'positive integer');
+    const batchSize = numberOption('fit', 'batchSize', options.batchSize, 32, 'positive integer');
+    const split = numberOption('fit', 'validationSplit', options.validationSplit, 0, 'fraction in [0, 1)');
+    const shuffle = booleanOption('fit', 'shuffle', options.shuffle, true);
+    const verbose = verboseOption('fit', options.verbose);
+    const initialEpoch = numberOption('fit', 'initialEpoch', options.initialEpoch, 0, 'non-negative integer');
+    const all = this.pair('fit', a, b);
+    const n = all.xs[0].shape[0];
+    const trainCount = split > 0 ? Math.floor(n * (1 - split)) : n;
+    if (trainCount === 0) throw new Error(`fit: no training samples left after validationSplit ${split} of ${n}`);
+    const everyRow = Int32Array.from({ length: n }, (_, i) => i);
+    const rows = (p: Pair, indices: ArrayLike<number>, start: number, end: number): Pair => ({
+      xs: p.xs.map((t) => takeRows(t, indices, start, end)),
+      ys: p.ys.map((t) => takeRows(t, indices, start, end)),
+    });
+    const train = rows(all, everyRow, 0, trainCount);
+    let validation: Pair | null = null;
+    if (options.validationData !== undefined) {
+      const v: unknown = options.validationData;
+      if (!Array.isArray(v) || v.length !== 2) throw new Error(`fit: validationData must be a pair [x, y], got ${describeValue(v)}`);
+      validation = this.pair('fit (validationData)', v[0], v[1]);
+    } else if (split > 0) {
+      validation = rows(all, everyRow, trainCount, n);
+    }
+
+    const steps = Math.ceil(trainCount / batchSize);
+    return this.trainLoop(compiled, { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [] }, async (epoch) => {
+      const order = shuffle ? permutation(trainCount) : everyRow.subarray(0, trainCount);
+      let batch = 0;
+      return {
+        next: async () => {
+          const start = batch * batchSize;
+          const end = Math.min(start + batchSize, trainCount);
+          batch++;
+          return rows(train, order, start, end);
+        },
+        where: () => `epoch ${epoch + 1}, batch ${batch}`,
+      };
+    }, validation ? () => this.evaluatePair(compiled, validation!, batchSize) : null);
+  }
+
+  /** Keras's fit_generator: `stepsPerEpoch` batches per epoch from `data`. */
+  async fitGenerator(data: BatchSource, options: FitGeneratorOptions): Promise<History> {
+    const compiled = this.requireCompiled('fitGenerator');
+    checkKeys('fit', options, FIT_GENERATOR_KEYS);
+    const steps = numberOption('fit', 'stepsPerEpoch', options.stepsPerEpoch, Number.NaN, 'positive integer');
+    const epochs = numberOption('fit', 'epochs', options.epochs, 1, 'positive integer');
+    const verbose = verboseOption('fit', options.verbose);
+    const initialEpoch = numberOption('fit', 'initialEpoch', options.initialEpoch, 0, 'non-negative integer');
+    if (Number.isNaN(steps)) throw new Error('fit: stepsPerEpoch must be a positive integer when fitting on a generator');
+    const pull = puller(data, 'fit');
+    const val = options.validationData;
+    let validate: (() => Promise<Logs>) | null = null;
+    if (val && isBatchSource(val)) {
+      const valSteps = options.validationSteps;
+      if (!valSteps || !Number.isInteger(valSteps) || valSteps <= 0) {
+        throw new Error(`fit: validationSteps must be a positive integer when validationData is a generator, got ${describeValue(valSteps)}`);
+      }
+      const pullVal = puller(val, 'fit (validationData)');
+      validate = () => this.evaluateBatches(compiled, pullVal, valSteps);
+    } else if (val) {
+      const v = this.pair('fit (validationData)', val[0], val[1]);
+      validate = () => this.evaluatePair(compiled, v, 32);
+    }
+    const loop = { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [] };
+    return this.trainLoop(compiled, loop, async (epoch) => {
+      let batch = 0;
+      return {
+        next: async () => {
+          batch++;
+          const [bx, by] = await pull();
+          return this.pair(`fit (epoch ${epoch + 1}, batch ${batch})`, bx, by);
+        },
+        where: () => `epoch ${epoch + 1}, batch ${batch}`,
+      };
+    }, validate);
+  }
+
+  /**
+   * The epoch loop shared by both kinds of fit. Every callback hook is
+   * awaited in list order; onTrainBegin may move `initialEpoch` (to resume)
+   * and any hook may set `stopTraining`.
+   */
+  private async trainLoop(
+    compiled: Compiled,
+    loop: { epochs: number; initialEpoch: number; steps: number; verbose: 0 | 1 | 2; callbacks: readonly Callback[] },
+    batchesOf: (epoch: number) => Promise<{ next: () => Promise<Pair>; where: () => string }>,
+    validate: (() => Promise<Logs>) | null,
+  ): Promise<History> {
+    const { epochs, steps, verbose, callbacks } = loop;
+    if (!Array.isArray(callbacks)) throw new Error(`fit: callbacks must be a list of callbacks, got ${describeValue(callbacks)}`);
+    callbacks.forEach((cb, i) => {
+      if (cb === null || typeof cb !== 'object') throw new Error(`fit: callbacks[${i}] must be an object with hooks (onEpochEnd, …), got ${describeValue(cb)}`);
+    });
+    const history = new History();
+    this.stopTraining = false;
+    this.initialEpoch = loop.initialEpoch;
+    for (const cb of callbacks) await cb.onTrainBegin?.(this);
+    const first = this.initialEpoch;
+    if (!Number.isInteger(first) || first < 0) throw new Error(`fit: a callback set initialEpoch to ${first}; it must be a non-negative integer`);
+    let logs: Logs = {};
+    for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
+      if (verbose === 1) writeLine(`Epoch ${epoch + 1}/${epochs}`);
+      const bar = verbose === 1 ? new ProgressBar(steps) : null;
+      const batches = await batchesOf(epoch);
+      const sums = this.emptySums(compiled);
+      for (let s = 0; s < steps; s++) {
+        const batch = await batches.next();
+        const result = this.step(compiled, batch, batches.where());
+        this.addSums(sums, result, batch.xs[0].shape[0]);
+        const running = this.logsOf(compiled, '', sums);
+        for (const cb of callbacks) {
+          const pending = cb.onBatchEnd?.(s, { ...running, loss: result.loss });
+          if (pending) await pending;
+        }
+        bar?.update(s + 1, running, false);
+        // Let timers, I/O and the progress bar run between batches.
+        if (s % 8 === 7) await new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
+      }
+      logs = this.logsOf(compiled, '', sums);
+      if (validate) logs = { ...logs, ...(await validate()) };
+      bar?.update(steps, logs, true);
+      if (verbose === 2) {
+        writeLine(`Epoch ${epoch + 1}/${epochs} - ${Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}`);
+      }
+      history.record(epoch, logs);
+      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+    }
+    for (const cb of callbacks) await cb.onTrainEnd?.(logs);
+    return history;
+  }
+
+  private evaluatePair(compiled: Compiled, p: Pair, batchSize: number, prefix = 'val_'): Promise<Logs> {
+    const n = p.xs[0].shape[0];
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    let start = 0;
+    return this.evaluateChecked(compiled, async () => {
+      const end = Math.min(start + batchSize, n);
+      const batch = { xs: p.xs.map((t) => takeRows(t, all, start, end)), ys: p.ys.map((t) => takeRows(t, all, start, end)) };
+      start = end;
+      return batch;
+    }, Math.ceil(n / batchSize), prefix);
+  }
+
+  private evaluateBatches(compiled: Compiled, pull: Pull, steps: number, prefix = 'val_'): Promise<Logs> {
+    return this.evaluateChecked(compiled, async () => {
+      const [bx, by] = await pull();
+      return this.pair('evaluate', bx, by);
+    }, steps, prefix);
+  }
+
+  private async evaluateChecked(compiled: Compiled, next: () => Promise<Pair>, steps: number, prefix: string): Promise<Logs> {
+    const sums = this.emptySums(compiled);
+    for (let s = 0; s < steps; s++) {
+      const batch = await next();
+      noGrad(() => {
+        const outs = this.forward(batch.xs, false);
+        const { total, parts } = this.lossesOf(compiled, outs, batch.ys);
+        this.addSums(sums, { loss: total.item(), outputLosses: parts.map((l) => l.item()), sums: this.metricSums(compiled, outs, batch.ys) }, batch.xs[0].shape[0]);
+      });
+    }
+    return this.logsOf(compiled, prefix, sums);
+  }
+
+  /** Loss and metrics over `x`, `y` (or `steps` batches of a generator), e.g. `{ loss, acc }`. */
+  evaluate(x: ModelData, y: ModelData, options?: EvaluateOptions): Promise<Logs>;
+  evaluate(data: BatchSource, options: EvaluateOptions): Promise<Logs>;
+  async evaluate(a: ModelData | BatchSource, b?: ModelData | EvaluateOptions, c?: EvaluateOptions): Promise<Logs> {
+    const compiled = this.requireCompiled('evaluate');
+    if (isBatchSource(a)) {
+      const options = (b ?? {}) as EvaluateOptions;
+      checkKeys('evaluate', options, ['batchSize', 'steps']);
+      const steps = numberOption('evaluate', 'steps', options.steps, Number.NaN, 'positive integer');
+      if (Number.isNaN(steps)) throw new Error('evaluate: a generator needs a positive integer steps');
+      return this.evaluateBatches(compiled, puller(a, 'evaluate'), steps, '');
+    }
+    const options = c ?? {};
+    checkKeys('evaluate', options, ['batchSize', 'steps']);
+    const batchSize = numberOption('evaluate', 'batchSize', options.batchSize, 32, 'positive integer');
+    return this.evaluatePair(compiled, this.pair('evaluate', a, b), batchSize, '');
+  }
+
+  /** The model's outputs for `x`, in batches, without recording gradients: one Tensor, or one per output. */
+  predict(x: ModelData, options: { batchSize?: number } = {}): Predicted<O> {
+    checkKeys('predict', options, ['batchSize']);
+    const batchSize = numberOption('predict', 'batchSize', options.batchSize, 32, 'positive integer');
+    const xs = this.feeds('predict', x).map(([, t]) => t);
+    const n = xs[0].shape[0];
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    const outputs = noGrad(() => {
+      const parts: Tensor[][] = [];
+      for (let start = 0; start < n; start += batchSize) {
+        parts.push(this.forward(xs.map((t) => takeRows(t, all, start, Math.min(start + batchSize, n))), false));
+      }
+      return parts[0].map((_, k) => (parts.length === 1 ? parts[0][k] : concat(parts.map((p) => p[k]), 0)));
+    });
+    return (this.outputsListed ? outputs : outputs[0]) as Predicted<O>;
+  }
+
+  // ---------------------------------------------------------------- files
+
+  /**
+   * Saves the whole model — topology and weights, and with
+   * `{ includeOptimizer: true }` the compile settings and the optimizer's
+   * state — in the TensorFlow.js LayersModel format: to a folder
+   * (`model.json` + `weights.bin`, written atomically; Node only) or to an
+   * IOHandler (`{ save(artifacts) }`, anywhere). `loadModel` reads it back;
+   * so does TF.js's `tf.loadLayersModel`.
+   */
+  save(target: string | IOHandler, options: SaveOptions = {}): Promise<SaveResult> {
+    return saveModel(this, target, options);
+  }
+
+  /** Writes a JSON manifest at `path` and the raw values beside it (`.bin`). */
+  saveWeights(path: string): void {
+    if (!this.built) throw new Error(`${this.name}: saveWeights() needs a built model`);
+    saveWeightsTo(path, this.namedWeights());
+  }
+
+  /** Reads weights written by `saveWeights` into this (built) model, bit for bit. */
+  loadWeights(path: string): void {
+    if (!this.built) throw new Error(`${this.name}: loadWeights() needs a built model: build() it first`);
+    loadWeightsFrom(path, this.namedWeights());
+  }
+}
+
+/** Every labelled tensor has the same number of samples, or an error names two that differ. */
+function sameBatch(where: string, labelled: ReadonlyArray<readonly [string, Tensor]>): void {
+  const [firstLabel, first] = labelled[0];
+  for (const [label, t] of labelled.slice(1)) {
+    if (t.shape[0] !== first.shape[0]) {
+      throw new Error(`${where}: ${firstLabel} ${formatShape(first.shape)} and ${label} ${formatShape(t.shape)} have different batch sizes (${first.shape[0]} and ${t.shape[0]})`);
+    }
+  }
+}
+
+function formatShapes(shapes: readonly ShapeSpec[]): string {
+  return shapes.map(formatShapeSpec).join(', ');
+}
+
+/** A node's output shapes for the summary: one line, or `[(…),` … `(…)]` over several lines. */
+function shapeLinesOf(shapes: readonly ShapeSpec[]): string[] {
+  if (shapes.length === 1) return [formatShapeSpec(shapes[0])];
+  return shapes.map((s, i) => `${i === 0 ? '[' : ' '}${formatShapeSpec(s)}${i === shapes.length - 1 ? ']' : ','}`);
+}
+
+/** TF.js's `tf.model({ inputs, outputs })`. */
+export function model<O extends ModelOutputs>(args: ModelArgs<O>): Model<O> {
+  return new Model(args);
+}
