@@ -289,30 +289,3 @@ function bar(done: number, total: number, width: number): string {
   const head = filled > 0 ? (done >= total ? '=' : '>') : '';
   return `[${'='.repeat(Math.max(0, filled - 1))}${head}${'.'.repeat(width - filled)}]`;
 }
-
-/**
- * The bar alone, `12/40 [=====>....] 325ms/step ETA 9s - loss: …`, redrawn on
- * a terminal and printed once at the end elsewhere; `EpochProgress` draws the
- * epoch's whole report.
- */
-export class ProgressBar {
-  private readonly start = Date.now();
-  private lastDraw = 0;
-  private readonly stream = processStream('stderr');
-  private readonly live = this.stream?.isTTY === true;
-
-  constructor(private readonly total: number, private readonly width = 30) {}
-
-  update(done: number, values: Record<string, number>, final = false): void {
-    const now = Date.now();
-    if (!final && (!this.live || now - this.lastDraw < REDRAW_MS)) return;
-    this.lastDraw = now;
-    const elapsed = (now - this.start) / 1000;
-    const perStep = elapsed / Math.max(1, done);
-    const timing = final ? formatDuration(elapsed) : `${formatRate(perStep)} ETA ${formatDuration(perStep * (this.total - done))}`;
-    const head = `${String(done).padStart(String(this.total).length)}/${this.total} ${bar(done, this.total, this.width)} ${timing}`;
-    const text = fitLine(head, values, new Set(), outputWidth(this.stream) - 1);
-    if (this.live) this.stream!.write(`\r${text}\x1b[K${final ? '\n' : ''}`);
-    else if (final) writeLine(text);
-  }
-}

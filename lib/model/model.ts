@@ -23,7 +23,7 @@ import { loadWeightsFrom, saveWeightsTo } from '../io/weights.ts';
 import { Layer, formatShapeSpec, type CallContext, type ShapeSpec } from '../layers/layer.ts';
 import { getLoss, type LossFunction, type LossName } from '../losses.ts';
 import { getMetric, type Metric, type MetricName } from '../metrics.ts';
-import { ProgressBar, writeLine } from '../progress.ts';
+import { EpochProgress, metricsRepeatingLoss } from '../progress.ts';
 import { buildGraph, inferShapes, nodeIndexAmong, runGraph, shapeMismatch, type Graph } from './graph.ts';
 import { booleanOption, checkFinite, describeValue, isKeyed, numberOption, splitByName, toTensor } from './inputs.ts';
 import { SymbolicTensor, type Node } from './symbolic.ts';
@@ -800,8 +800,8 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     let logs: Logs = {};
     for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
-      if (verbose === 1) writeLine(`Epoch ${epoch + 1}/${epochs}`);
-      const bar = verbose === 1 ? new ProgressBar(steps) : null;
+      const progress = verbose === 0 ? null
+        : new EpochProgress({ epoch, epochs, steps, verbose, hide: metricsRepeatingLoss(this.loss, this.metricNames) });
       const batches = await batchesOf(epoch);
       const sums = this.emptySums(compiled);
       for (let s = 0; s < steps; s++) {
@@ -813,16 +813,13 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
           const pending = cb.onBatchEnd?.(s, { ...running, loss: result.loss });
           if (pending) await pending;
         }
-        bar?.update(s + 1, running, false);
+        progress?.update(s + 1, running);
         // Let timers, I/O and the progress bar run between batches.
         if (s % 8 === 7) await new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
       }
       logs = this.logsOf(compiled, '', sums);
       if (validate) logs = { ...logs, ...(await validate()) };
-      bar?.update(steps, logs, true);
-      if (verbose === 2) {
-        writeLine(`Epoch ${epoch + 1}/${epochs} - ${Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}`);
-      }
+      progress?.end(logs);
       history.record(epoch, logs);
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
     }

@@ -9,6 +9,8 @@ import {
   EpochProgress, HEARTBEAT_SECONDS, PIPED_WIDTH, columnsOf, formatDuration, formatRate, formatValue, metricsRepeatingLoss, outputWidth, wrapText,
   type OutputStream,
 } from '../../lib/progress.ts';
+import { Dense, GRU, Sequential, randomUniform, setSeed } from '../../lib/index.ts';
+import { captured } from './smoke-run.ts';
 
 /** A stream that records what is written, and a clock the test moves. */
 function terminal(isTTY: boolean, columns?: number): { stream: OutputStream; written: string[]; clock: { t: number }; now: () => number } {
@@ -168,6 +170,23 @@ test('wrapText: prose folded at spaces with a hanging indent, every word kept, t
   assert.ok(long.every((l) => columnsOf(l) <= 50), 'a word longer than the line is cut');
   assert.is(long.join('').replace(/ /g, ''), `see${'x'.repeat(130)}`);
   assert.throws(() => wrapText('a', 5), /width must be an integer ≥ 20/);
+});
+
+test('fit, piped: one complete line per epoch and no bare header; a metric that is the loss is printed once', async () => {
+  setSeed(5);
+  const model = new Sequential([new GRU(4, { inputShape: [null, 3] }), new Dense(1)]);
+  model.compile({ optimizer: 'rmsprop', loss: 'mae', metrics: ['mae'] });
+  const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+  Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+  try {
+    const { output } = await captured(() => model.fit(randomUniform([64, 5, 3]), randomUniform([64, 1]), { epochs: 3, batchSize: 16, validationSplit: 0.25, verbose: 1 }));
+    const lines = output.split('\n').filter((l) => l !== '');
+    assert.is(lines.length, 3, output);
+    lines.forEach((line, e) => assert.match(line, new RegExp(`^Epoch ${e + 1}/3 - [\\d.]+s - loss: \\d\\.\\d{4} - val_loss: \\d\\.\\d{4}$`)));
+  } finally {
+    if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+    else delete (process.stderr as { isTTY?: boolean }).isTTY;
+  }
 });
 
 test.run();

@@ -70,6 +70,17 @@ export async function launchChromium(): Promise<Browser> {
     args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`],
     timeout: 30_000,
   });
-  browser.once('disconnected', () => rmSync(profile, { recursive: true, force: true }));
+  // Chromium may still be writing its profile when the connection closes: remove it once the process has exited,
+  // retrying, and never let a leftover file fail the run.
+  const removeProfile = (): void => {
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch {
+      // A profile left in the temporary folder harms nothing.
+    }
+  };
+  const child = browser.process();
+  if (child && child.exitCode === null) child.once('exit', removeProfile);
+  else browser.once('disconnected', removeProfile);
   return browser;
 }
