@@ -19,6 +19,7 @@
 import { Tensor, backward, noGrad, randomUniform, setSeed, type FloatArray } from '../autograd/index.ts';
 import { Workspace, type CellWeights } from '../cells/common.ts';
 import { fmt, formatLoad, interleaved, machine, markdownTable, relativeDiff, type Measured, type TimingOptions } from './timing.ts';
+import { ratioVerdict, say, verdictWord } from './text.ts';
 import { VARIANTS, type CellVariant } from './variants.ts';
 
 const B = 128; // batch
@@ -98,34 +99,36 @@ const rate = (m: Measured): number => (B * T) / (m.cpuMs / 1000); // sample·ste
 async function main(): Promise<void> {
   setSeed(1234);
   const start = machine();
-  console.log(`Fused cells against the reference autograd path: H=${H}, B=${B}, T=${T}, D=${D}, float32.`);
-  console.log(`Machine: ${start.cpu}, ${start.cores} cores, Node ${start.node}; load average at start ${formatLoad(start.load)}.`);
-  console.log(`Time: median CPU time of ${TIMING.runs} runs after a warm-up, the two paths interleaved; rate = B·T / time (sample·steps/s).`);
-  console.log(`Check: fused output and gradients (dW, dU, db, dx for a random output gradient) against the reference, tolerance ${TOLERANCE} relative to max(1, max|reference|).\n`);
+  say(`Fused cells against the reference autograd path: H=${H}, B=${B}, T=${T}, D=${D}, float32.`);
+  say(`Machine: ${start.cpu}, ${start.cores} cores, Node ${start.node}; load average at start ${formatLoad(start.load)}.`);
+  say(`Time: median CPU time of ${TIMING.runs} runs after a warm-up, the two paths interleaved; rate = B·T / time (sample·steps/s).`);
+  say(`Check: fused output and gradients (dW, dU, db, dx for a random output gradient) against the reference, tolerance ${TOLERANCE} relative to max(1, max|reference|).\n`);
 
   const rows: Row[] = [];
   for (const v of VARIANTS) rows.push(await benchVariant(v));
 
-  const table = rows.map((r) => {
-    const cells = [r.variant.label, `${r.worstAbs.toExponential(1)} (${r.worstWhat})`];
-    for (const pair of [r.forward, r.train]) {
-      if (!pair) cells.push('—', '—', '—', '—');
-      else cells.push(fmt(pair[0].cpuMs), fmt(pair[1].cpuMs), `${fmt(rate(pair[0]))} / ${fmt(rate(pair[1]))}`, `${(pair[1].cpuMs / pair[0].cpuMs).toFixed(1)}×`);
-    }
-    return cells;
-  });
-  console.log(markdownTable(
-    ['cell', 'max abs diff', 'fwd fused ms', 'fwd ref ms', 'fwd sample·steps/s fused / ref', 'fwd fused/ref',
-      'fwd+bwd fused ms', 'fwd+bwd ref ms', 'fwd+bwd sample·steps/s fused / ref', 'fwd+bwd fused/ref'],
-    table, [false, true, true, true, true, true, true, true, true, true],
-  ));
+  const passTable = (pass: 'forward' | 'train', first: readonly string[]) => markdownTable(
+    [...first, 'fused ms', 'ref ms', 'rate fused / ref', 'fused/ref'],
+    rows.map((r) => {
+      const pair = r[pass];
+      const cells = pass === 'forward' ? [r.variant.label, `${r.worstAbs.toExponential(1)} (${r.worstWhat})`] : [r.variant.label];
+      if (!pair) return [...cells, '—', '—', '—', '—'];
+      return [...cells, fmt(pair[0].cpuMs), fmt(pair[1].cpuMs), `${fmt(rate(pair[0]))} / ${fmt(rate(pair[1]))}`, `${(pair[1].cpuMs / pair[0].cpuMs).toFixed(1)}×`];
+    }),
+    [false, ...first.slice(1).map(() => true), true, true, true, true],
+  );
+  say('fused/ref = the reference time over the fused time (how many times faster the fused pass is).\n');
+  console.log('Forward:\n');
+  console.log(passTable('forward', ['cell', 'max abs diff']));
+  console.log('\nForward + backward:\n');
+  console.log(passTable('train', ['cell']));
 
   const lstm = rows.find((r) => r.variant.key === 'lstm');
   const ratio = lstm?.train ? lstm.train[1].cpuMs / lstm.train[0].cpuMs : NaN;
-  const pass = ratio >= LSTM_TRAIN_TARGET;
+  const verdict = ratioVerdict(ratio, LSTM_TRAIN_TARGET);
   const end = machine();
-  console.log(`\nTarget: fused LSTM forward+backward ≥ ${LSTM_TRAIN_TARGET}× the reference: ${ratio.toFixed(1)}× — ${pass ? 'pass' : 'MISS'}.`);
-  console.log(`Load average at end ${formatLoad(end.load)} (${end.cores} cores; a shared machine: medians of CPU time, not wall time).`);
+  say(`\nTarget: fused LSTM forward+backward ${verdict.goal} the reference: ${verdict.value} — ${verdictWord(verdict.pass)}.`);
+  say(`Load average at end ${formatLoad(end.load)} (${end.cores} cores; a shared machine: medians of CPU time, not wall time).`);
   if (rows.some((r) => !r.ok)) process.exitCode = 1; // a wrong result fails the run; a missed target is reported above
 }
 

@@ -336,18 +336,22 @@ export function memoryFits(points: readonly MemoryPoint[]): MemoryFit[] {
 // ---------------------------------------------------------------- tables
 
 export function costTable(rows: readonly CostRow[]): string {
-  const header = [
-    'cell', 'H', 'B', 'T', 'infer ms', 'train ms', 'infer sample·steps/s', 'train sample·steps/s',
-    'infer GFLOP', 'train GFLOP', 'infer GFLOP/s', 'train GFLOP/s', 'infer plan', 'train plan',
-    'train × SimpleRNN', 'FLOPs × SimpleRNN',
-  ];
-  const body = rows.map((r) => [
-    r.label, String(r.H), String(r.B), String(r.T), fmt(r.inferMs), fmt(r.trainMs), fmt(r.inferRate), fmt(r.trainRate),
-    fmt(r.inferFlops / 1e9), fmt(r.trainFlops / 1e9), fmt(r.inferGflops), fmt(r.trainGflops),
-    formatBytes(r.inferBytes), formatBytes(r.trainBytes), `${r.relTrainTime.toFixed(2)}×`, `${r.relFlops.toFixed(2)}×`,
-  ]);
-  return markdownTable(header, body, header.map((_, i) => i >= 1));
+  const shape = (r: CostRow) => [r.label, String(r.H), String(r.B), String(r.T)];
+  const time = markdownTable(
+    ['cell', 'H', 'B', 'T', 'inf ms', 'trn ms', 'inf rate', 'trn rate', 'trn ×SRNN', 'FLOPs ×SRNN'],
+    rows.map((r) => [...shape(r), fmt(r.inferMs), fmt(r.trainMs), fmt(r.inferRate), fmt(r.trainRate), `${r.relTrainTime.toFixed(2)}×`, `${r.relFlops.toFixed(2)}×`]),
+    [false, true, true, true, true, true, true, true, true, true],
+  );
+  const work = markdownTable(
+    ['cell', 'H', 'B', 'T', 'inf GFLOP', 'trn GFLOP', 'inf GFLOP/s', 'trn GFLOP/s', 'inf plan', 'trn plan'],
+    rows.map((r) => [...shape(r), fmt(r.inferFlops / 1e9), fmt(r.trainFlops / 1e9), fmt(r.inferGflops), fmt(r.trainGflops), formatBytes(r.inferBytes), formatBytes(r.trainBytes)]),
+    [false, true, true, true, true, true, true, true, true, true],
+  );
+  return `${time}\n\n${work}`;
 }
+
+/** The legend of costTable's abbreviations. */
+export const COST_LEGEND = 'inf = infer, trn = train; rate = sample·steps per second; ×SRNN = relative to SimpleRNN at the same shape (training time, and the FLOPs the shapes predict); plan = buffer-plan bytes.';
 
 /** Exponents against T: one row per cell and H, one column pair per B. */
 export function scalingTable(fits: readonly Fit[], grid: Grid, over: 'T' | 'H'): string {
@@ -370,14 +374,20 @@ export function scalingTable(fits: readonly Fit[], grid: Grid, over: 'T' | 'H'):
 
 /** Plan bytes at each T of the sweep (infer / train) and the fitted exponents. */
 export function memoryTable(points: readonly MemoryPoint[], fits: readonly MemoryFit[]): string {
-  const header = ['cell', ...MEMORY_T.map((T) => `T=${T} infer / train`), 'infer ~ T^k (T ≥ 100)', 'infer ~ T^k (all)', 'train ~ T^k'];
-  const body = fits.map((f) => [
-    f.label,
-    ...MEMORY_T.map((T) => {
-      const p = points.find((q) => q.cell === f.cell && q.T === T);
-      return p ? `${formatBytes(p.inferBytes)} / ${formatBytes(p.trainBytes)}` : '—';
-    }),
-    f.inferLong.toFixed(2), f.inferAll.toFixed(2), f.trainAll.toFixed(2),
-  ]);
-  return markdownTable(header, body, header.map((_, i) => i >= 1));
+  const bytes = (f: MemoryFit, kind: 'inferBytes' | 'trainBytes') => MEMORY_T.map((T) => {
+    const p = points.find((q) => q.cell === f.cell && q.T === T);
+    return p ? formatBytes(p[kind]) : '—';
+  });
+  const Ts = MEMORY_T.map((T) => `T=${T}`);
+  const infer = markdownTable(
+    ['infer plan', ...Ts, 'k (T ≥ 100)', 'k (all T)'],
+    fits.map((f) => [f.label, ...bytes(f, 'inferBytes'), f.inferLong.toFixed(2), f.inferAll.toFixed(2)]),
+    [false, ...Ts.map(() => true), true, true],
+  );
+  const train = markdownTable(
+    ['train plan', ...Ts, 'k (all T)'],
+    fits.map((f) => [f.label, ...bytes(f, 'trainBytes'), f.trainAll.toFixed(2)]),
+    [false, ...Ts.map(() => true), true],
+  );
+  return `${infer}\n\n${train}`;
 }

@@ -19,6 +19,7 @@
 import { gemm, gemmNaive } from '../autograd/gemm.ts';
 import type { FloatArray } from '../autograd/tensor.ts';
 import { setSeed, uniform } from '../autograd/random.ts';
+import { say } from './text.ts';
 
 type Gemm = typeof gemm;
 
@@ -40,13 +41,13 @@ const shapes: Shape[] = [
   { label: 'LSTM H=128: h·U', m: 128, k: 128, n: 512, transA: false, transB: false },
   { label: 'GRU H=256: h·U', m: 128, k: 256, n: 768, transA: false, transB: false },
   { label: 'LSTM H=256: h·U', m: 128, k: 256, n: 1024, transA: false, transB: false },
-  { label: 'LSTM H=32, D=32: x·W (B·T)', m: 12800, k: 32, n: 128, transA: false, transB: false },
+  { label: 'LSTM H=D=32: x·W (B·T)', m: 12800, k: 32, n: 128, transA: false, transB: false },
   { label: 'LSTM H=32: g·Uᵀ', m: 128, k: 128, n: 32, transA: false, transB: true },
   { label: 'LSTM H=128: g·Uᵀ', m: 128, k: 512, n: 128, transA: false, transB: true },
   { label: 'LSTM H=256: g·Uᵀ', m: 128, k: 1024, n: 256, transA: false, transB: true },
-  { label: 'LSTM H=128: hᵀ·g (one step)', m: 128, k: 128, n: 512, transA: true, transB: false },
-  { label: 'LSTM H=32, D=32: xᵀ·g (B·T)', m: 32, k: 12800, n: 128, transA: true, transB: false },
-  { label: 'LSTM H=64, D=64: xᵀ·g (B·T)', m: 64, k: 12800, n: 256, transA: true, transB: false },
+  { label: 'LSTM H=128: hᵀ·g (1 step)', m: 128, k: 128, n: 512, transA: true, transB: false },
+  { label: 'LSTM H=D=32: xᵀ·g (B·T)', m: 32, k: 12800, n: 128, transA: true, transB: false },
+  { label: 'LSTM H=D=64: xᵀ·g (B·T)', m: 64, k: 12800, n: 256, transA: true, transB: false },
   { label: 'both transposed', m: 128, k: 128, n: 512, transA: true, transB: true },
 ];
 
@@ -127,7 +128,7 @@ function bench(s: Shape): Row {
 }
 
 setSeed(7);
-console.log('gemm, float32, one core; GFLOP/s = 2·m·k·n / median time; diff = max |fast − naive|\n');
+say('gemm, float32, one core; GFLOP/s = 2·m·k·n / median time; diff = max |fast − naive|\n');
 console.log('| shape | m×k×n | op | naive GFLOP/s | fast GFLOP/s | speedup | diff f32 | diff f64 |');
 console.log('|---|---|---|--:|--:|--:|--:|--:|');
 for (const s of shapes) {

@@ -31,6 +31,7 @@ import h5wasm, { Dataset as H5Dataset, File as H5File, type Group as H5Group } f
 import * as jsfiveModule from 'jsfive';
 import { Hdf5Dataset, openHdf5, type Hdf5Group } from '../lib/io/hdf5.ts';
 import { fmt, formatBytes, formatLoad, interleaved, machine, markdownTable, median } from './timing.ts';
+import { say } from './text.ts';
 
 interface JsNode {
   readonly keys?: string[];
@@ -177,7 +178,7 @@ async function bundleSize(contents: string): Promise<{ raw: number; gzip: number
 const { bytes, expected } = writeFile();
 const buffer = bytes.slice().buffer;
 for (const [label, read] of READERS) check(label, read(buffer), expected);
-console.log(`file: ${formatBytes(bytes.byteLength)}, ${DATASETS.length} datasets, checked bit for bit with every reader`);
+say(`file: ${formatBytes(bytes.byteLength)}, ${DATASETS.length} datasets, checked bit for bit with every reader`);
 
 const load0 = machine().load;
 const timed = await interleaved(READERS.map(([, read]) => () => read(buffer)), { runs: RUNS, warmup: 2, runMs: 200 });
@@ -195,14 +196,14 @@ const bundles = {
 const load1 = machine().load;
 
 const m = machine();
-console.log(`\n${m.cpu}, ${m.cores} cores, Node ${m.node}; load average ${formatLoad(load0)} before, ${formatLoad(load1)} after\n`);
-console.log(`Open the ${formatBytes(bytes.byteLength)} file from an ArrayBuffer and read every dataset (median of ${RUNS} interleaved runs):\n`);
+say(`\n${m.cpu}, ${m.cores} cores, Node ${m.node}; load average ${formatLoad(load0)} before, ${formatLoad(load1)} after\n`);
+say(`Open the ${formatBytes(bytes.byteLength)} file from an ArrayBuffer and read every dataset (median of ${RUNS} interleaved runs):\n`);
 console.log(markdownTable(
   ['reader', 'CPU ms', 'wall ms', 'fastest run, wall ms'],
   READERS.map(([label], i) => [label, fmt(timed[i].cpuMs), fmt(timed[i].wallMs), fmt(Math.min(...timed[i].runs.map((t) => t.wallMs)))]),
   [false, true, true, true],
 ));
-console.log(`\nOne-time start in a fresh process (median of ${INIT_RUNS}, wall ms) and browser bundle (esbuild, minified ESM):\n`);
+say(`\nOne-time start in a fresh process (median of ${INIT_RUNS}, wall ms) and browser bundle (esbuild, minified ESM):\n`);
 console.log(markdownTable(
   ['library', 'import + ready, ms', 'bundle', 'gzipped'],
   [

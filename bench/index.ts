@@ -15,16 +15,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setSeed } from '../autograd/index.ts';
-import { lineChart, type Series } from '../lib/plot.ts';
+import { lineChart, type MarkerShape, type Series } from '../lib/plot.ts';
 import {
-  MEMORY_T, cellCosts, costTable, memoryFits, memorySweep, memoryTable, scalingFits, scalingTable, REFERENCE_TOLERANCE,
+  COST_LEGEND, cellCosts, costTable, memoryFits, memorySweep, memoryTable, scalingFits, scalingTable, REFERENCE_TOLERANCE,
   type CostResult, type Fit, type Grid, type MemoryFit, type MemoryPoint,
 } from './costs.ts';
 import {
   BRAIN_NOTES, LOSS_TOLERANCE, WEIGHT_TOLERANCE, compareBrain, comparePeers, peerTable, wasmInfo,
   type BrainResult, type PeerCase, type PeerResult, type WasmInfo,
 } from './peers.ts';
-import { cpuNow, formatLoad, machine, markdownTable, median, type TimingOptions } from './timing.ts';
+import { targetTable, targets } from './targets.ts';
+import { note, say } from './text.ts';
+import { cpuNow, formatLoad, machine, median, type TimingOptions } from './timing.ts';
 import { VARIANTS, stepFlops, variant } from './variants.ts';
 
 interface Mode {
@@ -70,15 +72,22 @@ function modeOf(args: readonly string[]): Mode {
   };
 }
 
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
+const log = note;
 
 // ---------------------------------------------------------------- charts
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f'];
+/** Per cell a dash pattern and a marker as well as a colour: LSTM and GRU often lie on top of each other. */
+const DASHES = [undefined, '7 3', '2 3', '9 3 2 3'];
+const MARKERS: readonly MarkerShape[] = ['circle', 'square', 'triangle', 'diamond', 'cross'];
 
-/** log-log charts: lib/plot's lineChart has a log y axis; x is drawn as log10 of the variable. */
+/** Series i's colour, dash and marker; dots (the second quantity on a chart) keep the marker and drop the dash. */
+function styleOf(i: number, style: 'line' | 'dots'): Pick<Series, 'style' | 'color' | 'dash' | 'marker'> {
+  const dash = DASHES[i % DASHES.length];
+  return { style, color: COLORS[i % COLORS.length], marker: MARKERS[i % MARKERS.length], ...(style === 'line' && dash ? { dash } : {}) };
+}
+
+/** log-log charts: lib/plot's lineChart with log x and y axes, so both read 10ⁿ. */
 function charts(costs: CostResult, memory: readonly MemoryPoint[], grid: Grid): Record<string, string> {
   const out: Record<string, string> = {};
   const H0 = Math.min(...grid.H);
@@ -88,26 +97,26 @@ function charts(costs: CostResult, memory: readonly MemoryPoint[], grid: Grid): 
   const byCell = (rows: CostResult['rows'], x: (r: CostResult['rows'][number]) => number, y: (r: CostResult['rows'][number]) => number, style: 'line' | 'dots' = 'line', suffix = ''): Series[] =>
     VARIANTS.map((v, i) => {
       const mine = rows.filter((r) => r.cell === v.key).sort((a, b) => x(a) - x(b));
-      return { label: `${v.label}${suffix}`, x: mine.map((r) => Math.log10(x(r))), y: mine.map(y), style, color: COLORS[i] };
+      return { label: `${v.label}${suffix}`, x: mine.map(x), y: mine.map(y), ...styleOf(i, style) };
     }).filter((s) => s.x.length > 0);
   if (grid.T.length > 1) {
     const rows = pick((r) => r.H === H0 && r.B === B1);
     out['time-vs-T.svg'] = lineChart({
       title: 'Training step time against sequence length',
       subtitle: `fused cells, H=${H0}, B=${B1}, D=${grid.D}; median CPU time; slope 1 = linear in T`,
-      xLabel: 'log₁₀ T (timesteps)', yLabel: 'ms per batch (forward + backward)', logY: true,
+      xLabel: 'T (timesteps)', yLabel: 'ms per batch (forward + backward)', logX: true, logY: true,
       series: byCell(rows, (r) => r.T, (r) => r.trainMs),
     });
   }
   if (memory.length > 0) {
     const series = (kind: 'inferBytes' | 'trainBytes', style: 'line' | 'dots', suffix: string): Series[] => VARIANTS.map((v, i) => {
       const mine = memory.filter((p) => p.cell === v.key).sort((a, b) => a.T - b.T);
-      return { label: `${v.label}${suffix}`, x: mine.map((p) => Math.log10(p.T)), y: mine.map((p) => p[kind]), style, color: COLORS[i] };
+      return { label: `${v.label}${suffix}`, x: mine.map((p) => p.T), y: mine.map((p) => p[kind]), ...styleOf(i, style) };
     });
     out['memory-vs-T.svg'] = lineChart({
       title: 'Buffer plan bytes against sequence length',
       subtitle: `H=${memory[0].H}, B=${memory[0].B}, D=${grid.D}; lines: training plan, dots: inference plan`,
-      xLabel: 'log₁₀ T (timesteps)', yLabel: 'bytes', logY: true,
+      xLabel: 'T (timesteps)', yLabel: 'bytes', logX: true, logY: true,
       series: [...series('trainBytes', 'line', ' train'), ...series('inferBytes', 'dots', ' infer')],
     });
   }
@@ -116,57 +125,17 @@ function charts(costs: CostResult, memory: readonly MemoryPoint[], grid: Grid): 
     out['time-vs-H.svg'] = lineChart({
       title: 'Training step time against units',
       subtitle: `fused cells, B=${B1}, T=${Tmid}, D=${grid.D}; median CPU time`,
-      xLabel: 'log₁₀ H (units)', yLabel: 'ms per batch (forward + backward)', logY: true,
+      xLabel: 'H (units)', yLabel: 'ms per batch (forward + backward)', logX: true, logY: true,
       series: byCell(rows, (r) => r.H, (r) => r.trainMs),
     });
     out['gflops-vs-H.svg'] = lineChart({
       title: 'GFLOP/s achieved against units',
       subtitle: `fused cells, B=${B1}, T=${Tmid}; lines: training, dots: inference`,
-      xLabel: 'log₁₀ H (units)', yLabel: 'GFLOP/s', logY: true,
+      xLabel: 'H (units)', yLabel: 'GFLOP/s', logX: true, logY: true,
       series: [...byCell(rows, (r) => r.H, (r) => r.trainGflops, 'line', ' train'), ...byCell(rows, (r) => r.H, (r) => r.inferGflops, 'dots', ' infer')],
     });
   }
   return out;
-}
-
-// ---------------------------------------------------------------- targets
-
-interface Target {
-  what: string;
-  value: string;
-  goal: string;
-  pass: boolean;
-}
-
-function targets(fits: readonly Fit[], peers: readonly PeerResult[], memory: readonly MemoryFit[]): Target[] {
-  const list: Target[] = [];
-  for (const p of peers) {
-    for (const e of p.engines) {
-      if (e.target === null) continue;
-      list.push({ what: `${p.label}, one training step vs TF.js ${e.engine.slice(5)}`, value: `${e.ratio.toFixed(1)}×`, goal: `≥ ${e.target}×`, pass: e.ratio >= e.target });
-    }
-  }
-  const overT = fits.filter((f) => f.over === 'T');
-  if (overT.length > 0) {
-    const times = overT.flatMap((f) => [f.inferTime, f.trainTime]);
-    const worst = times.reduce((w, k) => (Math.abs(k - 1) > Math.abs(w - 1) ? k : w), 1);
-    const bad = overT.filter((f) => Math.abs(f.inferTime - 1) > 0.1 || Math.abs(f.trainTime - 1) > 0.1);
-    list.push({
-      what: `time ∝ T (exponent, every cell, H, B; ${overT.length} fits × infer, train)`,
-      value: `${Math.min(...times).toFixed(2)} … ${Math.max(...times).toFixed(2)}${bad.length ? `; outside ±0.1: ${bad.map((f) => `${f.label} H=${f.at.H} B=${f.at.B}`).join(', ')}` : ''}`,
-      goal: '1.0 ± 0.1', pass: Math.abs(worst - 1) <= 0.1,
-    });
-  }
-  if (memory.length > 0) {
-    const ks = memory.map((m) => m.inferLong);
-    const grows = memory.filter((m) => Object.keys(m.growing).length > 0).map((m) => `${m.label}: ${Object.keys(m.growing).join(', ')}`).join('; ');
-    list.push({
-      what: `inference memory against T (exponent of the inference plan bytes over T = ${MEMORY_T.filter((T) => T >= 100).join(', ')})`,
-      value: `${Math.min(...ks).toFixed(2)} … ${Math.max(...ks).toFixed(2)}${grows ? ` (still growing: ${grows})` : ''}`,
-      goal: 'flat (0 ± 0.1)', pass: ks.every((k) => Math.abs(k) <= 0.1),
-    });
-  }
-  return list;
 }
 
 // ---------------------------------------------------------------- main
@@ -180,8 +149,8 @@ async function main(): Promise<void> {
   const start = machine();
   setSeed(2024);
   console.log(`# Unrolled micro-benchmarks (${mode.name} run)\n`);
-  console.log(`Machine: ${start.cpu}, ${start.cores} cores, Node ${start.node}; load average at start ${formatLoad(start.load)}.`);
-  console.log('Times are medians of the process CPU time over interleaved runs after a warm-up (a shared, noisy machine: load from other processes moves single runs; medians of CPU time move less).\n');
+  say(`Machine: ${start.cpu}, ${start.cores} cores, Node ${start.node}; load average at start ${formatLoad(start.load)}.`);
+  say('Times are medians of the process CPU time over interleaved runs after a warm-up (a shared, noisy machine: load from other processes moves single runs; medians of CPU time move less).\n');
 
   let costs: CostResult | null = null;
   let fits: Fit[] = [];
@@ -197,27 +166,27 @@ async function main(): Promise<void> {
     memFits = memoryFits(memory);
 
     console.log('## Cell costs\n');
-    console.log(`Fused passes, float32, D=${mode.grid.D}; medians of ${mode.costTiming.runs} runs. infer = forward without gradients; train = forward + backward (gradients of W, U, b and x).`);
-    console.log('FLOPs per sample per step, forward: matmuls 2·G·H·(D+H) + elementwise E·H (every +, −, ×, σ, tanh counts 1; E: ' +
+    say(`Fused passes, float32, D=${mode.grid.D}; medians of ${mode.costTiming.runs} runs. infer = forward without gradients; train = forward + backward (gradients of W, U, b and x).`);
+    say('FLOPs per sample per step, forward: matmuls 2·G·H·(D+H) + elementwise E·H (every +, −, ×, σ, tanh counts 1; E: ' +
       VARIANTS.map((v) => `${v.label} ${v.elementwise}`).join(', ') + '); G: ' + VARIANTS.map((v) => `${v.label} ${v.gates}`).join(', ') +
       '. Backward = 2 × forward (exact for the matmuls: dW, dX, dU, dhPrev), so train = 3 × infer. GFLOP/s = FLOPs / median CPU time.');
-    console.log('Plan = the bytes of the cell\'s buffer plan (Workspace): infer = what a forward without gradients holds; train = the activations kept for the backward plus its scratch.');
-    console.log('× SimpleRNN: training time relative to SimpleRNN at the same shape, beside the FLOP ratio the shapes predict.');
-    console.log(`Checked first: every cell and H against the reference autograd path (B=4, T=12; worst relative diff ${Math.max(...costs.checks.map((c) => c.maxRelDiff)).toExponential(1)}, tolerance ${REFERENCE_TOLERANCE}); at every grid point the inference output equals the training forward's, gradients are finite, and the plan sizes match the driver's planSizes.\n`);
+    say('Plan = the bytes of the cell\'s buffer plan (Workspace): infer = what a forward without gradients holds; train = the activations kept for the backward plus its scratch.');
+    say(COST_LEGEND);
+    say(`Checked first: every cell and H against the reference autograd path (B=4, T=12; worst relative diff ${Math.max(...costs.checks.map((c) => c.maxRelDiff)).toExponential(1)}, tolerance ${REFERENCE_TOLERANCE}); at every grid point the inference output equals the training forward's, gradients are finite, and the plan sizes match the driver's planSizes.\n`);
     console.log(costTable(costs.rows));
     const H = mode.grid.H[0];
-    console.log(`\nFLOP ratios at D=${mode.grid.D}, H=${H}: ` + VARIANTS.map((v) => `${v.label} ${(stepFlops(v, D, H).total / stepFlops(variant('simpleRnn'), D, H).total).toFixed(2)}×`).join(', '));
+    say(`\nFLOP ratios at D=${mode.grid.D}, H=${H}: ` + VARIANTS.map((v) => `${v.label} ${(stepFlops(v, D, H).total / stepFlops(variant('simpleRnn'), D, H).total).toFixed(2)}×`).join(', '));
 
     console.log('\n## Scaling\n');
-    console.log('Fitted exponent k of time ∝ T^k (least squares on log-log, over T ' + mode.grid.T.join(', ') + '), infer / train; expected 1.0:\n');
+    say('Fitted exponent k of time ∝ T^k (least squares on log-log, over T ' + mode.grid.T.join(', ') + '), infer / train; expected 1.0:\n');
     console.log(scalingTable(fits, mode.grid, 'T'));
     if (mode.grid.H.length > 1) {
-      console.log('\nExponent of time ∝ H^k at fixed B and T (over H ' + mode.grid.H.join(', ') + '), infer / train; up to 2.0 (the matmuls are H·(D+H)):\n');
+      say('\nExponent of time ∝ H^k at fixed B and T (over H ' + mode.grid.H.join(', ') + '), infer / train; up to 2.0 (the matmuls are H·(D+H)):\n');
       console.log(scalingTable(fits, mode.grid, 'H'));
     }
-    console.log(`\nBuffer-plan bytes against T (H=${memory[0].H}, B=${memory[0].B}; one checked call per point) and the exponent k of bytes ∝ T^k; inference expected flat (0), training linear (1):\n`);
+    say(`\nBuffer-plan bytes against T (H=${memory[0].H}, B=${memory[0].B}; one checked call per point) and the exponent k of bytes ∝ T^k; inference expected flat (0), training linear (1):\n`);
     console.log(memoryTable(memory, memFits));
-    console.log('\nInference buffers still growing between the two longest T (exponent of their size): ' +
+    say('\nInference buffers still growing between the two longest T (exponent of their size): ' +
       memFits.map((m) => `${m.label}: ${Object.entries(m.growing).map(([k, e]) => `${k} ${e.toFixed(2)}`).join(', ') || 'none'}`).join('; ') + '.');
   }
 
@@ -237,27 +206,28 @@ async function main(): Promise<void> {
     wasm = { ...info, cpuPerWall: wasmRuns.length ? median(wasmRuns.map((e) => e.cpuMs / e.wallMs)) : null };
 
     console.log('\n## Other engines\n');
-    console.log('One training step (trainOnBatch in both engines) of the same model: recurrent layer + Dense(1, sigmoid), binary cross-entropy, non-centered RMSprop (lr 0.001, ρ 0.9, ε 1e-7), ' +
+    say('One training step (trainOnBatch in both engines) of the same model: recurrent layer + Dense(1, sigmoid), binary cross-entropy, non-centered RMSprop (lr 0.001, ρ 0.9, ε 1e-7), ' +
       'Unrolled\'s initial weights copied into TF.js with setWeights, TF.js recurrentActivation set to sigmoid (its default is hard_sigmoid). ' +
       `Checked first: the first step's loss (tolerance ${LOSS_TOLERANCE}) and every weight after it (tolerance ${WEIGHT_TOLERANCE}) agree. ` +
-      `GRU: TF.js has only resetAfter=false, so that variant is compared. Engines interleaved (Unrolled, TF.js cpu, TF.js wasm, …), medians of ${mode.peerTiming.runs} runs after ${mode.peerTiming.warmup} warm-up; peer / Unrolled = how many times faster Unrolled is.`);
-    console.log(`TF.js wasm backend: SIMD ${wasm.simd ? 'on' : 'off'}, threads ${wasm.threads} (multithread support under Node: ${wasm.multithreadSupported}); ` +
+      `GRU: TF.js has only resetAfter=false, so that variant is compared. Engines interleaved (Unrolled, TF.js cpu, TF.js wasm, …), medians of ${mode.peerTiming.runs} runs after ${mode.peerTiming.warmup} warm-up; peer / Unrolled = how many times faster Unrolled is. Every model has D=${D} inputs; weights: max diff = the largest difference of any weight after the first step.`);
+    say(`TF.js wasm backend: SIMD ${wasm.simd ? 'on' : 'off'}, threads ${wasm.threads} (multithread support under Node: ${wasm.multithreadSupported}); ` +
       `median CPU/wall of its runs ${wasm.cpuPerWall?.toFixed(2) ?? '—'} (about 1 or less: one busy thread; V8's own background GC and compiler threads, counted in the process CPU time of every engine, can lift it a little above 1). Unrolled runs on one thread.\n`);
     console.log(peerTable(peers, brain));
-    console.log('\nbrain.js LSTMTimeStep, ' + BRAIN_NOTES.join('; ') + '.');
+    say('\nbrain.js LSTMTimeStep, ' + BRAIN_NOTES.join('; ') + '.');
   }
 
   const list = targets(fits, peers, memFits);
   if (list.length > 0) {
     console.log('\n## Targets\n');
-    console.log(markdownTable(['target', 'measured', 'goal', ''], list.map((t) => [t.what, t.value, t.goal, t.pass ? 'pass' : 'MISS'])));
-    console.log('\n(gemm ≥ 3 GFLOP/s at 128×64×128 and 512³: see npm run bench:gemm.)');
+    console.log(targetTable(list));
+    for (const t of list) if (t.note) say(`\n${t.note}`);
+    say('\n(gemm ≥ 3 GFLOP/s at 128×64×128 and 512³: see npm run bench:gemm.)');
   }
 
   const end = machine();
   const cpuS = (cpuNow() - cpu0) / 1000;
   const wallS = (performance.now() - wall0) / 1000;
-  console.log(`\nLoad average at end ${formatLoad(end.load)}; this run took ${cpuS.toFixed(0)} s of CPU and ${wallS.toFixed(0)} s of wall time.`);
+  say(`\nLoad average at end ${formatLoad(end.load)}; this run took ${cpuS.toFixed(0)} s of CPU and ${wallS.toFixed(0)} s of wall time.`);
 
   const dir = join(import.meta.dirname, 'out');
   mkdirSync(dir, { recursive: true });

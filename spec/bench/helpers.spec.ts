@@ -2,6 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { noGrad, randomUniform, setSeed } from '../../autograd/index.ts';
 import { fitExponent, fmt, interleaved, markdownTable, maxAbsDiff, median } from '../../bench/timing.ts';
+import { targetTable, targets } from '../../bench/targets.ts';
+import { agreeing, bytesOf, prose, ratioVerdict, withinVerdict } from '../../bench/text.ts';
+import type { PeerResult } from '../../bench/peers.ts';
 import { RecordingWorkspace, VARIANTS, passFlops, planTotal, stepFlops, variant } from '../../bench/variants.ts';
 
 test('median: odd and even counts, unsorted input left as it was', () => {
@@ -82,6 +85,41 @@ test('RecordingWorkspace: records the plans the fused passes ask for, as the cel
     assert.is(workspace.numbers('train'), planTotal(v.planSizes('train', dims)), `${v.label} train`);
     assert.is(workspace.numbers('infer'), planTotal(v.planSizes('infer', dims)), `${v.label} infer`);
   }
+});
+
+test('prose: a long caption piped folds to 100 columns and 100 bytes, at spaces, every word kept; on a TTY to its width', () => {
+  const caption = Array.from({ length: 60 }, (_, i) => `word${i} ×·∝…`).join(' ');
+  const piped = prose(caption, { isTTY: false });
+  const lines = piped.split('\n');
+  assert.ok(lines.length > 1);
+  for (const line of lines) assert.ok(bytesOf(line) <= 100, `${bytesOf(line)} bytes: ${line}`);
+  assert.is(piped.split(/\s+/).join(' '), caption);
+  const tty = prose(caption, { isTTY: true, columns: 60 }).split('\n');
+  for (const line of tty) assert.ok([...line].length <= 60, line);
+  assert.is(prose('short | table | row', { isTTY: false }), 'short | table | row');
+  assert.is(prose('a\n\nb', { isTTY: false }), 'a\n\nb');
+});
+
+test('verdicts: judged unrounded, printed with the digits that make the row agree', () => {
+  // 2.96 rounds to 3.0, which would read as meeting ≥ 3.
+  assert.equal(ratioVerdict(2.96, 3), { value: '2.96×', goal: '≥ 3×', pass: false });
+  assert.equal(ratioVerdict(1.4999, 1.5), { value: '1.4999×', goal: '≥ 1.5×', pass: false });
+  assert.equal(ratioVerdict(3.04, 3), { value: '3.0×', goal: '≥ 3×', pass: true });
+  assert.equal(ratioVerdict(12.345, 10).value, '12.3×');
+  const miss = withinVerdict([0.95, 1.1004], 1, 0.1, '1.0 ± 0.1');
+  assert.is(miss.pass, false);
+  assert.is(miss.value, '0.9500 … 1.1004');
+  assert.equal(withinVerdict([0.951, 1.04], 1, 0.1, 'g'), { value: '0.95 … 1.04', goal: 'g', pass: true });
+  assert.equal(agreeing([2.96], ([r]) => r >= 3, false), ['2.96']);
+});
+
+test('targets: a peer ratio that rounds to its target but misses it never prints a contradiction', () => {
+  const engine = { engine: 'tfjs-wasm', firstLoss: 0.69, lossDiff: 0, weightDiff: 0, cpuMs: 30, wallMs: 30, ratio: 2.96, target: 3 };
+  const peer = { case: {}, label: 'LSTM(32) B=128 T=100 D=32', unrolled: { firstLoss: 0.69, cpuMs: 10, wallMs: 10 }, engines: [engine] } as unknown as PeerResult;
+  const table = targetTable(targets([], [peer], []));
+  const row = table.split('\n').find((l) => l.includes('TF.js wasm'))!;
+  assert.is(row, '| LSTM(32) B=128 T=100: step vs TF.js wasm | 2.96× | ≥ 3× | MISS |');
+  assert.not.match(table, /3\.0× \| ≥ 3× \| MISS/);
 });
 
 test.run();
