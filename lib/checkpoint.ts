@@ -24,6 +24,7 @@ import {
 import type { Optimizer } from '../optim/index.ts';
 import { monitorSign, monitoredValue, type Callback, type Logs, type TrainingModel } from './callbacks.ts';
 import { describe, isObject, own, parseJson, type JsonValue } from './io/json.ts';
+import { kerasFileKind } from './io/keras-paths.ts';
 import { writeFilesAtomically } from './platform/atomic.ts';
 import { requireFiles, type FileSystem } from './platform/types.ts';
 import { writeLine } from './progress.ts';
@@ -79,10 +80,11 @@ export interface ModelCheckpointOptions {
    * Where to save, filled in at the end of each epoch with `{epoch}`
    * (counting from 1) and the log keys, in Python's format language:
    * `ckpt/epoch-{epoch:02d}-{val_loss:.3f}` (see path-template.ts). The
-   * whole model goes to a folder (or a path ending in `.json`), as
-   * `model.save`, with the optimizer's state; with `saveWeightsOnly` the
-   * path must end in `.json` (e.g. `best.weights.json`): the weights
-   * manifest, with the values in the `.bin` file beside it, as
+   * whole model goes to a folder (or a path ending in `.json`, or a Keras
+   * 3 `.keras` file), as `model.save`, with the optimizer's state; with
+   * `saveWeightsOnly` the path must end in `.json` (e.g.
+   * `best.weights.json`: the weights manifest, with the values in the
+   * `.bin` file beside it) or `.weights.h5` (Keras 3's layout), as
    * `model.saveWeights`.
    */
   filepath: string;
@@ -145,12 +147,15 @@ export class ModelCheckpoint implements Callback {
     }
     this.best = threshold ?? null;
     this.template = parseTemplate(this.filepath, `${where}: filepath '${this.filepath}'`);
-    const lower = this.filepath.toLowerCase();
-    if (/\.(h5|keras)$/.test(lower)) {
-      throw new Error(`${where}: filepath '${this.filepath}': Keras files (.h5, .keras) are not written here; give a folder for the model, or a path ending in .json with saveWeightsOnly`);
+    const kind = kerasFileKind(this.filepath);
+    if (kind === 'h5') {
+      throw new Error(`${where}: filepath '${this.filepath}': legacy Keras HDF5 (.h5) files are not written; end the path in .keras for the whole model, or in .weights.h5 with saveWeightsOnly`);
     }
-    if (this.saveWeightsOnly && !this.filepath.endsWith('.json')) {
-      throw new Error(`${where}: with saveWeightsOnly the filepath must end in '.json' (the weights manifest; the values go to the .bin beside it), e.g. 'ckpt/epoch-{epoch:02d}.weights.json'; got '${this.filepath}'`);
+    if (kind === 'weights.h5' && !this.saveWeightsOnly) {
+      throw new Error(`${where}: filepath '${this.filepath}': a .weights.h5 file holds weights only; set saveWeightsOnly, or end the path in .keras for the whole model`);
+    }
+    if (this.saveWeightsOnly && kind !== 'weights.h5' && !this.filepath.endsWith('.json')) {
+      throw new Error(`${where}: with saveWeightsOnly the filepath must end in '.json' (the weights manifest; the values go to the .bin beside it) or '.weights.h5' (Keras 3's layout), e.g. 'ckpt/epoch-{epoch:02d}.weights.json'; got '${this.filepath}'`);
     }
   }
 

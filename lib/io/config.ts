@@ -48,6 +48,12 @@ export interface ReadContext {
    * Keras ≤ 2 files (the default), relu6(x + 3) / 6 in Keras 3 files.
    */
   hardSigmoid?: 'hard_sigmoid' | 'hard_sigmoid_keras3';
+  /**
+   * Puts a layer entry of the file in the words `layerFromConfig` reads
+   * before it is read (Keras 1's keys, keras1.ts); `first` marks a
+   * Sequential model's first layer. Absent: entries are read as they are.
+   */
+  entryOf?(entry: JsonValue, where: string, first: boolean): JsonValue;
 }
 
 // ---------------------------------------------------------------- writing

@@ -1,6 +1,9 @@
 /**
  * Legacy Keras HDF5 model files (`model.save('model.h5')`) from Keras 1.2,
- * Keras 2.x and tf.keras 2.x: Sequential models.
+ * Keras 2.x and tf.keras 2.x: Sequential and functional models (`Model`,
+ * tf.keras's `Functional`: `layers` with their `inbound_nodes` in Keras 2's
+ * list form `[[["name", node, tensor, {}], …]]`, `input_layers`,
+ * `output_layers`), read by the same code as TF.js's functional models.
  *
  * The model is the JSON in the root attribute `model_config`, with
  * `keras_version` (and `backend`) beside it. Keras 1 configs and weights are
@@ -28,13 +31,14 @@
  * state (`optimizer_weights`) is not restored; training starts it afresh.
  */
 import type { Layer } from '../layers/layer.ts';
-import type { CompileOptions, Sequential } from '../model/sequential.ts';
+import type { Model, ModelOutputs } from '../model/model.ts';
+import type { SymbolicTensor } from '../model/symbolic.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
 import { openHdf5, type Hdf5Group } from './hdf5.ts';
 import { describe, isObject, own, parseJson, type JsonValue } from './json.ts';
 import { keras1Entry, keras1Weights, type FileWeight } from './keras1.ts';
-import { sequentialOf } from './load.ts';
-import { compileSettingsOf, optimizerFromConfig } from './training-config.ts';
+import { compileOptionsOf, modelFromEntry, sequentialOf } from './load.ts';
+import { optimizerFromConfig } from './training-config.ts';
 
 /** A list attribute Keras may have split into `name0`, `name1`, … (each under HDF5's 64 KB header limit). */
 function listAttribute(group: Hdf5Group, name: string): string[] | undefined {
@@ -58,8 +62,7 @@ function listed(weights: ReadonlyArray<{ name: string; shape: readonly number[] 
 function sequentialEntries(model: JsonValue, where: string): { name: string | undefined; entries: JsonValue[] } {
   const cls = isObject(model) ? own(model, 'class_name') : undefined;
   if (!isObject(model) || cls !== 'Sequential') {
-    const known = cls === 'Model' || cls === 'Functional' ? 'functional models are not supported yet' : 'only Sequential models are supported';
-    throw new Error(`${where}: the model is a ${isObject(model) ? describe(cls) : describe(model)}; ${known}`);
+    throw new Error(`${where}: the model is a ${isObject(model) ? describe(cls) : describe(model)}; Unrolled reads Sequential and functional (Model, Functional) models`);
   }
   const config = own(model, 'config');
   if (Array.isArray(config)) return { name: undefined, entries: config };
@@ -100,7 +103,7 @@ function direction(name: string): 'forward' | 'backward' | undefined {
 }
 
 /** Binds the file's weights to the model, layer by layer, as the file comment says; checks all before reading any value. */
-function bindWeights(model: Sequential, stored: Map<string, FileWeight[]>, keras1: boolean, where: string): void {
+function bindWeights(model: Model, stored: Map<string, FileWeight[]>, keras1: boolean, where: string): void {
   const plan: Array<{ layer: Layer; file: FileWeight[] }> = [];
   const used = new Set<string>();
   for (const layer of model.layers) {
@@ -144,28 +147,29 @@ function bindWeights(model: Sequential, stored: Map<string, FileWeight[]>, keras
   }
 }
 
-/** The compile settings of the file's training config, or null when Unrolled cannot honour all of it. */
-function compileSettings(text: string, where: string): CompileOptions | null {
+/** Compiles `model` with the file's training config, when Unrolled can honour all of it; returns whether it did. */
+function compileFrom(model: Model, text: string, where: string): boolean {
   try {
     const training = parseJson(text, `${where}, training_config`);
-    if (!isObject(training)) return null;
-    for (const key of ['loss_weights', 'sample_weight_mode', 'weighted_metrics']) {
-      if (own(training, key) !== undefined && own(training, key) !== null) return null;
+    if (!isObject(training)) return false;
+    for (const key of ['sample_weight_mode', 'weighted_metrics']) {
+      if (own(training, key) !== undefined && own(training, key) !== null) return false;
     }
     const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}, training config`);
-    return { optimizer, ...compileSettingsOf(training, `${where}, training config`) };
+    model.compile(compileOptionsOf(model, training, optimizer, `${where}, training config`));
+    return true;
   } catch {
-    return null;
+    return false;
   }
 }
 
 /**
  * Reads a legacy Keras HDF5 model file (Keras 1.2, Keras 2.x, tf.keras 2.x)
- * from its bytes; `where` names the file in every error. Sequential models
- * only. The model comes back compiled when the file's training config maps
+ * from its bytes; `where` names the file in every error. Sequential and
+ * functional models. The model comes back compiled when the file's training config maps
  * onto Unrolled, uncompiled otherwise (see the file comment).
  */
-export async function readKerasH5(bytes: Uint8Array, where: string): Promise<Sequential> {
+export async function readKerasH5<O extends ModelOutputs = SymbolicTensor>(bytes: Uint8Array, where: string): Promise<Model<O>> {
   const file = openHdf5(bytes, where);
   const configText = file.stringAttribute('model_config');
   if (configText === undefined) {
@@ -177,21 +181,28 @@ export async function readKerasH5(bytes: Uint8Array, where: string): Promise<Seq
   const major = Number.parseInt(version, 10);
   const keras1 = major === 1;
 
-  const { name, entries } = sequentialEntries(parseJson(configText, `${where}, model_config`), where);
+  const config = parseJson(configText, `${where}, model_config`);
   const shapes = new Map<string, readonly number[]>();
   for (const weights of stored.values()) for (const w of weights) shapes.set(normalised(w.name), w.shape);
   const context: ReadContext = {
     file: where,
     weightShape: (n) => shapes.get(n) ?? [...shapes].find(([k]) => k.endsWith(`/forward_${n}`))?.[1],
     hardSigmoid: major >= 3 ? 'hard_sigmoid_keras3' : 'hard_sigmoid',
+    ...(keras1 ? { entryOf: keras1Entry } : {}),
   };
-  const layers = entries.map((entry, i) => {
-    const at = `${where}, layer ${i}`;
-    return layerFromConfig(keras1 ? keras1Entry(entry, at, i === 0) : entry, context, at);
-  });
-  let model: Sequential;
+  const cls = isObject(config) ? own(config, 'class_name') : undefined;
+  let model: Model;
   try {
-    model = sequentialOf(layers, name, where);
+    if (isObject(config) && (cls === 'Model' || cls === 'Functional')) {
+      model = modelFromEntry(config, context, where);
+    } else {
+      const { name, entries } = sequentialEntries(config, where);
+      const layers = entries.map((entry, i) => {
+        const at = `${where}, layer ${i}`;
+        return layerFromConfig(keras1 ? keras1Entry(entry, at, i === 0) : entry, context, at);
+      });
+      model = sequentialOf(layers, name, where);
+    }
   } catch (err) {
     // A layer that does not fit its input is the model's error; it is the file's too.
     const text = (err as Error).message;
@@ -200,7 +211,6 @@ export async function readKerasH5(bytes: Uint8Array, where: string): Promise<Seq
   bindWeights(model, stored, keras1, where);
 
   const training = file.stringAttribute('training_config');
-  const settings = training === undefined ? null : compileSettings(training, where);
-  if (settings) model.compile(settings);
-  return model;
+  if (training !== undefined) compileFrom(model, training, where);
+  return model as Model<O>;
 }

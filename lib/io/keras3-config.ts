@@ -4,8 +4,12 @@
  * Keras 3 writes every object as `serialize_keras_object` makes it:
  * `{ module, class_name, config, registered_name }`, with `build_config`
  * (the input shape a layer was built with) and, on the model,
- * `compile_config`. Reading turns the layers into the `{ class_name, config }`
- * entries `layerFromConfig` reads, after refusing what Keras's safe mode
+ * `compile_config`. A functional model (`Functional`) lists each layer with
+ * its `name` and `inbound_nodes`, every node `{ args, kwargs }` of
+ * `__keras_tensor__` references. Reading turns the layers into the
+ * `{ class_name, config }` entries `layerFromConfig` reads (and a
+ * functional model's nodes into the list form TF.js and Keras 2 write,
+ * which load.ts builds the graph from), after refusing what Keras's safe mode
  * would not load either: a lambda, a class from outside `keras.*`, a
  * registered (custom) object, a layer class Unrolled does not have.
  *
@@ -28,12 +32,16 @@ import { Dense } from '../layers/dense.ts';
 import { Dropout } from '../layers/dropout.ts';
 import { Embedding } from '../layers/embedding.ts';
 import type { Layer, ShapeSpec } from '../layers/layer.ts';
+import { InputLayer } from '../layers/input-layer.ts';
 import { Masking } from '../layers/masking.ts';
+import { Add, Average, Concatenate, Multiply, Subtract } from '../layers/merge.ts';
 import { GRU, LSTM, RNN, SimpleRNN } from '../layers/recurrent.ts';
 import { RepeatVector } from '../layers/repeat-vector.ts';
 import { TimeDistributed } from '../layers/time-distributed.ts';
 import type { LossName } from '../losses.ts';
 import type { MetricName } from '../metrics.ts';
+import { isModelLayer, nodeIndexAmong } from '../model/graph.ts';
+import type { Node, SymbolicTensor } from '../model/symbolic.ts';
 import { SUPPORTED_LAYERS, type LayerEntry } from './config.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
 
@@ -114,8 +122,8 @@ class Serializer {
    * from `getConfig` (called now, as Keras calls `get_config()`), then any
    * build or compile config, then the sharing record.
    */
-  object(obj: KerasObject, module: string, className: string, getConfig: () => PyDict, extra: () => PyDict = () => ({})): PyDict {
-    const out: PyDict = { module, class_name: className, config: copy(getConfig()), registered_name: null };
+  object(obj: KerasObject, module: string, className: string, getConfig: () => PyDict, extra: () => PyDict = () => ({}), registered: string | null = null): PyDict {
+    const out: PyDict = { module, class_name: className, config: copy(getConfig()), registered_name: registered };
     for (const [k, v] of Object.entries(extra())) out[k] = copy(v);
     const seen = this.first.get(obj);
     if (!seen) {
@@ -234,9 +242,11 @@ interface WriteContext {
 }
 
 /** `serialize_keras_object(layer)` with its build config, for a layer built for `inputShape` (batch first). */
-function serializeLayer(c: WriteContext, layer: Layer, inputShape: ShapeSpec, objects: LayerObjects = { layerPolicy: c.global, cellPolicy: c.global }): PyDict {
+function serializeLayer(
+  c: WriteContext, layer: Layer, inputShape: ShapeSpec, objects: LayerObjects = { layerPolicy: c.global, cellPolicy: c.global }, buildConfig?: PyDict,
+): PyDict {
   const { s } = c;
-  const build = (): PyDict => ({ build_config: { input_shape: [...inputShape] } });
+  const build = (): PyDict => ({ build_config: buildConfig ?? { input_shape: [...inputShape] } });
   const base = (): PyDict => layerBase(s, layer.name, layer.trainable, objects.layerPolicy);
   if (layer instanceof RNN) {
     if (layer.stateful) {
@@ -304,6 +314,12 @@ function serializeLayer(c: WriteContext, layer: Layer, inputShape: ShapeSpec, ob
       const config: PyDict = { n: layer.n };
       return { ...base(), ...config };
     }, build);
+  }
+  if (layer instanceof Concatenate) {
+    return s.object(layer, 'keras.layers', 'Concatenate', () => ({ ...base(), axis: layer.axis }), build);
+  }
+  if (layer instanceof Add || layer instanceof Subtract || layer instanceof Multiply || layer instanceof Average) {
+    return s.object(layer, 'keras.layers', layer.className, base, build);
   }
   throw new Error(`${layer.name}: a ${layer.className} layer cannot be written to a .keras file; supported: ${SUPPORTED_LAYERS.join(', ')}`);
 }
@@ -398,24 +414,126 @@ export function writeConfig(model: ConfigSource): string {
     config.layers = copy(layers);
     config.build_input_shape = batchShape;
     return config;
-  }, () => {
-    const extra: PyDict = { build_config: { input_shape: batchShape } };
-    if (model.compiled) {
-      const { optimizer, loss, metrics } = model.compiled;
-      const { className, config } = optimizerConfig(optimizer);
-      extra.compile_config = {
-        optimizer: s.object(optimizer, 'keras.optimizers', className, () => config),
-        loss,
-        loss_weights: null,
-        metrics: metrics.length > 0 ? [...metrics] : null,
-        weighted_metrics: null,
-        run_eagerly: false,
-        steps_per_execution: 1,
-        jit_compile: true,
-      };
-    }
-    return extra;
+  }, () => ({ build_config: { input_shape: batchShape }, ...compileConfig(s, model.compiled) }));
+  return pythonJson(top);
+}
+
+/** `{ compile_config }` as `Trainer.get_compile_config()` gives it, or nothing for a model saved without its compile settings. */
+function compileConfig(s: Serializer, compiled: ConfigSource['compiled']): PyDict {
+  if (!compiled) return {};
+  const { optimizer, loss, metrics } = compiled;
+  const { className, config } = optimizerConfig(optimizer);
+  return {
+    compile_config: {
+      optimizer: s.object(optimizer, 'keras.optimizers', className, () => config),
+      loss,
+      loss_weights: null,
+      metrics: metrics.length > 0 ? [...metrics] : null,
+      weighted_metrics: null,
+      run_eagerly: false,
+      steps_per_execution: 1,
+      jit_compile: true,
+    },
+  };
+}
+
+/** For each layer of a graph, whether a timestep mask may reach one of its applications (as Unrolled passes masks along). */
+export function graphMasksReaching(nodes: readonly Node[]): Map<Layer, boolean> {
+  const masked = new Map<SymbolicTensor, boolean>();
+  const reaching = new Map<Layer, boolean>();
+  for (const node of nodes) {
+    const layer = node.layer;
+    const inputs = node.inputs.map((x) => masked.get(x) ?? false);
+    const first = inputs[0] ?? false;
+    reaching.set(layer, (reaching.get(layer) ?? false) || inputs.some((m) => m));
+    let out = first;
+    if (layer instanceof Masking || (layer instanceof Embedding && layer.maskZero)) out = true;
+    else if (layer instanceof RNN) out = first && layer.returnSequences;
+    else if (layer instanceof Bidirectional) out = first && layer.forwardLayer.returnSequences;
+    else if (layer instanceof RepeatVector || layer instanceof InputLayer) out = false;
+    else if (inputs.length > 1) out = inputs.some((m) => m);
+    // Only a layer's main output carries the mask; returned states do not.
+    node.outputs.forEach((y, i) => masked.set(y, i === 0 ? out : false));
+  }
+  return reaching;
+}
+
+/** The graph a functional model's config is written from: its layers in Keras's order (InputLayers included) and its nodes. */
+export interface FunctionalSource {
+  readonly name: string;
+  readonly trainable: boolean;
+  /** Every layer once, in the order of Keras's `Functional.operations` (see kerasOperations). */
+  readonly layers: readonly Layer[];
+  /** The model's nodes, each after the nodes it reads from. */
+  readonly nodes: readonly Node[];
+  readonly inputs: readonly SymbolicTensor[];
+  readonly outputs: readonly SymbolicTensor[];
+  /** True when the outputs are a list (`output_layers` is then a list of references). */
+  readonly outputsListed: boolean;
+  readonly compiled: ConfigSource['compiled'];
+}
+
+function kerasDtype(dtype: string): string {
+  return dtype === 'int32' ? 'int32' : 'float32';
+}
+
+/**
+ * config.json's text for a functional model, as Keras 3.12's
+ * `Functional.get_config()` writes it: every layer's object with its
+ * `name` and `inbound_nodes`, each node `{ args, kwargs }` holding
+ * `__keras_tensor__` references `[layer, node index, tensor index]` (a
+ * recurrent layer's initial states under `kwargs.initial_state`, a merge
+ * layer's inputs as one list), then `input_layers` and `output_layers`.
+ */
+export function writeFunctionalConfig(model: FunctionalSource): string {
+  const s = new Serializer();
+  const global: KerasObject = {};
+  const reaching = graphMasksReaching(model.nodes);
+  const own = model.nodes;
+  const history = (x: SymbolicTensor): PyValue[] => [x.node.layer.name, nodeIndexAmong(own, x.node), x.outputIndex];
+  const tensor = (x: SymbolicTensor): PyDict => ({
+    class_name: '__keras_tensor__', config: { shape: [...x.shape], dtype: kerasDtype(x.dtype), keras_history: history(x) },
   });
+  const takesStates = (layer: Layer): boolean => layer instanceof RNN || layer instanceof Bidirectional;
+  const nodeConfig = (node: Node): PyDict => {
+    const [first, ...rest] = node.inputs;
+    if (takesStates(node.layer)) return { args: [tensor(first)], kwargs: rest.length > 0 ? { initial_state: rest.map(tensor) } : {} };
+    if (rest.length > 0) return { args: [node.inputs.map(tensor)], kwargs: {} };
+    return { args: [tensor(first)], kwargs: {} };
+  };
+  const buildConfig = (node: Node): PyDict => {
+    const shapes = node.inputs.map((x) => [...x.shape] as PyValue);
+    if (takesStates(node.layer)) {
+      return shapes.length > 1 ? { shapes_dict: { sequences_shape: shapes[0], initial_state_shape: shapes.slice(1) } } : { input_shape: shapes[0] };
+    }
+    return { input_shape: shapes.length > 1 ? shapes : shapes[0] };
+  };
+  const top = s.object({}, 'keras.src.models.functional', 'Functional', () => {
+    const layers: PyValue[] = model.layers.map((layer) => {
+      const nodes = layer.inboundNodes.filter((n) => own.includes(n));
+      let out: PyDict;
+      if (layer instanceof InputLayer) {
+        out = s.object(layer, 'keras.layers', 'InputLayer', () => ({
+          batch_shape: [...layer.batchInputShape], dtype: kerasDtype(layer.dtype), sparse: false, ragged: false, name: layer.name,
+        }));
+      } else if (!isModelLayer(layer)) {
+        out = serializeLayer({ s, global, masked: reaching.get(layer) ?? false }, layer, nodes[0].inputs[0].shape, undefined, buildConfig(nodes[0]));
+      } else {
+        throw new Error(`${layer.name} (${layer.className}): a model inside a functional model cannot be written to a .keras file yet; build the outer model from the inner model's layers`);
+      }
+      out.name = layer.name;
+      out.inbound_nodes = nodes.filter((n) => n.inputs.length > 0).map(nodeConfig);
+      return out;
+    });
+    const references = (xs: readonly SymbolicTensor[], listed: boolean): PyValue => (listed ? xs.map(history) : history(xs[0]));
+    return {
+      name: model.name,
+      trainable: model.trainable,
+      layers: copy(layers),
+      input_layers: references(model.inputs, model.inputs.length > 1),
+      output_layers: references(model.outputs, model.outputsListed),
+    };
+  }, () => compileConfig(s, model.compiled), 'Functional');
   return pythonJson(top);
 }
 
@@ -596,43 +714,137 @@ export function readLayer(value: JsonValue | undefined, where: string): ReadLaye
 /** The model of config.json: its name, its layers, its compile config (null when not compiled). */
 export interface ReadModel {
   name: string | undefined;
+  /** The layers in the file's order (for a functional model, InputLayers included: the order its weights are in). */
   layers: ReadLayer[];
   compile: JsonObject | null;
+  /**
+   * A functional model's config in the form TF.js and Keras 2 write
+   * (`{ name, layers: [{ name, class_name, config, inbound_nodes }], input_layers, output_layers }`,
+   * each node a list of `[layer, node index, tensor index, {}]`), which
+   * load.ts's functional reader builds the model from; null for a Sequential model.
+   */
+  functional: JsonObject | null;
 }
 
-/** Reads config.json's top object: a Sequential model (`where` names the file). */
+/** A null-prototype object of the given entries. */
+function objectOf(entries: ReadonlyArray<[string, JsonValue]>): JsonObject {
+  const out = Object.create(null) as JsonObject;
+  for (const [k, v] of entries) out[k] = v;
+  return out;
+}
+
+/** A `__keras_tensor__` of a node as the reference `[layer, node index, tensor index, {}]`. */
+function tensorReference(value: JsonValue, where: string): JsonValue {
+  const config = isObject(value) && own(value, 'class_name') === '__keras_tensor__' ? own(value, 'config') : undefined;
+  const history = isObject(config) ? own(config, 'keras_history') : undefined;
+  if (!Array.isArray(history) || history.length !== 3 || typeof history[0] !== 'string'
+    || !Number.isSafeInteger(history[1]) || !Number.isSafeInteger(history[2])) {
+    throw new Error(`${where}: expected a tensor { class_name: '__keras_tensor__', config: { keras_history: [layer, node index, tensor index] } }, got ${describe(value)}; Unrolled reads layers called on tensors only`);
+  }
+  return [history[0], history[1], history[2], objectOf([])];
+}
+
+/** Every tensor of a node argument (one tensor, or a list of them), in order. */
+function tensorReferences(value: JsonValue, where: string): JsonValue[] {
+  return Array.isArray(value) ? value.flatMap((v, i) => tensorReferences(v, `${where}[${i}]`)) : [tensorReference(value, where)];
+}
+
+/**
+ * One inbound node of a Keras 3 layer, `{ args, kwargs }`, as the list of
+ * tensor references Keras 2 writes: the positional tensors (a merge layer's
+ * list flattened), then `kwargs.initial_state`. `mask` may only be null
+ * (Unrolled passes masks along by itself) and `training` is a mode, not an
+ * input; any other keyword is refused. The legacy list form passes as it is.
+ */
+function nodeReferences(value: JsonValue, where: string): JsonValue {
+  if (Array.isArray(value)) return value;
+  if (!isObject(value)) throw new Error(`${where}: a node must be an object { args, kwargs }, got ${describe(value)}`);
+  const args = own(value, 'args');
+  const kwargs = own(value, 'kwargs') ?? objectOf([]);
+  if (!Array.isArray(args) || args.length === 0) throw new Error(`${where}: the node's args must be a non-empty list of tensors, got ${describe(args)}`);
+  if (!isObject(kwargs)) throw new Error(`${where}: the node's kwargs must be an object, got ${describe(kwargs)}`);
+  const refs = tensorReferences(args, `${where}.args`);
+  for (const key of Object.keys(kwargs)) {
+    const v = kwargs[key] ?? null;
+    if (key === 'initial_state' && v !== null) refs.push(...tensorReferences(v, `${where}.kwargs.initial_state`));
+    else if ((key === 'mask' && v === null) || (key === 'training' && (v === null || typeof v === 'boolean')) || key === 'initial_state') continue;
+    else throw new Error(`${where}: the call argument '${key}' (${describe(v)}) is not supported; Unrolled reads a layer's inputs and a recurrent layer's initial_state`);
+  }
+  return refs;
+}
+
+/** `input_layers` / `output_layers`: one reference `[layer, node, tensor]` or a list of them (a dict of them is refused). */
+function endpointReferences(value: JsonValue | undefined, key: string, where: string): JsonValue {
+  if (Array.isArray(value)) return value;
+  throw new Error(`${where}: the Functional config's ${key} must be a reference [layer, node index, tensor index] or a list of them, got ${describe(value)}; Unrolled's models take their inputs and outputs as lists`);
+}
+
+/** Refuses a model object that is not Keras's own Sequential or Functional. */
+function checkModelObject(value: JsonObject, cls: string, at: string): void {
+  const module = own(value, 'module');
+  if (module !== undefined && module !== null && !isKerasModule(module)) {
+    throw new Error(`${at}: the ${cls} model comes from module ${describe(module)}, not from Keras: a custom subclass, whose code Unrolled does not have`);
+  }
+  const registered = own(value, 'registered_name');
+  // Keras writes Functional with its own class name as the registered name; anything else is a custom class.
+  if (registered !== undefined && registered !== null && !(cls === 'Functional' && registered === 'Functional')) {
+    throw new Error(`${at}: the model is a registered custom class (${describe(registered)}), whose code Unrolled does not have`);
+  }
+}
+
+/** Reads config.json's top object: a Sequential or a functional model (`where` names the file). */
 export function readModelConfig(value: JsonValue, where: string): ReadModel {
   const at = `${where}: config.json`;
   if (!isObject(value)) throw new Error(`${at} must hold an object { module, class_name, config }, got ${describe(value)}`);
   const cls = own(value, 'class_name');
-  if (cls === 'Functional' || cls === 'Model') {
-    throw new Error(`${at}: the model is a functional model (${cls}); Unrolled reads Sequential .keras models, and functional ones are not supported yet`);
+  if (cls !== 'Sequential' && cls !== 'Functional') {
+    throw new Error(`${at}: the model is ${describe(cls)}; Unrolled reads Sequential and Functional models (a subclassed or custom model's code is not in the file)`);
   }
-  if (cls !== 'Sequential') {
-    throw new Error(`${at}: the model is ${describe(cls)}; Unrolled reads Sequential models (a subclassed or custom model's code is not in the file)`);
-  }
-  const module = own(value, 'module');
-  if (module !== undefined && module !== null && !isKerasModule(module)) {
-    throw new Error(`${at}: the Sequential model comes from module ${describe(module)}, not from Keras: a custom subclass, whose code Unrolled does not have`);
-  }
-  const registered = own(value, 'registered_name');
-  if (registered !== undefined && registered !== null) {
-    throw new Error(`${at}: the model is a registered custom class (${describe(registered)}), whose code Unrolled does not have`);
-  }
+  checkModelObject(value, cls, at);
   const config = own(value, 'config');
-  if (!isObject(config)) throw new Error(`${at}: the Sequential config must be an object { name, layers }, got ${describe(config)}`);
+  if (!isObject(config)) throw new Error(`${at}: the ${cls} config must be an object { name, layers${cls === 'Functional' ? ', input_layers, output_layers' : ''} }, got ${describe(config)}`);
   const layers = own(config, 'layers');
-  if (!Array.isArray(layers)) throw new Error(`${at}: the Sequential config has no list of layers (got ${describe(layers)})`);
+  if (!Array.isArray(layers)) throw new Error(`${at}: the ${cls} config has no list of layers (got ${describe(layers)})`);
   const name = own(config, 'name');
   const compile = own(value, 'compile_config');
   if (compile !== undefined && compile !== null && !isObject(compile)) {
     throw new Error(`${at}: compile_config must be an object, got ${describe(compile)}`);
   }
   if (isObject(compile)) checkObjects(compile, `${at} → compile_config`);
+  const read = layers.map((layer, i) => {
+    const where = `${at} → layers[${i}]`;
+    const lc = isObject(layer) ? own(layer, 'class_name') : undefined;
+    if (lc === 'Sequential' || lc === 'Functional' || lc === 'Model') {
+      throw new Error(`${where}: a model inside a model (${lc}) is not read from .keras files yet; Unrolled reads the layers of one Sequential or Functional model`);
+    }
+    return readLayer(layer, where);
+  });
+  let functional: JsonObject | null = null;
+  if (cls === 'Functional') {
+    const entries = layers.map((layer, i) => {
+      const where = `${at} → layers[${i}]`;
+      const layerName = isObject(layer) ? own(layer, 'name') : undefined;
+      const inbound = isObject(layer) ? own(layer, 'inbound_nodes') ?? [] : [];
+      if (!Array.isArray(inbound)) throw new Error(`${where}: inbound_nodes must be a list, got ${describe(inbound)}`);
+      return objectOf([
+        ['name', layerName ?? null],
+        ['class_name', read[i].entry.class_name],
+        ['config', read[i].entry.config],
+        ['inbound_nodes', inbound.map((n, k) => nodeReferences(n, `${where}.inbound_nodes[${k}]`))],
+      ]);
+    });
+    functional = objectOf([
+      ['name', typeof name === 'string' ? name : null],
+      ['layers', entries],
+      ['input_layers', endpointReferences(own(config, 'input_layers'), 'input_layers', at)],
+      ['output_layers', endpointReferences(own(config, 'output_layers'), 'output_layers', at)],
+    ]);
+  }
   return {
     name: typeof name === 'string' ? name : undefined,
-    layers: layers.map((layer, i) => readLayer(layer, `${at} → layers[${i}]`)),
+    layers: read,
     compile: isObject(compile) && Object.keys(compile).length > 0 ? compile : null,
+    functional,
   };
 }
 

@@ -6,7 +6,9 @@
  * `model.weights.h5`. The weights file has no weight names: Keras walks the
  * model and gives every object that saves variables a `vars` group, at a
  * path made of attribute names and, for the layers of a model, the snake_case
- * class name made unique in layer order (`layers/lstm`, `layers/lstm_1`):
+ * class name made unique in layer order (`layers/lstm`, `layers/lstm_1`; a
+ * functional model's layers, InputLayers included, in the order of Keras's
+ * `Functional.operations`, see `kerasOperations`):
  *
  *   vars                                   the model (empty), attribute name = model name
  *   layers/embedding/vars/0                Embedding: embeddings
@@ -31,16 +33,18 @@ import { Bidirectional } from '../layers/bidirectional.ts';
 import type { Layer } from '../layers/layer.ts';
 import { RNN } from '../layers/recurrent.ts';
 import { TimeDistributed } from '../layers/time-distributed.ts';
-import type { Sequential } from '../model/sequential.ts';
-import type { Hdf5Node } from '../platform/types.ts';
+import type { Model, ModelOutputs } from '../model/model.ts';
+import type { Node, SymbolicTensor } from '../model/symbolic.ts';
+import type { Hdf5Node, Hdf5Writer } from '../platform/types.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
 import { openHdf5, Hdf5Dataset, Hdf5Group, type Hdf5File } from './hdf5.ts';
 import { describe, isObject, own, parseJson } from './json.ts';
 import {
-  cellName, compileSettingsFromKeras, masksReaching, optimizerName, readModelConfig, writeConfig, writeMetadata,
+  cellName, compileSettingsFromKeras, graphMasksReaching, masksReaching, optimizerName, readModelConfig, writeConfig, writeFunctionalConfig,
+  writeMetadata, type ReadLayer,
 } from './keras3-config.ts';
-import { sequentialOf } from './load.ts';
-import type { SaveOptions, SavableModel } from './save.ts';
+import { modelFromEntry, sequentialOf } from './load.ts';
+import type { SaveOptions } from './save.ts';
 import { compileSettingsOf, optimizerFromConfig } from './training-config.ts';
 import { readZip, writeZip } from './zip.ts';
 
@@ -85,7 +89,56 @@ function walkLayer(layer: Layer, path: string, out: VarsGroup[]): void {
   }
 }
 
-/** The `vars` groups of a model, in the order Keras's `_save_state` visits them (the optimizer aside). */
+/**
+ * The layers of a functional model in the order of Keras's
+ * `Functional.operations` (`map_graph` in keras/src/ops/function.py):
+ * by depth, deepest (the inputs) first, and within a depth in the order a
+ * depth-first walk from the outputs first reaches them. InputLayers are
+ * among them, as in Keras. This order names the layers' weight groups
+ * (`layers/lstm`, `layers/lstm_1`) and orders the optimizer's variables.
+ */
+export function kerasOperations(model: Model): Layer[] {
+  const inputs = new Set(model.inputs);
+  const finished = new Set<Node>();
+  const ordered: Node[] = [];
+  const index = new Map<Layer, number>();
+  const visit = (x: SymbolicTensor): void => {
+    const node = x.node;
+    if (finished.has(node)) return;
+    if (!index.has(node.layer)) index.set(node.layer, index.size);
+    if (node.inputs.length > 0 && !inputs.has(x)) for (const t of node.inputs) visit(t);
+    finished.add(node);
+    ordered.push(node);
+  };
+  for (const y of model.outputs) visit(y);
+  const nodeDepth = new Map<Node, number>();
+  const layerDepth = new Map<Layer, number>();
+  for (const node of [...ordered].reverse()) {
+    const depth = Math.max(nodeDepth.get(node) ?? 0, layerDepth.get(node.layer) ?? 0);
+    layerDepth.set(node.layer, depth);
+    nodeDepth.set(node, depth);
+    for (const x of node.inputs) nodeDepth.set(x.node, Math.max(depth + 1, nodeDepth.get(x.node) ?? 0));
+  }
+  for (const x of model.inputs) {
+    if (!layerDepth.has(x.node.layer)) {
+      layerDepth.set(x.node.layer, 0);
+      index.set(x.node.layer, -1);
+    }
+  }
+  return [...layerDepth.keys()].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || index.get(a)! - index.get(b)!);
+}
+
+/** A model's layers as Keras walks them: a Sequential model's in order, a functional model's as `kerasOperations` orders them. */
+export function kerasLayers(model: Model): Layer[] {
+  return model.className === 'Sequential' ? model.layers : kerasOperations(model);
+}
+
+/** The trainable weights in the order of Keras's `model.trainable_variables` (layer by layer, each once): the optimizer's order. */
+export function kerasTrainable(model: Model, layers: readonly Layer[]): Tensor[] {
+  return model.trainable ? [...new Set(layers.flatMap((l) => l.trainableWeights()))] : [];
+}
+
+/** The `vars` groups of a model, in the order Keras's `_save_state` visits them (the optimizer aside); `layers` in Keras's order. */
 export function kerasVarsGroups(model: { readonly name: string; readonly layers: readonly Layer[] }): VarsGroup[] {
   const out: VarsGroup[] = [{ path: '', name: model.name, weights: [] }];
   const used = new Map<string, number>();
@@ -127,9 +180,10 @@ function float32Of(data: FloatArray, what: string): Float32Array {
 }
 
 /** The HDF5 objects of the weights file: the walk's groups and datasets, then the optimizer's when given. */
-function weightNodes(model: SavableModel, optimizer: Optimizer | null): Hdf5Node[] {
+function weightNodes(model: Model, optimizer: Optimizer | null): Hdf5Node[] {
   const nodes: Hdf5Node[] = [];
-  for (const group of kerasVarsGroups(model)) {
+  const layers = kerasLayers(model);
+  for (const group of kerasVarsGroups({ name: model.name, layers })) {
     const vars = varsPath(group.path);
     nodes.push({ kind: 'group', path: vars, attributes: { name: group.name } });
     group.weights.forEach(([name, t], i) => {
@@ -137,7 +191,7 @@ function weightNodes(model: SavableModel, optimizer: Optimizer | null): Hdf5Node
     });
   }
   if (optimizer) {
-    const params = model.trainableNamedWeights().map(([, t]) => t);
+    const params = kerasTrainable(model, layers);
     const saved = optimizer.getSlots(params);
     const slots = new Map(saved.slots.map((s) => [s.name, s.values]));
     nodes.push({ kind: 'group', path: 'optimizer/vars', attributes: { name: optimizerName(optimizer) } });
@@ -154,13 +208,13 @@ function weightNodes(model: SavableModel, optimizer: Optimizer | null): Hdf5Node
   return nodes;
 }
 
-function requireWriter(model: SavableModel, what: string): NonNullable<typeof hdf5Writer> {
-  if (hdf5Writer) return hdf5Writer;
+function requireWriter(model: Model, what: string, writer: Hdf5Writer | null): Hdf5Writer {
+  if (writer) return writer;
   throw new Error(`${model.name}: writing ${what} needs Node.js (its HDF5 writer), and this is the browser build of Unrolled; save in the TF.js format (an IOHandler) instead`);
 }
 
-function requireBuilt(model: SavableModel, what: string): void {
-  if (!model.built || !model.batchInputShape) {
+function requireBuilt(model: Model, what: string): void {
+  if (!model.built || (model.className === 'Sequential' && !model.batchInputShape)) {
     throw new Error(`${model.name}: ${what} needs a built model: give the first layer an inputShape, or call build(), fit() or predict() first`);
   }
 }
@@ -171,19 +225,26 @@ function requireBuilt(model: SavableModel, what: string): void {
  * `includeOptimizer`, the compile settings and the optimizer's state are in
  * it too (Node only).
  */
-export async function writeKeras(model: SavableModel, options: SaveOptions = {}): Promise<Uint8Array> {
+export async function writeKeras(model: Model, options: SaveOptions = {}, writer: Hdf5Writer | null = hdf5Writer): Promise<Uint8Array> {
   for (const key of Object.keys(options)) {
     if (key !== 'includeOptimizer') throw new Error(`${model.name}: save: unknown option '${key}'; known: includeOptimizer`);
   }
-  const writer = requireWriter(model, 'a .keras file');
+  const h5 = requireWriter(model, 'a .keras file', writer);
   requireBuilt(model, 'saving a .keras file');
   let compiled = null;
   if (options.includeOptimizer) {
-    if (!model.optimizer || !model.loss) throw new Error(`${model.name}: save({ includeOptimizer: true }) needs a compiled model; call compile() first`);
+    if (!model.optimizer) throw new Error(`${model.name}: save({ includeOptimizer: true }) needs a compiled model; call compile() first`);
+    if (!model.loss) throw new Error(`${model.name}: save({ includeOptimizer: true }) to a .keras file needs one loss for every output; this model has one per output (${model.losses.join(', ')})`);
+    if (model.lossWeights.some((w) => w !== 1)) throw new Error(`${model.name}: save({ includeOptimizer: true }) to a .keras file: loss weights (${model.lossWeights.join(', ')}) are not written yet; Unrolled reads .keras files with one loss for every output`);
     compiled = { optimizer: model.optimizer, loss: model.loss, metrics: model.metricNames };
   }
-  const config = writeConfig({ name: model.name, layers: model.layers, batchInputShape: model.batchInputShape!, compiled });
-  const weights = await writer.write(weightNodes(model, compiled ? compiled.optimizer : null));
+  const config = model.className === 'Sequential'
+    ? writeConfig({ name: model.name, layers: model.layers, batchInputShape: model.batchInputShape!, compiled })
+    : writeFunctionalConfig({
+      name: model.name, trainable: model.trainable, layers: kerasOperations(model), nodes: model.nodes,
+      inputs: model.inputs, outputs: model.outputs, outputsListed: model.multipleOutputs, compiled,
+    });
+  const weights = await h5.write(weightNodes(model, compiled ? compiled.optimizer : null));
   const saved = new Date();
   const text = new TextEncoder();
   return writeZip([
@@ -197,12 +258,12 @@ export async function writeKeras(model: SavableModel, options: SaveOptions = {})
  * A `.weights.h5` file of `model`, as Keras 3's `model.save_weights` writes
  * it: the layers' tree and, for a compiled model, the optimizer's state (Node only).
  */
-export async function writeKerasWeights(model: SavableModel): Promise<Uint8Array> {
-  const writer = requireWriter(model, 'a .weights.h5 file');
+export async function writeKerasWeights(model: Model, writer: Hdf5Writer | null = hdf5Writer): Promise<Uint8Array> {
+  const h5 = requireWriter(model, 'a .weights.h5 file', writer);
   requireBuilt(model, 'saving weights');
   const stateful = model.layers.find((l) => l instanceof RNN && l.stateful);
   if (stateful) throw new Error(`${stateful.name} (${stateful.className}): a stateful layer's weights cannot be written to a .weights.h5 file yet (Keras keeps its states as variables of a fixed batch size)`);
-  return writer.write(weightNodes(model, model.optimizer));
+  return h5.write(weightNodes(model, model.optimizer));
 }
 
 // ---------------------------------------------------------------- reading
@@ -248,8 +309,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * every group, every count and every shape (nothing is changed when one does
  * not fit). Layer groups the model has no layer for are refused.
  */
-function bindWeights(model: Sequential, file: WeightsFile): void {
-  const groups = kerasVarsGroups(model);
+function bindWeights(model: Model, layers: readonly Layer[], file: WeightsFile): void {
+  const groups = kerasVarsGroups({ name: model.name, layers });
   const assignments: Array<{ target: Tensor; source: Hdf5Dataset }> = [];
   for (const group of groups) {
     const path = varsPath(group.path);
@@ -268,10 +329,10 @@ function bindWeights(model: Sequential, file: WeightsFile): void {
       assignments.push({ target: t, source: ds });
     });
   }
-  const layers = groupAt(file, 'layers');
-  if (layers) {
+  const stored = groupAt(file, 'layers');
+  if (stored) {
     const known = new Set(groups.map((g) => g.path.split('/')[1]).filter((n) => n !== undefined));
-    const extra = layers.children().filter((n) => !known.has(n));
+    const extra = stored.children().filter((n) => !known.has(n));
     if (extra.length > 0) {
       throw new Error(`${at(file, 'layers')} has ${extra.map((n) => `'${n}'`).join(', ')}, which the model has no layer for (its layers: ${[...known].join(', ') || 'none'})`);
     }
@@ -347,7 +408,7 @@ function entryText(bytes: Uint8Array, where: string): string {
  * Keras's walk, and, when the file was saved compiled, the compile settings
  * and the optimizer's state. Works in browsers too.
  */
-export async function readKeras(bytes: Uint8Array, where: string): Promise<Sequential> {
+export async function readKeras<O extends ModelOutputs = SymbolicTensor>(bytes: Uint8Array, where: string): Promise<Model<O>> {
   const zip = readZip(bytes, where);
   if (zip.has(METADATA)) {
     const metadata = parseJson(entryText(zip.read(METADATA), `${where}: ${METADATA}`), `${where}: ${METADATA}`);
@@ -359,30 +420,46 @@ export async function readKeras(bytes: Uint8Array, where: string): Promise<Seque
   const config = parseJson(entryText(zip.read(CONFIG), `${where}: ${CONFIG}`), `${where}: ${CONFIG}`);
   const read = readModelConfig(config, where);
   const context: ReadContext = { file: where, weightShape: () => undefined, hardSigmoid: 'hard_sigmoid_keras3' };
-  const layers = read.layers.map((l) => layerFromConfig(l.entry, context, l.where));
-  const model = sequentialOf(layers, read.name, where);
-  checkMasking(model, read.layers.filter((l) => l.entry.class_name !== 'InputLayer'), where);
+  let model: Model;
+  let layers: Layer[];
+  if (read.functional) {
+    try {
+      model = modelFromEntry({ class_name: 'Functional', config: read.functional }, context, `${where}: ${CONFIG}`);
+    } catch (err) {
+      const text = (err as Error).message;
+      throw new Error(text.startsWith(where) ? text : `${where}: ${CONFIG}: ${text}`);
+    }
+    // The weights are in the file's order of layers, which is Keras's.
+    layers = read.layers.map((l) => model.getLayer(String(own(l.entry.config, 'name'))));
+    const reaching = graphMasksReaching(model.nodes);
+    checkMasking(layers.map((layer, i) => ({ layer, reached: reaching.get(layer) ?? false, read: read.layers[i] })), where);
+  } else {
+    model = sequentialOf(read.layers.map((l) => layerFromConfig(l.entry, context, l.where)), read.name, where);
+    layers = model.layers;
+    const reaching = masksReaching(layers);
+    const own = read.layers.filter((l) => l.entry.class_name !== 'InputLayer');
+    checkMasking(layers.map((layer, i) => ({ layer, reached: reaching[i], read: own[i] })), where);
+  }
   const weightsWhere = `${where}: ${WEIGHTS}`;
   const file = { root: openHdf5(zip.read(WEIGHTS), weightsWhere), where: weightsWhere };
-  bindWeights(model, file);
+  bindWeights(model, layers, file);
   if (read.compile) {
     const training = compileSettingsFromKeras(read.compile, where);
     const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}: ${CONFIG} → compile_config.optimizer`);
     const { loss, metrics } = compileSettingsOf(training, `${where}: ${CONFIG} → compile_config`);
     model.compile({ optimizer, loss, metrics });
-    restoreOptimizer(file, optimizer, model.trainableNamedWeights().map(([, t]) => t));
+    restoreOptimizer(file, optimizer, kerasTrainable(model, layers));
   }
-  return model;
+  return model as Model<O>;
 }
 
 /** Refuses a layer where Keras zeroes masked outputs (zero_output_for_mask) and a mask reaches it: Unrolled repeats the previous output there. */
-function checkMasking(model: Sequential, read: ReadonlyArray<{ where: string; zeroOutputForMask: boolean }>, where: string): void {
-  const reaching = masksReaching(model.layers);
-  model.layers.forEach((layer, i) => {
-    if (reaching[i] && read[i]?.zeroOutputForMask) {
-      throw new Error(`${read[i].where || where}: ${layer.name} (${layer.className}) has zero_output_for_mask, and a mask reaches it: Keras outputs zeros at masked timesteps there, Unrolled repeats the previous output`);
+function checkMasking(layers: ReadonlyArray<{ layer: Layer; reached: boolean; read: ReadLayer | undefined }>, where: string): void {
+  for (const { layer, reached, read } of layers) {
+    if (reached && read?.zeroOutputForMask) {
+      throw new Error(`${read.where || where}: ${layer.name} (${layer.className}) has zero_output_for_mask, and a mask reaches it: Keras outputs zeros at masked timesteps there, Unrolled repeats the previous output`);
     }
-  });
+  }
 }
 
 /**
@@ -390,9 +467,10 @@ function checkMasking(model: Sequential, read: ReadonlyArray<{ where: string; ze
  * must be built with the same layers. The optimizer's state, when the file
  * has it, is restored into a compiled model; an uncompiled one ignores it.
  */
-export async function readKerasWeights(model: Sequential, bytes: Uint8Array, where: string): Promise<void> {
+export async function readKerasWeights(model: Model, bytes: Uint8Array, where: string): Promise<void> {
   if (!model.built) throw new Error(`${model.name}: loading weights needs a built model: build() it first`);
   const file = { root: openHdf5(bytes, where), where };
-  bindWeights(model, file);
-  if (model.optimizer) restoreOptimizer(file, model.optimizer, model.trainableNamedWeights().map(([, t]) => t));
+  const layers = kerasLayers(model);
+  bindWeights(model, layers, file);
+  if (model.optimizer) restoreOptimizer(file, model.optimizer, kerasTrainable(model, layers));
 }

@@ -9,7 +9,7 @@
  * anything that does not fit is an error naming the file, the weight and
  * the numbers.
  */
-import { files } from '#platform';
+import { files, hdf5Writer } from '#platform';
 import { Tensor } from '../../autograd/index.ts';
 import { InputLayer } from '../layers/input-layer.ts';
 import type { Layer } from '../layers/layer.ts';
@@ -24,8 +24,8 @@ import { requireFiles } from '../platform/types.ts';
 import { checkWeightSpec, decodeWeights, topologyOf, weightBytes, type DecodedWeight, type IOHandler, type ModelArtifacts } from './artifacts.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
-import { isHdf5 } from './hdf5.ts';
-import { readKerasH5 } from './keras-h5.ts';
+import { loadKerasFile, readKerasBytes } from './keras-files.ts';
+import { kerasFileKind } from './keras-paths.ts';
 import { readModelFiles } from './model-files.ts';
 import { compileSettingsOf, optimizerFromConfig, restoreOptimizerWeights } from './training-config.ts';
 
@@ -48,9 +48,6 @@ async function artifactsOf(source: string | IOHandler | ModelArtifacts): Promise
     const path = source.startsWith('file://') ? source.slice('file://'.length) : source;
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
       throw new Error(`loadModel('${source}'): only file paths and file:// are read; fetch other URLs yourself and pass the artifacts`);
-    }
-    if (/\.keras$/i.test(path)) {
-      throw new Error(`loadModel('${source}'): .keras files are not supported yet; convert to the TF.js format or load a folder with model.json`);
     }
     const fs = requireFiles(files, `loadModel('${source}')`);
     const st = fs.stat(path);
@@ -152,14 +149,19 @@ export function sequentialOf(layers: readonly Layer[], name: string | undefined,
 /** The class names of a model inside a model file. */
 const MODEL_CLASSES = ['Sequential', 'Model', 'Functional'];
 
+/** A layer entry of the file, read after `context.entryOf` has put it in Keras 2's words. */
+function layerOf(entry: JsonValue, context: ReadContext, where: string, first: boolean): Layer {
+  return layerFromConfig(context.entryOf ? context.entryOf(entry, where, first) : entry, context, where);
+}
+
 /** The model an entry `{ class_name, config }` describes: Sequential, or functional (`Model`, Keras's `Functional`). */
-function modelFromEntry(entry: JsonObject, context: ReadContext, where: string): Model {
+export function modelFromEntry(entry: JsonObject, context: ReadContext, where: string): Model {
   const cls = own(entry, 'class_name');
   if (cls === 'Sequential') {
     const { name, entries } = sequentialLayers(entry, where);
     const layers = entries.map((e, i) => (isObject(e) && MODEL_CLASSES.includes(own(e, 'class_name') as string)
       ? modelFromEntry(e, context, `${where}, layer ${i}`)
-      : layerFromConfig(e, context, `${where}, layer ${i}`)));
+      : layerOf(e, context, `${where}, layer ${i}`, i === 0)));
     return sequentialOf(layers, name, where);
   }
   if (cls === 'Model' || cls === 'Functional') return functionalOf(own(entry, 'config'), context, where);
@@ -201,7 +203,7 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
     if (typeof name !== 'string' || name.length === 0) throw new Error(`${at}: a layer of a functional model needs a name, got ${describe(name)}`);
     if (byName.has(name)) throw new Error(`${at}: two layers are named '${name}'`);
     const cls = own(entry, 'class_name');
-    const layer = MODEL_CLASSES.includes(cls as string) ? modelFromEntry(entry, context, `${at} ('${name}')`) : layerFromConfig(entry, context, at);
+    const layer = MODEL_CLASSES.includes(cls as string) ? modelFromEntry(entry, context, `${at} ('${name}')`) : layerOf(entry, context, at, false);
     if (layer.name !== name) throw new Error(`${at}: the layer is named '${name}' but its config names it '${layer.name}'`);
     const inbound = own(entry, 'inbound_nodes') ?? [];
     if (!Array.isArray(inbound)) throw new Error(`${at} ('${name}'): inbound_nodes must be a list, got ${describe(inbound)}`);
@@ -269,7 +271,7 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
 }
 
 /** The compile settings of a training config: one loss, or one per output (a list, or keyed by output name). */
-function compileOptionsOf(model: Model, training: JsonObject, optimizer: Optimizer, where: string): CompileOptions {
+export function compileOptionsOf(model: Model, training: JsonObject, optimizer: Optimizer, where: string): CompileOptions {
   const loss = own(training, 'loss');
   if (typeof loss === 'string' || loss === undefined || loss === null) return { optimizer, ...compileSettingsOf(training, where) };
   const names = model.outputNames;
@@ -307,13 +309,24 @@ function compileOptionsOf(model: Model, training: JsonObject, optimizer: Optimiz
 
 /**
  * Loads a model: from a folder or model.json path (Node), an IOHandler
- * (`{ load() }`, e.g. `tf.io.fromMemory(…)`), or ModelArtifacts. Sequential
+ * (`{ load() }`, e.g. `tf.io.fromMemory(…)`), or ModelArtifacts; from a
+ * Keras file, by its path (`.keras`, `.h5`; Node) or its bytes (anywhere:
+ * the zip signature means .keras, the HDF5 signature legacy .h5). Sequential
  * and functional models; for a model with several outputs, type it as
  * `loadModel<SymbolicTensor[]>(…)` to have `predict` typed as a list. With a
  * training config in the file, the model comes back compiled, with its
  * optimizer's state when that was saved too.
  */
-export async function loadModel<O extends ModelOutputs = SymbolicTensor>(source: string | IOHandler | ModelArtifacts): Promise<Model<O>> {
+export async function loadModel<O extends ModelOutputs = SymbolicTensor>(source: string | IOHandler | ModelArtifacts | Uint8Array | ArrayBuffer): Promise<Model<O>> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    return await readKerasBytes(source instanceof Uint8Array ? source : new Uint8Array(source), 'loadModel(bytes)') as Model<O>;
+  }
+  if (typeof source === 'string') {
+    const path = source.startsWith('file://') ? source.slice('file://'.length) : source;
+    if (kerasFileKind(path) !== null && !/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+      return await loadKerasFile(path, source, { files, hdf5Writer }) as Model<O>;
+    }
+  }
   const { artifacts, where } = await artifactsOf(source);
   if (artifacts === null || typeof artifacts !== 'object') throw new Error(`${describeSource(source)}: the handler gave no artifacts`);
   const topology = topologyOf(artifacts.modelTopology as JsonValue | undefined, where);

@@ -10,7 +10,7 @@
  * as a layer is written in place, as its own topology. `tf.loadLayersModel`
  * reads both.
  */
-import { files } from '#platform';
+import { files, hdf5Writer } from '#platform';
 import type { Tensor } from '../../autograd/index.ts';
 import type { Optimizer } from '../../optim/index.ts';
 import type { Layer, ShapeSpec } from '../layers/layer.ts';
@@ -23,6 +23,7 @@ import { requireFiles } from '../platform/types.ts';
 import { VERSION } from '../version.ts';
 import { artifactsInfo, encodeWeights, weightBytes, type IOHandler, type ModelArtifacts, type SaveResult, type WeightSpec } from './artifacts.ts';
 import { layerToConfig, type LayerEntry } from './config.ts';
+import { kerasFileKind } from './keras-paths.ts';
 import type { JsonObject, JsonValue } from './json.ts';
 import { writeModelFiles } from './model-files.ts';
 import { optimizerWeights, trainingConfigOf } from './training-config.ts';
@@ -131,7 +132,8 @@ function isHandler(target: unknown): target is IOHandler {
 /**
  * Saves `model` to `target`: an IOHandler (`{ save(artifacts) }`, e.g. from
  * `tf.io.withSaveHandler`), or under Node a folder (`model.json` +
- * `weights.bin`), a path ending in `.json`, or a `file://` URL.
+ * `weights.bin`), a path ending in `.json`, a `.keras` file (Keras 3), or a
+ * `file://` URL.
  */
 export async function saveModel(model: Model, target: string | IOHandler, options: SaveOptions = {}): Promise<SaveResult> {
   if (isHandler(target)) return target.save!(modelArtifacts(model, options));
@@ -142,8 +144,10 @@ export async function saveModel(model: Model, target: string | IOHandler, option
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
     throw new Error(`${model.name}: save('${target}'): only folder paths and file:// are supported; for other storage pass an IOHandler`);
   }
-  if (/\.(h5|keras)$/i.test(path)) {
-    throw new Error(`${model.name}: save('${target}'): Keras files are not supported; save to a folder (the TF.js format)`);
+  if (kerasFileKind(path) !== null) {
+    // Loaded here, not at the top: the Keras readers import the model classes, which import this file.
+    const { saveKerasFile } = await import('./keras-files.ts');
+    return saveKerasFile(model, path, target, options, { files, hdf5Writer });
   }
   const fs = requireFiles(files, `${model.name}.save('${target}')`);
   const artifacts = modelArtifacts(model, options);

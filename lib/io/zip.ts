@@ -44,6 +44,11 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+/** True when `bytes` start with a zip local file header (`PK\x03\x04`), as a .keras file does. */
+export function isZip(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+}
+
 /** The CRC-32 (IEEE) of `bytes`, as zip stores it. */
 export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;

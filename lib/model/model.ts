@@ -12,12 +12,14 @@
  * A Model is itself a layer: applied to symbolic tensors it becomes one
  * node of a larger graph (its weights shared with every other use of it).
  */
+import { files, hdf5Writer } from '#platform';
 import {
   Tensor, add, allocate, concat, formatShape, mulScalar, noGrad, permutation, type DType, type FloatArray, type TensorLike,
 } from '../../autograd/index.ts';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../../optim/index.ts';
 import type { Callback, Logs, TrainingModel } from '../callbacks.ts';
 import type { IOHandler, SaveResult } from '../io/artifacts.ts';
+import { kerasFileKind } from '../io/keras-paths.ts';
 import { saveModel, type SaveOptions } from '../io/save.ts';
 import { loadWeightsFrom, saveWeightsTo } from '../io/weights.ts';
 import { Layer, formatShapeSpec, type CallContext, type ShapeSpec } from '../layers/layer.ts';
@@ -27,6 +29,9 @@ import { EpochProgress, metricsRepeatingLoss } from '../progress.ts';
 import { buildGraph, inferShapes, nodeIndexAmong, runGraph, shapeMismatch, type Graph } from './graph.ts';
 import { booleanOption, checkFinite, describeValue, isKeyed, numberOption, splitByName, toTensor } from './inputs.ts';
 import { SymbolicTensor, type Node } from './symbolic.ts';
+
+/** The file system and HDF5 writer of this build (none in a browser). */
+const platform = { files, hdf5Writer };
 
 /** Numbers for one input or output: nested lists whose innermost entries are numbers or typed-array rows. */
 export type NestedData = number | FloatArray | readonly NestedData[];
@@ -908,15 +913,32 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     return saveModel(this, target, options);
   }
 
-  /** Writes a JSON manifest at `path` and the raw values beside it (`.bin`). */
-  saveWeights(path: string): void {
+  /**
+   * Writes the weights alone (Node only): to a path ending in `.weights.h5`
+   * in Keras 3's `save_weights` layout (with the optimizer's state when the
+   * model is compiled), else a JSON manifest at `path` and the raw values
+   * beside it (`.bin`). Atomic either way.
+   */
+  async saveWeights(path: string): Promise<void> {
     if (!this.built) throw new Error(`${this.name}: saveWeights() needs a built model`);
+    const kind = kerasFileKind(path);
+    if (kind === 'weights.h5') {
+      const { saveKerasWeightsFile } = await import('../io/keras-files.ts');
+      return saveKerasWeightsFile(this, path, platform);
+    }
+    if (kind !== null) throw new Error(`${this.name}: saveWeights('${path}'): Keras weights files end in .weights.h5 (Keras 3's save_weights layout); whole models go to .keras with save()`);
     saveWeightsTo(path, this.namedWeights());
   }
 
-  /** Reads weights written by `saveWeights` into this (built) model, bit for bit. */
-  loadWeights(path: string): void {
+  /** Reads weights written by `saveWeights` (or Keras 3's `save_weights`, a `.weights.h5` file) into this built model, bit for bit. */
+  async loadWeights(path: string): Promise<void> {
     if (!this.built) throw new Error(`${this.name}: loadWeights() needs a built model: build() it first`);
+    const kind = kerasFileKind(path);
+    if (kind === 'weights.h5') {
+      const { loadKerasWeightsFile } = await import('../io/keras-files.ts');
+      return loadKerasWeightsFile(this, path, platform);
+    }
+    if (kind !== null) throw new Error(`${this.name}: loadWeights('${path}'): Keras weights files end in .weights.h5 (Keras 3's save_weights layout); a whole model (.keras, .h5) is read with loadModel()`);
     loadWeightsFrom(path, this.namedWeights());
   }
 }

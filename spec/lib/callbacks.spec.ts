@@ -200,10 +200,28 @@ test('saveWeightsOnly writes the weights manifest (.json) and values (.bin); the
   for (const [e, path] of ckpt.saved.entries()) {
     const fresh = smallModel(99);
     fresh.predict([[[0]]]);
-    fresh.loadWeights(path);
+    await fresh.loadWeights(path);
     fresh.getWeights().forEach((t, i) => assert.ok(sameBits(t.data, snapshots[e][i]), `epoch ${e + 1}, weight ${i}`));
   }
   assert.not.ok(existsSync(join(dir, 'w', 'model.json')));
+});
+
+test('ModelCheckpoint writes Keras files: the whole model to .keras, the weights alone to .weights.h5, each loading back bit for bit', async () => {
+  const { x, y } = signTask(32, 4, 7);
+  const model = smallModel(7);
+  const dir = tempDir();
+  const whole = new ModelCheckpoint({ filepath: join(dir, 'k', 'epoch-{epoch:02d}.keras') });
+  const weights = new ModelCheckpoint({ filepath: join(dir, 'w', 'epoch-{epoch:02d}.weights.h5'), saveWeightsOnly: true });
+  await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, callbacks: [whole, weights] });
+  assert.equal(readdirSync(join(dir, 'k')).sort(), ['epoch-01.keras', 'epoch-02.keras']);
+  assert.equal(readdirSync(join(dir, 'w')).sort(), ['epoch-01.weights.h5', 'epoch-02.weights.h5']);
+  const loaded = await loadModel(whole.saved[1]);
+  assert.ok(sameBits(loaded.predict(x).data, model.predict(x).data));
+  assert.is(loaded.optimizer!.iterations, model.optimizer!.iterations);
+  const fresh = smallModel(99);
+  fresh.predict([[[0]]]);
+  await fresh.loadWeights(weights.saved[1]);
+  fresh.getWeights().forEach((t, i) => assert.ok(sameBits(t.data, model.getWeights()[i].data), `weight ${i}`));
 });
 
 test('ModelCheckpoint rejects bad options with messages that say what is wrong', () => {
@@ -219,7 +237,9 @@ test('ModelCheckpoint rejects bad options with messages that say what is wrong',
     [{ filepath: 'a', monitor: '' }, /monitor must be a non-empty string/],
     [{ filepath: 'a', initialValueThreshold: Infinity }, /initialValueThreshold must be a finite number/],
     [{ filepath: 'ckpt/best.weights', saveWeightsOnly: true }, /with saveWeightsOnly the filepath must end in '.json'/],
-    [{ filepath: 'model.keras' }, /Keras files \(.h5, .keras\) are not written here/],
+    [{ filepath: 'model.h5' }, /legacy Keras HDF5 \(.h5\) files are not written; end the path in .keras/],
+    [{ filepath: 'model.weights.h5' }, /a .weights.h5 file holds weights only; set saveWeightsOnly/],
+    [{ filepath: 'model.keras', saveWeightsOnly: true }, /with saveWeightsOnly the filepath must end in '.json' .* or '.weights.h5'/],
     [{ filepath: 'ckpt/{epoch:02z}' }, /filepath 'ckpt\/\{epoch:02z\}': '\{epoch:02z\}' has the format type 'z'/],
   ];
   for (const [options, pattern] of cases) {

@@ -14,7 +14,7 @@ import h5wasm, { File as H5File, type Group as H5Group } from 'h5wasm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  Bidirectional, Dense, Dropout, GRU, LSTM, Sequential, SimpleRNN, TimeDistributed, clearSession, tensor, type Tensor,
+  Bidirectional, Dense, Dropout, GRU, LSTM, Model, Sequential, SimpleRNN, TimeDistributed, clearSession, input, tensor, type SymbolicTensor, type Tensor,
 } from '../../../lib/index.ts';
 import { openHdf5 } from '../../../lib/io/hdf5.ts';
 import { readKerasH5 } from '../../../lib/io/keras-h5.ts';
@@ -106,7 +106,7 @@ function inputs(batch: number, steps: number, features: number): Tensor {
 }
 
 /** Loaded and reference predict alike: same weights, same engine, so the same bits. */
-function assertSamePredictions(label: string, loaded: Sequential, reference: Sequential, x: Tensor): void {
+function assertSamePredictions(label: string, loaded: Model<SymbolicTensor>, reference: Model<SymbolicTensor>, x: Tensor): void {
   const a = loaded.predict(x).data;
   const b = reference.predict(x).data;
   assert.is(a.length, b.length);
@@ -254,6 +254,144 @@ test('tf.keras names (gru/gru_cell/kernel:0) bind; without reset_after, the bias
     assert.is((loaded.layers[0] as GRU).resetAfter, resetAfter);
     assertSamePredictions(`tf.keras GRU, reset_after ${resetAfter}`, loaded, reference, inputs(5, 6, 2));
   }
+});
+
+/** A Keras 2 functional layer entry: `{ class_name, config, name, inbound_nodes }`, each node a list of [layer, node, tensor, {}]. */
+function node(cls: string, config: Record<string, unknown>, inbound: ReadonlyArray<ReadonlyArray<[string, number, number]>>): object {
+  return { class_name: cls, config, name: config.name, inbound_nodes: inbound.map((n) => n.map((ref) => [...ref, {}])) };
+}
+
+const KERAS2_LSTM = { trainable: true, dtype: 'float32', activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true, unit_forget_bias: true, go_backwards: false, stateful: false, unroll: false, time_major: false };
+
+/** Every weight of `model` layer by layer, fresh random values set through `setWeights`; returns them by layer name. */
+function randomizeLayers(model: Model): Map<string, Tensor[]> {
+  const out = new Map<string, Tensor[]>();
+  for (const layer of model.layers) {
+    const values = layer.getWeights().map((w) => tensor(uniform(w.size), w.shape));
+    layer.setWeights(values);
+    out.set(layer.name, values);
+  }
+  return out;
+}
+
+function assertSameOutputs(label: string, a: Tensor, b: Tensor): void {
+  assert.equal(a.shape, b.shape, `${label}: shapes`);
+  let worst = 0;
+  for (let i = 0; i < a.size; i++) worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]));
+  assert.is(worst, 0, `${label}: largest |loaded − built| ${worst}`);
+}
+
+test('tf.keras functional encoder-decoder (two inputs, the encoder\'s states into the decoder, TimeDistributed(Dense)) loads as the Model built in Unrolled', async () => {
+  const encIn = input({ shape: [5, 3], name: 'enc_in' });
+  const [, h, c] = new LSTM(4, { returnState: true, name: 'encoder' }).apply(encIn);
+  const decIn = input({ shape: [4, 2], name: 'dec_in' });
+  const decoded = new LSTM(4, { returnSequences: true, name: 'decoder' }).apply(decIn, { initialState: [h, c] });
+  const y = new TimeDistributed(new Dense(3, { name: 'dense' }), { name: 'td' }).apply(decoded);
+  const reference = new Model({ inputs: [encIn, decIn], outputs: y, name: 'seq2seq' });
+  const v = randomizeLayers(reference);
+  const config = {
+    class_name: 'Functional',
+    config: {
+      name: 'seq2seq',
+      layers: [
+        node('InputLayer', { batch_input_shape: [null, 5, 3], dtype: 'float32', sparse: false, ragged: false, name: 'enc_in' }, []),
+        node('InputLayer', { batch_input_shape: [null, 4, 2], dtype: 'float32', sparse: false, ragged: false, name: 'dec_in' }, []),
+        node('LSTM', { ...KERAS2_LSTM, name: 'encoder', units: 4, return_sequences: false, return_state: true }, [[['enc_in', 0, 0]]]),
+        node('LSTM', { ...KERAS2_LSTM, name: 'decoder', units: 4, return_sequences: true, return_state: false }, [[['dec_in', 0, 0], ['encoder', 0, 1], ['encoder', 0, 2]]]),
+        node('TimeDistributed', { name: 'td', trainable: true, layer: { class_name: 'Dense', config: { name: 'dense', units: 3, activation: 'linear', use_bias: true } } }, [[['decoder', 0, 0]]]),
+      ],
+      input_layers: [['enc_in', 0, 0], ['dec_in', 0, 0]],
+      output_layers: [['td', 0, 0]],
+    },
+  };
+  const cell = (layer: string): Stored[] => ['kernel', 'recurrent_kernel', 'bias'].map((n, i) => stored(`${layer}/lstm_cell/${n}:0`, v.get(layer)![i]));
+  const bytes = kerasFile({ keras_version: '2.9.0', backend: 'tensorflow', model_config: JSON.stringify(config) }, [
+    { name: 'enc_in', weights: [] }, { name: 'dec_in', weights: [] },
+    { name: 'encoder', weights: cell('encoder') }, { name: 'decoder', weights: cell('decoder') },
+    { name: 'td', weights: [stored('td/kernel:0', v.get('td')![0]), stored('td/bias:0', v.get('td')![1])] },
+  ]);
+  const loaded = await readKerasH5(bytes, 'seq2seq.h5');
+  assert.is(loaded.className, 'Model');
+  assert.equal(loaded.inputNames, ['enc_in', 'dec_in']);
+  assert.equal(loaded.layers.map((l) => l.name).sort(), ['dec_in', 'decoder', 'enc_in', 'encoder', 'td']);
+  const xs = [inputs(3, 5, 3), inputs(3, 4, 2)];
+  assertSameOutputs('encoder-decoder', loaded.predict(xs), reference.predict(xs));
+});
+
+test('Keras 2 functional with a shared layer (one set of weights, two nodes) and two outputs loads as the Model built in Unrolled', async () => {
+  const a = input({ shape: [6, 2], name: 'a' });
+  const b = input({ shape: [6, 2], name: 'b' });
+  const shared = new GRU(3, { name: 'shared', resetAfter: false, recurrentActivation: 'hard_sigmoid' });
+  const ya = new Dense(1, { name: 'head_a', activation: 'sigmoid' }).apply(shared.apply(a));
+  const yb = new Dense(2, { name: 'head_b' }).apply(shared.apply(b));
+  const reference = new Model({ inputs: [a, b], outputs: [ya, yb], name: 'siamese' });
+  const v = randomizeLayers(reference);
+  const gru = { ...KERAS2_LSTM, name: 'shared', units: 3, recurrent_activation: 'hard_sigmoid', return_sequences: false, return_state: false, reset_after: false };
+  delete (gru as Record<string, unknown>).unit_forget_bias;
+  const config = {
+    class_name: 'Model',
+    config: {
+      name: 'siamese',
+      layers: [
+        node('InputLayer', { batch_input_shape: [null, 6, 2], dtype: 'float32', sparse: false, name: 'a' }, []),
+        node('InputLayer', { batch_input_shape: [null, 6, 2], dtype: 'float32', sparse: false, name: 'b' }, []),
+        node('GRU', gru, [[['a', 0, 0]], [['b', 0, 0]]]),
+        node('Dense', { name: 'head_a', units: 1, activation: 'sigmoid' }, [[['shared', 0, 0]]]),
+        node('Dense', { name: 'head_b', units: 2, activation: 'linear' }, [[['shared', 1, 0]]]),
+      ],
+      input_layers: [['a', 0, 0], ['b', 0, 0]],
+      output_layers: [['head_a', 0, 0], ['head_b', 0, 0]],
+    },
+  };
+  const dense = (layer: string): Stored[] => [stored(`${layer}/kernel:0`, v.get(layer)![0]), stored(`${layer}/bias:0`, v.get(layer)![1])];
+  const bytes = kerasFile({ keras_version: '2.2.4', backend: 'tensorflow', model_config: JSON.stringify(config) }, [
+    { name: 'a', weights: [] }, { name: 'b', weights: [] },
+    { name: 'shared', weights: ['kernel', 'recurrent_kernel', 'bias'].map((n, i) => stored(`shared/${n}:0`, v.get('shared')![i])) },
+    { name: 'head_a', weights: dense('head_a') }, { name: 'head_b', weights: dense('head_b') },
+  ]);
+  const loaded = await readKerasH5<SymbolicTensor[]>(bytes, 'siamese.h5');
+  assert.is(loaded.getLayer('shared').inboundNodes.length, 2);
+  assert.is(loaded.weights().length, 7);
+  const xs = [inputs(4, 6, 2), inputs(4, 6, 2)];
+  const got = loaded.predict(xs);
+  const want = reference.predict(xs) as Tensor[];
+  assertSameOutputs('output a', got[0], want[0]);
+  assertSameOutputs('output b', got[1], want[1]);
+});
+
+test('Keras 1 functional (Model, old config keys, per-gate GRU arrays) loads as the Model built in Unrolled', async () => {
+  const x = input({ shape: [5, 3], name: 'input_1' });
+  const h = new GRU(4, { name: 'gru_1', resetAfter: false, recurrentActivation: 'hard_sigmoid' }).apply(x);
+  const reference = new Model({ inputs: x, outputs: new Dense(2, { name: 'dense_1' }).apply(h), name: 'model_1' });
+  const v = randomizeLayers(reference);
+  const [kernel, recurrent, bias] = v.get('gru_1')!;
+  const [w, u, b] = [gates(kernel, 3), gates(recurrent, 3), gates(bias, 3)];
+  const perGate = ['z', 'r', 'h'].flatMap((g, i) => [
+    { name: `gru_1_W_${g}:0`, ...w[i] }, { name: `gru_1_U_${g}:0`, ...u[i] }, { name: `gru_1_b_${g}:0`, ...b[i] },
+  ]);
+  const config = {
+    class_name: 'Model',
+    config: {
+      name: 'model_1',
+      layers: [
+        node('InputLayer', { batch_input_shape: [null, 5, 3], input_dtype: 'float32', sparse: false, name: 'input_1' }, []),
+        node('GRU', { ...KERAS1_RECURRENT, name: 'gru_1', output_dim: 4, inner_activation: 'hard_sigmoid', consume_less: 'cpu', input_dim: 3, return_sequences: false }, [[['input_1', 0, 0]]]),
+        node('Dense', { ...KERAS1_DENSE, name: 'dense_1', output_dim: 2, input_dim: 4 }, [[['gru_1', 0, 0]]]),
+      ],
+      input_layers: [['input_1', 0, 0]],
+      output_layers: [['dense_1', 0, 0]],
+    },
+  };
+  const [denseKernel, denseBias] = v.get('dense_1')!;
+  const bytes = kerasFile({ keras_version: '1.2.2', model_config: JSON.stringify(config) }, [
+    { name: 'input_1', weights: [] },
+    { name: 'gru_1', weights: perGate },
+    { name: 'dense_1', weights: [stored('dense_1_W:0', denseKernel), stored('dense_1_b:0', denseBias)] },
+  ]);
+  const loaded = await readKerasH5(bytes, 'keras1-functional.h5');
+  assert.is(loaded.className, 'Model');
+  const xs = inputs(4, 5, 3);
+  assertSameOutputs('Keras 1 functional', loaded.predict(xs), reference.predict(xs));
 });
 
 test('a weight whose last name part is not the layer\'s weight there is refused', async () => {

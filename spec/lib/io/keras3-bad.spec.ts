@@ -106,11 +106,28 @@ test('a custom object nested in a built-in layer (an initializer) is refused', a
   assertMentions(await errorOf(() => readKeras(bytes, FILE)), [FILE, 'config.json → layers[2].config.kernel_initializer', "'MyInit'", 'my_inits']);
 });
 
-test('a functional model is refused as not supported yet', async () => {
-  const bytes = editConfig((c) => {
+test('a Functional model without input_layers, a nested model, a subclassed model and an unknown call argument are refused', async () => {
+  const functional = editConfig((c) => {
     c.class_name = 'Functional';
   });
-  assertMentions(await errorOf(() => readKeras(bytes, FILE)), [FILE, 'config.json', 'Functional', 'not supported yet']);
+  assertMentions(await errorOf(() => readKeras(functional, FILE)), [FILE, 'config.json', "Functional config's input_layers", 'got nothing']);
+  const nested = editConfig((c) => {
+    c.config.layers[1] = { module: 'keras.src.models.functional', class_name: 'Functional', config: {}, registered_name: 'Functional' };
+  });
+  assertMentions(await errorOf(() => readKeras(nested, FILE)), [FILE, 'config.json → layers[1]', 'a model inside a model']);
+  const subclassed = editConfig((c) => {
+    c.module = 'my_models';
+    c.class_name = 'Functional';
+  });
+  assertMentions(await errorOf(() => readKeras(subclassed, FILE)), [FILE, "module \"my_models\"", 'custom subclass']);
+  const called = editConfig((c) => {
+    c.class_name = 'Functional';
+    c.config.input_layers = [['input_layer', 0, 0]];
+    c.config.output_layers = [['dense', 0, 0]];
+    c.config.layers.forEach((l: { inbound_nodes?: unknown }) => { l.inbound_nodes = []; });
+    c.config.layers[1].inbound_nodes = [{ args: [{ class_name: '__keras_tensor__', config: { shape: [null, 5], dtype: 'float32', keras_history: ['input_layer', 0, 0] } }], kwargs: { constants: 3 } }];
+  });
+  assertMentions(await errorOf(() => readKeras(called, FILE)), [FILE, 'layers[1].inbound_nodes[0]', "call argument 'constants'", 'not supported']);
 });
 
 // ---------------------------------------------------------------- the zip

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import { tensor, type Sequential, type Tensor } from '../../../lib/index.ts';
+import { tensor, type Model, type Tensor } from '../../../lib/index.ts';
 import { Hdf5Dataset, Hdf5Group, openHdf5 } from '../../../lib/io/hdf5.ts';
 import { readZip, writeZip, type ZipInput } from '../../../lib/io/zip.ts';
 
@@ -108,7 +108,7 @@ export function assertSameBits(actual: Tensor, expected: Tensor, what: string): 
 }
 
 /** Asserts every weight of `a` equals the weight at the same place in `b`, bit for bit. */
-export function assertSameWeights(a: Sequential, b: Sequential, what: string): void {
+export function assertSameWeights(a: Model, b: Model, what: string): void {
   const wa = a.namedWeights();
   const wb = b.namedWeights();
   assert.is(wa.length, wb.length, `${what}: weight count`);

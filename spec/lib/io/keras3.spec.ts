@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import {
   Activation, Adam, Bidirectional, Dense, Dropout, Embedding, GRU, InputLayer, LSTM, Masking, RMSprop, RepeatVector, SGD,
   Sequential, SimpleRNN, TimeDistributed, clearSession, randomUniform, setSeed, tensor,
-  type CompileOptions, type Tensor,
+  type CompileOptions, type Model, type Tensor,
 } from '../../../lib/index.ts';
 import { openHdf5 } from '../../../lib/io/hdf5.ts';
 import { readKeras, readKerasWeights, writeKeras, writeKerasWeights } from '../../../lib/io/keras3.ts';
@@ -205,7 +205,7 @@ const CASES: Case[] = [
 ];
 
 /** What a round trip must keep of each layer: its class, name, trainability, weight shapes. */
-function describeLayers(model: Sequential): string[] {
+function describeLayers(model: Model): string[] {
   return model.layers.map((l) => `${l.name}:${l.className}:${l.trainable}:${l.weights().map((w) => `[${w.shape}]`).join('')}`);
 }
 
