@@ -23,6 +23,14 @@
  * file, or weights in the file for a layer the model does not have, is an
  * error naming the file, the layer, the weights and their shapes.
  *
+ * A model used as a layer (a Sequential or functional model nested in the
+ * outer one, in Sequential and functional models alike) has one group of its
+ * own name, as Keras 2 writes it: `model_weights/<nested>/`, whose
+ * `weight_names` list all its layers' weights in its layers' order, each at
+ * `<nested>/<inner layer>/…` (`encoder/lstm/lstm_cell/kernel:0`). They are
+ * bound as one layer's are, by position, checking each last name part and
+ * each shape.
+ *
  * `training_config`, when present and when Unrolled has its optimizer,
  * loss and metrics (Keras 2 names, such as RMSprop with lr, rho, epsilon
  * and a decay of 0), compiles the model. A training config Unrolled cannot
@@ -39,6 +47,9 @@ import { describe, isObject, own, parseJson, type JsonValue } from './json.ts';
 import { keras1Entry, keras1Weights, type FileWeight } from './keras1.ts';
 import { compileOptionsOf, modelFromEntry, sequentialOf } from './load.ts';
 import { optimizerFromConfig } from './training-config.ts';
+
+/** The class names of a model used as a layer. */
+const MODEL_CLASSES = ['Sequential', 'Model', 'Functional'];
 
 /** A list attribute Keras may have split into `name0`, `name1`, … (each under HDF5's 64 KB header limit). */
 function listAttribute(group: Hdf5Group, name: string): string[] | undefined {
@@ -199,6 +210,8 @@ export async function readKerasH5<O extends ModelOutputs = SymbolicTensor>(bytes
       const { name, entries } = sequentialEntries(config, where);
       const layers = entries.map((entry, i) => {
         const at = `${where}, layer ${i}`;
+        // A model used as a layer (its weights are all in its one group; see bindWeights).
+        if (isObject(entry) && MODEL_CLASSES.includes(own(entry, 'class_name') as string)) return modelFromEntry(entry, context, at);
         return layerFromConfig(keras1 ? keras1Entry(entry, at, i === 0) : entry, context, at);
       });
       model = sequentialOf(layers, name, where);

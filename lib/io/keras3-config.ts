@@ -41,6 +41,7 @@ import { TimeDistributed } from '../layers/time-distributed.ts';
 import type { LossName } from '../losses.ts';
 import type { MetricName } from '../metrics.ts';
 import { isModelLayer, nodeIndexAmong } from '../model/graph.ts';
+import type { Model } from '../model/model.ts';
 import type { Node, SymbolicTensor } from '../model/symbolic.ts';
 import { SUPPORTED_LAYERS, type LayerEntry } from './config.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
@@ -246,6 +247,7 @@ function serializeLayer(
   c: WriteContext, layer: Layer, inputShape: ShapeSpec, objects: LayerObjects = { layerPolicy: c.global, cellPolicy: c.global }, buildConfig?: PyDict,
 ): PyDict {
   const { s } = c;
+  if (isModelLayer(layer)) return nestedModelObject(s, c.global, layer);
   const build = (): PyDict => ({ build_config: buildConfig ?? { input_shape: [...inputShape] } });
   const base = (): PyDict => layerBase(s, layer.name, layer.trainable, objects.layerPolicy);
   if (layer instanceof RNN) {
@@ -376,19 +378,33 @@ export function optimizerName(optimizer: Optimizer): string {
   return String(optimizerConfig(optimizer).config.name);
 }
 
+/** The compile settings written to compile_config. */
+export interface CompiledSettings {
+  optimizer: Optimizer;
+  /** One loss for every output, or one per output (written as a list). */
+  loss: LossName | readonly LossName[];
+  /** One weight per output, or null when all are 1 (Keras's `loss_weights=None`). */
+  lossWeights: readonly number[] | null;
+  /** One list for every output, or one list per output (written as a list of lists). */
+  metrics: readonly MetricName[] | ReadonlyArray<readonly MetricName[]>;
+}
+
 /** What `writeConfig` needs of a model. */
 export interface ConfigSource {
   readonly name: string;
   readonly layers: readonly Layer[];
   readonly batchInputShape: ShapeSpec;
   /** The compile settings, when they are to be saved. */
-  readonly compiled: { optimizer: Optimizer; loss: LossName; metrics: readonly MetricName[] } | null;
+  readonly compiled: CompiledSettings | null;
 }
 
 /** config.json's text for a Sequential model, as Keras 3.12 writes it. */
 export function writeConfig(model: ConfigSource): string {
-  const s = new Serializer();
-  const global: KerasObject = {};
+  return pythonJson(sequentialObject(new Serializer(), {}, model));
+}
+
+/** `serialize_keras_object` of a Sequential model (the top one, or one used as a layer, then without compile settings). */
+function sequentialObject(s: Serializer, global: KerasObject, model: ConfigSource & { readonly trainable?: boolean }): PyDict {
   const batchShape = [...model.batchInputShape];
   const reaching = masksReaching(model.layers);
   const modelObject: KerasObject = {};
@@ -410,31 +426,90 @@ export function writeConfig(model: ConfigSource): string {
       if (output.length > 0 && Array.isArray(output[0])) throw new Error(`${layer.name} (${layer.className}): gives several tensors; a Sequential model passes one between layers`);
       shape = output as ShapeSpec;
     });
-    const config = layerBase(s, model.name, true, global);
+    const config = layerBase(s, model.name, model.trainable ?? true, global);
     config.layers = copy(layers);
     config.build_input_shape = batchShape;
     return config;
   }, () => ({ build_config: { input_shape: batchShape }, ...compileConfig(s, model.compiled) }));
-  return pythonJson(top);
+  return top;
+}
+
+/**
+ * A model used as a layer, as Keras serializes it inside its outer model:
+ * a Sequential with its build config, a functional model (Keras's
+ * `Functional`) without one (Keras never calls its `build`), neither with
+ * compile settings. Its layers are written as the outer model's are, in the
+ * same sharing scope.
+ */
+function nestedModelObject(s: Serializer, global: KerasObject, layer: Layer): PyDict {
+  const model = layer as Model;
+  if (model.className === 'Sequential') {
+    if (!model.batchInputShape) throw new Error(`${model.name} (Sequential): a nested Sequential model needs an input shape to be written to a .keras file`);
+    return sequentialObject(s, global, { name: model.name, trainable: model.trainable, layers: model.layers, batchInputShape: model.batchInputShape, compiled: null });
+  }
+  return functionalObject(s, global, {
+    name: model.name, trainable: model.trainable, layers: kerasOperations(model), nodes: model.nodes,
+    inputs: model.inputs, outputs: model.outputs, outputsListed: model.multipleOutputs, compiled: null,
+  });
 }
 
 /** `{ compile_config }` as `Trainer.get_compile_config()` gives it, or nothing for a model saved without its compile settings. */
 function compileConfig(s: Serializer, compiled: ConfigSource['compiled']): PyDict {
   if (!compiled) return {};
-  const { optimizer, loss, metrics } = compiled;
+  const { optimizer, loss, lossWeights, metrics } = compiled;
   const { className, config } = optimizerConfig(optimizer);
+  const perOutput = metrics.some((m) => Array.isArray(m));
   return {
     compile_config: {
       optimizer: s.object(optimizer, 'keras.optimizers', className, () => config),
-      loss,
-      loss_weights: null,
-      metrics: metrics.length > 0 ? [...metrics] : null,
+      loss: typeof loss === 'string' ? loss : [...loss],
+      loss_weights: lossWeights ? lossWeights.map(float) : null,
+      metrics: metrics.length === 0 ? null : perOutput ? (metrics as ReadonlyArray<readonly MetricName[]>).map((m) => [...m]) : [...(metrics as readonly MetricName[])],
       weighted_metrics: null,
       run_eagerly: false,
       steps_per_execution: 1,
       jit_compile: true,
     },
   };
+}
+
+/**
+ * The layers of a functional model in the order of Keras's
+ * `Functional.operations` (`map_graph` in keras/src/ops/function.py):
+ * by depth, deepest (the inputs) first, and within a depth in the order a
+ * depth-first walk from the outputs first reaches them. InputLayers are
+ * among them, as in Keras. This order names the layers' weight groups
+ * (`layers/lstm`, `layers/lstm_1`) and orders the optimizer's variables.
+ */
+export function kerasOperations(model: Model): Layer[] {
+  const inputs = new Set(model.inputs);
+  const finished = new Set<Node>();
+  const ordered: Node[] = [];
+  const index = new Map<Layer, number>();
+  const visit = (x: SymbolicTensor): void => {
+    const node = x.node;
+    if (finished.has(node)) return;
+    if (!index.has(node.layer)) index.set(node.layer, index.size);
+    if (node.inputs.length > 0 && !inputs.has(x)) for (const t of node.inputs) visit(t);
+    finished.add(node);
+    ordered.push(node);
+  };
+  for (const y of model.outputs) visit(y);
+  const nodeDepth = new Map<Node, number>();
+  const layerDepth = new Map<Layer, number>();
+  for (const node of [...ordered].reverse()) {
+    const depth = Math.max(nodeDepth.get(node) ?? 0, layerDepth.get(node.layer) ?? 0);
+    layerDepth.set(node.layer, depth);
+    nodeDepth.set(node, depth);
+    for (const x of node.inputs) nodeDepth.set(x.node, Math.max(depth + 1, nodeDepth.get(x.node) ?? 0));
+  }
+  for (const x of model.inputs) {
+    if (!layerDepth.has(x.node.layer)) {
+      layerDepth.set(x.node.layer, 0);
+      index.set(x.node.layer, -1);
+    }
+  }
+  return [...layerDepth.keys()].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || index.get(a)! - index.get(b)!);
 }
 
 /** For each layer of a graph, whether a timestep mask may reach one of its applications (as Unrolled passes masks along). */
@@ -486,11 +561,22 @@ function kerasDtype(dtype: string): string {
  * layer's inputs as one list), then `input_layers` and `output_layers`.
  */
 export function writeFunctionalConfig(model: FunctionalSource): string {
-  const s = new Serializer();
-  const global: KerasObject = {};
+  return pythonJson(functionalObject(new Serializer(), {}, model));
+}
+
+/**
+ * `serialize_keras_object` of a functional model. A model used as a layer
+ * is referenced as Keras 3's `Functional.get_config` does: in a node's
+ * arguments by its index among the outer model's applications of it (from
+ * 0), in `output_layers` from 1 when it is a Functional (which Keras counts
+ * as starting with a node of its own) and from 0 when it is a Sequential.
+ */
+function functionalObject(s: Serializer, global: KerasObject, model: FunctionalSource): PyDict {
   const reaching = graphMasksReaching(model.nodes);
   const own = model.nodes;
-  const history = (x: SymbolicTensor): PyValue[] => [x.node.layer.name, nodeIndexAmong(own, x.node), x.outputIndex];
+  // nodeIndexAmong counts a nested model's applications from 1, as Keras 2 and TF.js do.
+  const history = (x: SymbolicTensor): PyValue[] => [x.node.layer.name, nodeIndexAmong(own, x.node) - (isModelLayer(x.node.layer) ? 1 : 0), x.outputIndex];
+  const endpoint = (x: SymbolicTensor): PyValue[] => [x.node.layer.name, nodeIndexAmong(own, x.node) - (x.node.layer.className === 'Sequential' ? 1 : 0), x.outputIndex];
   const tensor = (x: SymbolicTensor): PyDict => ({
     class_name: '__keras_tensor__', config: { shape: [...x.shape], dtype: kerasDtype(x.dtype), keras_history: history(x) },
   });
@@ -516,16 +602,14 @@ export function writeFunctionalConfig(model: FunctionalSource): string {
         out = s.object(layer, 'keras.layers', 'InputLayer', () => ({
           batch_shape: [...layer.batchInputShape], dtype: kerasDtype(layer.dtype), sparse: false, ragged: false, name: layer.name,
         }));
-      } else if (!isModelLayer(layer)) {
-        out = serializeLayer({ s, global, masked: reaching.get(layer) ?? false }, layer, nodes[0].inputs[0].shape, undefined, buildConfig(nodes[0]));
       } else {
-        throw new Error(`${layer.name} (${layer.className}): a model inside a functional model cannot be written to a .keras file yet; build the outer model from the inner model's layers`);
+        out = serializeLayer({ s, global, masked: reaching.get(layer) ?? false }, layer, nodes[0].inputs[0].shape, undefined, buildConfig(nodes[0]));
       }
       out.name = layer.name;
       out.inbound_nodes = nodes.filter((n) => n.inputs.length > 0).map(nodeConfig);
       return out;
     });
-    const references = (xs: readonly SymbolicTensor[], listed: boolean): PyValue => (listed ? xs.map(history) : history(xs[0]));
+    const references = (xs: readonly SymbolicTensor[], listed: boolean): PyValue => (listed ? xs.map(endpoint) : endpoint(xs[0]));
     return {
       name: model.name,
       trainable: model.trainable,
@@ -534,7 +618,7 @@ export function writeFunctionalConfig(model: FunctionalSource): string {
       output_layers: references(model.outputs, model.outputsListed),
     };
   }, () => compileConfig(s, model.compiled), 'Functional');
-  return pythonJson(top);
+  return top;
 }
 
 /** metadata.json's text: the Keras version whose layout the file follows, and the local time of saving. */
@@ -625,6 +709,8 @@ export interface ReadLayer {
   where: string;
   /** `zero_output_for_mask` of the layer, or of either copy inside a Bidirectional. */
   zeroOutputForMask: boolean;
+  /** For a model used as a layer: its own model, as read (its layers in the file's order). */
+  nested?: ReadModel;
 }
 
 /**
@@ -733,20 +819,24 @@ function objectOf(entries: ReadonlyArray<[string, JsonValue]>): JsonObject {
   return out;
 }
 
-/** A `__keras_tensor__` of a node as the reference `[layer, node index, tensor index, {}]`. */
-function tensorReference(value: JsonValue, where: string): JsonValue {
+/**
+ * A `__keras_tensor__` of a node as the reference `[layer, node index, tensor index, {}]`;
+ * `shift` gives what to add to a layer's node index (1 for a nested model:
+ * Keras 3 counts its applications from 0 there, Keras 2 and TF.js from 1).
+ */
+function tensorReference(value: JsonValue, where: string, shift: (layer: string) => number): JsonValue {
   const config = isObject(value) && own(value, 'class_name') === '__keras_tensor__' ? own(value, 'config') : undefined;
   const history = isObject(config) ? own(config, 'keras_history') : undefined;
   if (!Array.isArray(history) || history.length !== 3 || typeof history[0] !== 'string'
     || !Number.isSafeInteger(history[1]) || !Number.isSafeInteger(history[2])) {
     throw new Error(`${where}: expected a tensor { class_name: '__keras_tensor__', config: { keras_history: [layer, node index, tensor index] } }, got ${describe(value)}; Unrolled reads layers called on tensors only`);
   }
-  return [history[0], history[1], history[2], objectOf([])];
+  return [history[0], (history[1] as number) + shift(history[0]), history[2], objectOf([])];
 }
 
 /** Every tensor of a node argument (one tensor, or a list of them), in order. */
-function tensorReferences(value: JsonValue, where: string): JsonValue[] {
-  return Array.isArray(value) ? value.flatMap((v, i) => tensorReferences(v, `${where}[${i}]`)) : [tensorReference(value, where)];
+function tensorReferences(value: JsonValue, where: string, shift: (layer: string) => number): JsonValue[] {
+  return Array.isArray(value) ? value.flatMap((v, i) => tensorReferences(v, `${where}[${i}]`, shift)) : [tensorReference(value, where, shift)];
 }
 
 /**
@@ -756,17 +846,17 @@ function tensorReferences(value: JsonValue, where: string): JsonValue[] {
  * (Unrolled passes masks along by itself) and `training` is a mode, not an
  * input; any other keyword is refused. The legacy list form passes as it is.
  */
-function nodeReferences(value: JsonValue, where: string): JsonValue {
+function nodeReferences(value: JsonValue, where: string, shift: (layer: string) => number): JsonValue {
   if (Array.isArray(value)) return value;
   if (!isObject(value)) throw new Error(`${where}: a node must be an object { args, kwargs }, got ${describe(value)}`);
   const args = own(value, 'args');
   const kwargs = own(value, 'kwargs') ?? objectOf([]);
   if (!Array.isArray(args) || args.length === 0) throw new Error(`${where}: the node's args must be a non-empty list of tensors, got ${describe(args)}`);
   if (!isObject(kwargs)) throw new Error(`${where}: the node's kwargs must be an object, got ${describe(kwargs)}`);
-  const refs = tensorReferences(args, `${where}.args`);
+  const refs = tensorReferences(args, `${where}.args`, shift);
   for (const key of Object.keys(kwargs)) {
     const v = kwargs[key] ?? null;
-    if (key === 'initial_state' && v !== null) refs.push(...tensorReferences(v, `${where}.kwargs.initial_state`));
+    if (key === 'initial_state' && v !== null) refs.push(...tensorReferences(v, `${where}.kwargs.initial_state`, shift));
     else if ((key === 'mask' && v === null) || (key === 'training' && (v === null || typeof v === 'boolean')) || key === 'initial_state') continue;
     else throw new Error(`${where}: the call argument '${key}' (${describe(v)}) is not supported; Unrolled reads a layer's inputs and a recurrent layer's initial_state`);
   }
@@ -774,8 +864,10 @@ function nodeReferences(value: JsonValue, where: string): JsonValue {
 }
 
 /** `input_layers` / `output_layers`: one reference `[layer, node, tensor]` or a list of them (a dict of them is refused). */
-function endpointReferences(value: JsonValue | undefined, key: string, where: string): JsonValue {
-  if (Array.isArray(value)) return value;
+function endpointReferences(value: JsonValue | undefined, key: string, where: string, shift: (layer: string) => number): JsonValue {
+  // A nested Sequential counts from 0 here in Keras 3 (a Functional from 1, as in Keras 2).
+  const shifted = (r: JsonValue): JsonValue => (Array.isArray(r) && typeof r[0] === 'string' && typeof r[1] === 'number' ? [r[0], r[1] + shift(r[0]), ...r.slice(2)] : r);
+  if (Array.isArray(value)) return typeof value[0] === 'string' ? shifted(value) : value.map(shifted);
   throw new Error(`${where}: the Functional config's ${key} must be a reference [layer, node index, tensor index] or a list of them, got ${describe(value)}; Unrolled's models take their inputs and outputs as lists`);
 }
 
@@ -794,9 +886,20 @@ function checkModelObject(value: JsonObject, cls: string, at: string): void {
 
 /** Reads config.json's top object: a Sequential or a functional model (`where` names the file). */
 export function readModelConfig(value: JsonValue, where: string): ReadModel {
-  const at = `${where}: config.json`;
+  return readModelObject(value, `${where}: config.json`, true);
+}
+
+const MODEL_CLASSES = ['Sequential', 'Functional', 'Model'];
+
+/**
+ * A model object of config.json: the top one, or (`top` false) a model used
+ * as a layer of another, whose layers are read the same way and whose
+ * compile settings, if any, are ignored as Keras ignores them.
+ */
+function readModelObject(value: JsonValue, at: string, top: boolean): ReadModel {
   if (!isObject(value)) throw new Error(`${at} must hold an object { module, class_name, config }, got ${describe(value)}`);
-  const cls = own(value, 'class_name');
+  let cls = own(value, 'class_name');
+  if (!top && cls === 'Model') cls = 'Functional';
   if (cls !== 'Sequential' && cls !== 'Functional') {
     throw new Error(`${at}: the model is ${describe(cls)}; Unrolled reads Sequential and Functional models (a subclassed or custom model's code is not in the file)`);
   }
@@ -806,21 +909,32 @@ export function readModelConfig(value: JsonValue, where: string): ReadModel {
   const layers = own(config, 'layers');
   if (!Array.isArray(layers)) throw new Error(`${at}: the ${cls} config has no list of layers (got ${describe(layers)})`);
   const name = own(config, 'name');
-  const compile = own(value, 'compile_config');
+  const compile = top ? own(value, 'compile_config') : undefined;
   if (compile !== undefined && compile !== null && !isObject(compile)) {
     throw new Error(`${at}: compile_config must be an object, got ${describe(compile)}`);
   }
   if (isObject(compile)) checkObjects(compile, `${at} → compile_config`);
-  const read = layers.map((layer, i) => {
+  const read = layers.map((layer, i): ReadLayer => {
     const where = `${at} → layers[${i}]`;
     const lc = isObject(layer) ? own(layer, 'class_name') : undefined;
-    if (lc === 'Sequential' || lc === 'Functional' || lc === 'Model') {
-      throw new Error(`${where}: a model inside a model (${lc}) is not read from .keras files yet; Unrolled reads the layers of one Sequential or Functional model`);
+    if (typeof lc === 'string' && MODEL_CLASSES.includes(lc)) {
+      const nested = readModelObject(layer, where, false);
+      const entry: LayerEntry = nested.functional
+        ? { class_name: 'Functional', config: nested.functional }
+        : { class_name: 'Sequential', config: objectOf([['name', nested.name ?? null], ['layers', nested.layers.map((l) => ({ class_name: l.entry.class_name, config: l.entry.config }))]]) };
+      return { entry, where, zeroOutputForMask: false, nested };
     }
     return readLayer(layer, where);
   });
   let functional: JsonObject | null = null;
   if (cls === 'Functional') {
+    const classOf = new Map<string, string>();
+    layers.forEach((layer, i) => {
+      const layerName = isObject(layer) ? own(layer, 'name') : undefined;
+      if (typeof layerName === 'string') classOf.set(layerName, read[i].entry.class_name);
+    });
+    const inNodes = (layer: string): number => (['Sequential', 'Functional'].includes(classOf.get(layer) ?? '') ? 1 : 0);
+    const inEndpoints = (layer: string): number => (classOf.get(layer) === 'Sequential' ? 1 : 0);
     const entries = layers.map((layer, i) => {
       const where = `${at} → layers[${i}]`;
       const layerName = isObject(layer) ? own(layer, 'name') : undefined;
@@ -830,14 +944,14 @@ export function readModelConfig(value: JsonValue, where: string): ReadModel {
         ['name', layerName ?? null],
         ['class_name', read[i].entry.class_name],
         ['config', read[i].entry.config],
-        ['inbound_nodes', inbound.map((n, k) => nodeReferences(n, `${where}.inbound_nodes[${k}]`))],
+        ['inbound_nodes', inbound.map((n, k) => nodeReferences(n, `${where}.inbound_nodes[${k}]`, inNodes))],
       ]);
     });
     functional = objectOf([
       ['name', typeof name === 'string' ? name : null],
       ['layers', entries],
-      ['input_layers', endpointReferences(own(config, 'input_layers'), 'input_layers', at)],
-      ['output_layers', endpointReferences(own(config, 'output_layers'), 'output_layers', at)],
+      ['input_layers', endpointReferences(own(config, 'input_layers'), 'input_layers', at, () => 0)],
+      ['output_layers', endpointReferences(own(config, 'output_layers'), 'output_layers', at, inEndpoints)],
     ]);
   }
   return {
@@ -868,20 +982,53 @@ const METRIC_CLASSES: Readonly<Record<string, { metric: MetricName; losses?: rea
 /** Config keys of a loss object that must keep their defaults. */
 const LOSS_DEFAULTS: Readonly<Record<string, JsonValue>> = { from_logits: false, label_smoothing: 0, axis: -1, reduction: 'sum_over_batch_size' };
 
-/**
- * The compile settings of a compile_config, in the TF.js training-config
- * shape `optimizerFromConfig` and `compileSettingsOf` read:
- * `{ optimizer_config, loss, metrics }`. Loss and metric objects are
- * mapped to their names; what Unrolled cannot honour (loss weights,
- * weighted metrics, weight decay, EMA, gradient accumulation, a
- * learning-rate schedule) is refused.
- */
-export function compileSettingsFromKeras(compile: JsonObject, where: string): JsonObject {
-  const at = `${where}: config.json → compile_config`;
-  for (const key of ['loss_weights', 'weighted_metrics']) {
-    const v = own(compile, key);
-    if (v !== undefined && v !== null) throw new Error(`${at}: ${key} is ${describe(v)}; Unrolled trains one output with one loss`);
+/** One Keras 3 loss (a name, or a loss object of default config) as its name. */
+function lossOf(value: JsonValue | undefined, at: string): JsonValue | undefined {
+  if (!isObject(value)) return value;
+  const cls = own(value, 'class_name');
+  const mapped = typeof cls === 'string' ? LOSS_CLASSES[cls] : undefined;
+  if (!mapped) throw new Error(`${at}: loss ${describe(cls)} is not supported; supported: ${Object.keys(LOSS_CLASSES).join(', ')} (or their names)`);
+  const lc = own(value, 'config');
+  if (isObject(lc)) {
+    for (const [key, fallback] of Object.entries(LOSS_DEFAULTS)) {
+      const v = own(lc, key);
+      if (v !== undefined && v !== null && v !== fallback) throw new Error(`${at}: loss ${cls} has ${key} ${describe(v)}; Unrolled computes it with ${describe(fallback)}`);
+    }
   }
+  return mapped;
+}
+
+/** A list of Keras 3 metrics (names or metric objects) as names; `loss` (the output's) decides which accuracy class is Unrolled's 'accuracy'. */
+function metricsOf(list: JsonValue, loss: JsonValue | undefined, at: string): JsonValue[] {
+  if (!Array.isArray(list)) throw new Error(`${at}: metrics must be a list, got ${describe(list)}`);
+  return list.map((m) => {
+    if (!isObject(m)) return m;
+    const cls = own(m, 'class_name');
+    const known = typeof cls === 'string' ? METRIC_CLASSES[cls] : undefined;
+    if (!known || (known.losses && !known.losses.includes(String(loss)))) {
+      throw new Error(`${at}: metric ${describe(cls)} is not supported with loss ${describe(loss)}; supported: accuracy, mae and their classes`);
+    }
+    return known.metric;
+  });
+}
+
+/**
+ * The compile settings of a compile_config, in the training-config shape
+ * `optimizerFromConfig` and load.ts's `compileOptionsOf` read:
+ * `{ optimizer_config, loss, metrics, loss_weights }`. The loss is one
+ * loss, a list of one per output, or an object keyed by output name; each
+ * loss object is mapped to its name. Metrics are one list for every
+ * output, a list of lists (one per output, given here as an object keyed by
+ * `outputNames`), or an object keyed by output name. `loss_weights`
+ * (a list or an object) passes as it is. What Unrolled cannot honour
+ * (weighted metrics, weight decay, EMA, gradient accumulation, a
+ * learning-rate schedule, a loss option) throws; the reader then leaves the
+ * model uncompiled.
+ */
+export function compileSettingsFromKeras(compile: JsonObject, where: string, outputNames: readonly string[] = []): JsonObject {
+  const at = `${where}: config.json → compile_config`;
+  const weighted = own(compile, 'weighted_metrics');
+  if (weighted !== undefined && weighted !== null) throw new Error(`${at}: weighted_metrics is ${describe(weighted)}; Unrolled has no sample weights`);
   let optimizer = own(compile, 'optimizer');
   if (typeof optimizer === 'string') optimizer = { class_name: optimizer, config: {} };
   if (!isObject(optimizer)) throw new Error(`${at}: optimizer must be a name or { class_name, config }, got ${describe(optimizer)}`);
@@ -895,35 +1042,38 @@ export function compileSettingsFromKeras(compile: JsonObject, where: string): Js
       if (v !== undefined && v !== null && v !== 0) throw new Error(`${at}.optimizer: config key '${key}' is ${describe(v)}; Unrolled's optimizers have no such option`);
     }
   }
-  let loss = own(compile, 'loss');
-  if (isObject(loss)) {
-    const cls = own(loss, 'class_name');
-    const mapped = typeof cls === 'string' ? LOSS_CLASSES[cls] : undefined;
-    if (!mapped) throw new Error(`${at}: loss ${describe(cls)} is not supported; supported: ${Object.keys(LOSS_CLASSES).join(', ')} (or their names)`);
-    const lc = own(loss, 'config');
-    if (isObject(lc)) {
-      for (const [key, fallback] of Object.entries(LOSS_DEFAULTS)) {
-        const v = own(lc, key);
-        if (v !== undefined && v !== null && v !== fallback) throw new Error(`${at}: loss ${cls} has ${key} ${describe(v)}; Unrolled computes it with ${describe(fallback)}`);
-      }
+  const rawLoss = own(compile, 'loss');
+  let loss: JsonValue | undefined;
+  if (Array.isArray(rawLoss)) loss = rawLoss.map((l, i) => lossOf(l, `${at}: loss[${i}]`) ?? null);
+  else if (isObject(rawLoss) && own(rawLoss, 'class_name') === undefined) {
+    loss = objectOf(Object.keys(rawLoss).map((k) => [k, lossOf(rawLoss[k], `${at}: loss['${k}']`) ?? null]));
+  } else loss = lossOf(rawLoss, `${at}: loss`);
+  // The loss of output i (or the one loss), for the metrics' accuracy classes.
+  const lossAt = (i: number, name?: string): JsonValue | undefined => {
+    if (Array.isArray(loss)) return loss[i];
+    if (isObject(loss)) return name === undefined ? undefined : own(loss, name);
+    return loss;
+  };
+  const m = own(compile, 'metrics') ?? [];
+  let metrics: JsonValue;
+  if (Array.isArray(m) && m.length > 0 && m.every((x) => Array.isArray(x) || x === null)) {
+    if (m.length === 1 && outputNames.length <= 1) metrics = metricsOf(m[0] ?? [], lossAt(0, outputNames[0]), `${at}: metrics[0]`);
+    else {
+      if (m.length !== outputNames.length) throw new Error(`${at}: metrics has ${m.length} lists for ${outputNames.length} outputs`);
+      metrics = objectOf(m.map((list, i) => [outputNames[i], metricsOf(list ?? [], lossAt(i, outputNames[i]), `${at}: metrics[${i}]`)]));
     }
-    loss = mapped;
+  } else if (isObject(m)) {
+    metrics = objectOf(Object.keys(m).map((k) => {
+      const v = m[k];
+      return [k, metricsOf(Array.isArray(v) ? v : [v ?? null], lossAt(outputNames.indexOf(k), k), `${at}: metrics['${k}']`)];
+    }));
+  } else {
+    metrics = metricsOf(m, lossAt(0, outputNames[0]), `${at}: metrics`);
   }
-  let metrics = own(compile, 'metrics') ?? [];
-  if (Array.isArray(metrics) && metrics.length === 1 && Array.isArray(metrics[0])) metrics = metrics[0];
-  if (!Array.isArray(metrics)) throw new Error(`${at}: metrics must be a list, got ${describe(metrics)}`);
-  const names = metrics.map((m) => {
-    if (!isObject(m)) return m;
-    const cls = own(m, 'class_name');
-    const known = typeof cls === 'string' ? METRIC_CLASSES[cls] : undefined;
-    if (!known || (known.losses && !known.losses.includes(String(loss)))) {
-      throw new Error(`${at}: metric ${describe(cls)} is not supported with loss ${describe(loss)}; supported: accuracy, mae and their classes`);
-    }
-    return known.metric;
-  });
   const out = Object.create(null) as JsonObject;
   out.optimizer_config = optimizer;
   out.loss = loss ?? null;
-  out.metrics = names;
+  out.metrics = metrics;
+  out.loss_weights = own(compile, 'loss_weights') ?? null;
   return out;
 }

@@ -17,6 +17,8 @@
  *   layers/bidirectional/backward_layer/…  Bidirectional: each copy as a recurrent layer
  *   layers/bidirectional/forward_layer/…
  *   layers/time_distributed/layer/vars/…   TimeDistributed: the wrapped layer
+ *   layers/functional/vars                 a model used as a layer (`sequential` for a Sequential): empty …
+ *   layers/functional/layers/lstm/…        … its own layers, named and walked as a top model's are
  *   optimizer/vars/0, 1, 2, …              iterations, learning rate, then the slots
  *
  * Every `vars` group carries a `name` attribute (the object's name) and
@@ -33,20 +35,23 @@ import { Bidirectional } from '../layers/bidirectional.ts';
 import type { Layer } from '../layers/layer.ts';
 import { RNN } from '../layers/recurrent.ts';
 import { TimeDistributed } from '../layers/time-distributed.ts';
+import { isModelLayer } from '../model/graph.ts';
 import type { Model, ModelOutputs } from '../model/model.ts';
-import type { Node, SymbolicTensor } from '../model/symbolic.ts';
+import type { SymbolicTensor } from '../model/symbolic.ts';
 import type { Hdf5Node, Hdf5Writer } from '../platform/types.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
 import { openHdf5, Hdf5Dataset, Hdf5Group, type Hdf5File } from './hdf5.ts';
-import { describe, isObject, own, parseJson } from './json.ts';
+import { describe, isObject, own, parseJson, type JsonObject } from './json.ts';
 import {
-  cellName, compileSettingsFromKeras, graphMasksReaching, masksReaching, optimizerName, readModelConfig, writeConfig, writeFunctionalConfig,
-  writeMetadata, type ReadLayer,
+  cellName, compileSettingsFromKeras, kerasOperations, graphMasksReaching, masksReaching, optimizerName, readModelConfig, writeConfig, writeFunctionalConfig,
+  writeMetadata, type CompiledSettings, type ReadLayer, type ReadModel,
 } from './keras3-config.ts';
-import { modelFromEntry, sequentialOf } from './load.ts';
+import { compileOptionsOf, modelFromEntry, sequentialOf } from './load.ts';
 import type { SaveOptions } from './save.ts';
-import { compileSettingsOf, optimizerFromConfig } from './training-config.ts';
+import { optimizerFromConfig } from './training-config.ts';
 import { readZip, writeZip } from './zip.ts';
+
+export { kerasOperations } from './keras3-config.ts';
 
 const CONFIG = 'config.json';
 const METADATA = 'metadata.json';
@@ -73,7 +78,11 @@ export function varsPath(path: string): string {
 }
 
 function walkLayer(layer: Layer, path: string, out: VarsGroup[]): void {
-  if (layer instanceof RNN) {
+  if (isModelLayer(layer)) {
+    // A model used as a layer: its own (empty) vars, then its layers under its own layers/ subtree.
+    const model = layer as Model;
+    walkLayers(model.name, kerasLayers(model), path, out);
+  } else if (layer instanceof RNN) {
     out.push({ path, name: layer.name, weights: [] });
     out.push({ path: `${path}/cell`, name: cellName(layer), weights: layer.namedWeights() });
   } else if (layer instanceof Bidirectional) {
@@ -89,65 +98,47 @@ function walkLayer(layer: Layer, path: string, out: VarsGroup[]): void {
   }
 }
 
-/**
- * The layers of a functional model in the order of Keras's
- * `Functional.operations` (`map_graph` in keras/src/ops/function.py):
- * by depth, deepest (the inputs) first, and within a depth in the order a
- * depth-first walk from the outputs first reaches them. InputLayers are
- * among them, as in Keras. This order names the layers' weight groups
- * (`layers/lstm`, `layers/lstm_1`) and orders the optimizer's variables.
- */
-export function kerasOperations(model: Model): Layer[] {
-  const inputs = new Set(model.inputs);
-  const finished = new Set<Node>();
-  const ordered: Node[] = [];
-  const index = new Map<Layer, number>();
-  const visit = (x: SymbolicTensor): void => {
-    const node = x.node;
-    if (finished.has(node)) return;
-    if (!index.has(node.layer)) index.set(node.layer, index.size);
-    if (node.inputs.length > 0 && !inputs.has(x)) for (const t of node.inputs) visit(t);
-    finished.add(node);
-    ordered.push(node);
-  };
-  for (const y of model.outputs) visit(y);
-  const nodeDepth = new Map<Node, number>();
-  const layerDepth = new Map<Layer, number>();
-  for (const node of [...ordered].reverse()) {
-    const depth = Math.max(nodeDepth.get(node) ?? 0, layerDepth.get(node.layer) ?? 0);
-    layerDepth.set(node.layer, depth);
-    nodeDepth.set(node, depth);
-    for (const x of node.inputs) nodeDepth.set(x.node, Math.max(depth + 1, nodeDepth.get(x.node) ?? 0));
-  }
-  for (const x of model.inputs) {
-    if (!layerDepth.has(x.node.layer)) {
-      layerDepth.set(x.node.layer, 0);
-      index.set(x.node.layer, -1);
-    }
-  }
-  return [...layerDepth.keys()].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || index.get(a)! - index.get(b)!);
-}
-
 /** A model's layers as Keras walks them: a Sequential model's in order, a functional model's as `kerasOperations` orders them. */
 export function kerasLayers(model: Model): Layer[] {
   return model.className === 'Sequential' ? model.layers : kerasOperations(model);
 }
 
-/** The trainable weights in the order of Keras's `model.trainable_variables` (layer by layer, each once): the optimizer's order. */
+/**
+ * The trainable weights in the order of Keras's `model.trainable_variables`
+ * (layer by layer, each once, a nested model's in its own layers' order):
+ * the optimizer's order.
+ */
 export function kerasTrainable(model: Model, layers: readonly Layer[]): Tensor[] {
-  return model.trainable ? [...new Set(layers.flatMap((l) => l.trainableWeights()))] : [];
+  const of = (layer: Layer): Tensor[] => {
+    if (!isModelLayer(layer)) return layer.trainableWeights();
+    const inner = layer as Model;
+    return kerasTrainable(inner, kerasLayers(inner));
+  };
+  return model.trainable ? [...new Set(layers.flatMap(of))] : [];
+}
+
+/** The snake_case name Keras's walk gives a layer's group: of its Keras class (a functional model is Keras's `Functional`). */
+function kerasGroupName(layer: Layer): string {
+  return toSnakeCase(layer.className === 'Model' ? 'Functional' : layer.className);
+}
+
+/** The groups of a model's own vars (at `prefix`) and of its layers (at `prefix/layers/<name>`). */
+function walkLayers(name: string, layers: readonly Layer[], prefix: string, out: VarsGroup[]): void {
+  out.push({ path: prefix, name, weights: [] });
+  const used = new Map<string, number>();
+  const under = prefix === '' ? 'layers' : `${prefix}/layers`;
+  for (const layer of layers) {
+    const base = kerasGroupName(layer);
+    const n = used.get(base);
+    used.set(base, n === undefined ? 0 : n + 1);
+    walkLayer(layer, `${under}/${n === undefined ? base : `${base}_${n + 1}`}`, out);
+  }
 }
 
 /** The `vars` groups of a model, in the order Keras's `_save_state` visits them (the optimizer aside); `layers` in Keras's order. */
 export function kerasVarsGroups(model: { readonly name: string; readonly layers: readonly Layer[] }): VarsGroup[] {
-  const out: VarsGroup[] = [{ path: '', name: model.name, weights: [] }];
-  const used = new Map<string, number>();
-  for (const layer of model.layers) {
-    const base = toSnakeCase(layer.className);
-    const n = used.get(base);
-    used.set(base, n === undefined ? 0 : n + 1);
-    walkLayer(layer, `layers/${n === undefined ? base : `${base}_${n + 1}`}`, out);
-  }
+  const out: VarsGroup[] = [];
+  walkLayers(model.name, model.layers, '', out);
   return out;
 }
 
@@ -208,6 +199,22 @@ function weightNodes(model: Model, optimizer: Optimizer | null): Hdf5Node[] {
   return nodes;
 }
 
+/**
+ * The compile settings as compile_config holds them: one loss, or a list of
+ * one per output; loss weights only when one is not 1; one list of metrics,
+ * or a list per output when the outputs' lists differ.
+ */
+function compiledSettings(model: Model, optimizer: Optimizer): CompiledSettings {
+  const perOutput = model.outputMetricNames;
+  const same = perOutput.every((m) => m.length === perOutput[0].length && m.every((n, i) => n === perOutput[0][i]));
+  return {
+    optimizer,
+    loss: model.loss ?? model.losses,
+    lossWeights: model.lossWeights.every((w) => w === 1) ? null : model.lossWeights,
+    metrics: same ? (model.metricNames.length > 0 ? model.metricNames : perOutput[0] ?? []) : perOutput,
+  };
+}
+
 function requireWriter(model: Model, what: string, writer: Hdf5Writer | null): Hdf5Writer {
   if (writer) return writer;
   throw new Error(`${model.name}: writing ${what} needs Node.js (its HDF5 writer), and this is the browser build of Unrolled; save in the TF.js format (an IOHandler) instead`);
@@ -222,8 +229,9 @@ function requireBuilt(model: Model, what: string): void {
 /**
  * A `.keras` file of `model`, as Keras 3.12 writes it: metadata.json,
  * config.json, model.weights.h5, stored (not compressed). With
- * `includeOptimizer`, the compile settings and the optimizer's state are in
- * it too (Node only).
+ * `includeOptimizer`, the compile settings (one loss or a list of one per
+ * output, loss weights, metrics) and the optimizer's state are in it too
+ * (Node only). Models used as layers are written nested, as Keras does.
  */
 export async function writeKeras(model: Model, options: SaveOptions = {}, writer: Hdf5Writer | null = hdf5Writer): Promise<Uint8Array> {
   for (const key of Object.keys(options)) {
@@ -234,9 +242,7 @@ export async function writeKeras(model: Model, options: SaveOptions = {}, writer
   let compiled = null;
   if (options.includeOptimizer) {
     if (!model.optimizer) throw new Error(`${model.name}: save({ includeOptimizer: true }) needs a compiled model; call compile() first`);
-    if (!model.loss) throw new Error(`${model.name}: save({ includeOptimizer: true }) to a .keras file needs one loss for every output; this model has one per output (${model.losses.join(', ')})`);
-    if (model.lossWeights.some((w) => w !== 1)) throw new Error(`${model.name}: save({ includeOptimizer: true }) to a .keras file: loss weights (${model.lossWeights.join(', ')}) are not written yet; Unrolled reads .keras files with one loss for every output`);
-    compiled = { optimizer: model.optimizer, loss: model.loss, metrics: model.metricNames };
+    compiled = compiledSettings(model, model.optimizer);
   }
   const config = model.className === 'Sequential'
     ? writeConfig({ name: model.name, layers: model.layers, batchInputShape: model.batchInputShape!, compiled })
@@ -404,9 +410,14 @@ function entryText(bytes: Uint8Array, where: string): string {
 
 /**
  * A model from the bytes of a `.keras` file (`where` names it in errors):
- * the layers of config.json, the weights of model.weights.h5 bound by
- * Keras's walk, and, when the file was saved compiled, the compile settings
- * and the optimizer's state. Works in browsers too.
+ * the layers of config.json (models used as layers included), the weights
+ * of model.weights.h5 bound by Keras's walk, and, when the file was saved
+ * compiled, the compile settings (one loss or one per output, loss weights,
+ * metrics) and the optimizer's state. A compile_config Unrolled cannot
+ * honour (a learning-rate schedule, weighted metrics, an unsupported loss
+ * or optimizer option, losses that do not match the outputs) leaves the
+ * model uncompiled rather than refusing the file, as the legacy .h5 reader
+ * does. Works in browsers too.
  */
 export async function readKeras<O extends ModelOutputs = SymbolicTensor>(bytes: Uint8Array, where: string): Promise<Model<O>> {
   const zip = readZip(bytes, where);
@@ -430,27 +441,73 @@ export async function readKeras<O extends ModelOutputs = SymbolicTensor>(bytes: 
       throw new Error(text.startsWith(where) ? text : `${where}: ${CONFIG}: ${text}`);
     }
     // The weights are in the file's order of layers, which is Keras's.
-    layers = read.layers.map((l) => model.getLayer(String(own(l.entry.config, 'name'))));
-    const reaching = graphMasksReaching(model.nodes);
-    checkMasking(layers.map((layer, i) => ({ layer, reached: reaching.get(layer) ?? false, read: read.layers[i] })), where);
+    layers = fileOrder(model, read);
   } else {
-    model = sequentialOf(read.layers.map((l) => layerFromConfig(l.entry, context, l.where)), read.name, where);
+    model = sequentialOf(read.layers.map((l) => (l.nested ? modelFromEntry(l.entry as unknown as JsonObject, context, l.where) : layerFromConfig(l.entry, context, l.where))), read.name, where);
     layers = model.layers;
-    const reaching = masksReaching(layers);
-    const own = read.layers.filter((l) => l.entry.class_name !== 'InputLayer');
-    checkMasking(layers.map((layer, i) => ({ layer, reached: reaching[i], read: own[i] })), where);
   }
+  checkModelMasking(model, read, layers, false, where);
   const weightsWhere = `${where}: ${WEIGHTS}`;
   const file = { root: openHdf5(zip.read(WEIGHTS), weightsWhere), where: weightsWhere };
   bindWeights(model, layers, file);
   if (read.compile) {
-    const training = compileSettingsFromKeras(read.compile, where);
-    const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}: ${CONFIG} → compile_config.optimizer`);
-    const { loss, metrics } = compileSettingsOf(training, `${where}: ${CONFIG} → compile_config`);
-    model.compile({ optimizer, loss, metrics });
-    restoreOptimizer(file, optimizer, kerasTrainable(model, layers));
+    const optimizer = compileFromKeras(model, read.compile, where);
+    if (optimizer) restoreOptimizer(file, optimizer, kerasTrainable(model, layers));
   }
   return model as Model<O>;
+}
+
+/**
+ * Compiles `model` with the file's compile_config when Unrolled can honour
+ * all of it (one loss or one per output, as a list or keyed by output name,
+ * loss weights, metrics), and returns the optimizer; otherwise leaves the
+ * model uncompiled and returns null, as the legacy .h5 reader does: it
+ * still loads for inference, and `compile()` makes it trainable.
+ */
+function compileFromKeras(model: Model, compile: JsonObject, where: string): Optimizer | null {
+  try {
+    const training = compileSettingsFromKeras(compile, where, model.outputNames);
+    const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}: ${CONFIG} → compile_config.optimizer`);
+    const weights = own(training, 'loss_weights');
+    const metrics = own(training, 'metrics');
+    // One loss with per-output weights or metrics: the same loss per output, which compileOptionsOf reads with them.
+    if (typeof own(training, 'loss') === 'string' && ((weights !== undefined && weights !== null) || isObject(metrics))) {
+      training.loss = model.outputNames.map(() => own(training, 'loss') ?? null);
+    }
+    model.compile(compileOptionsOf(model, training, optimizer, `${where}: ${CONFIG} → compile_config`));
+    return optimizer;
+  } catch {
+    return null;
+  }
+}
+
+/** A functional model's layers in the file's order (Keras's `operations`), looked up by name. */
+function fileOrder(model: Model, read: ReadModel): Layer[] {
+  return read.layers.map((l) => model.getLayer(String(own(l.entry.config, 'name'))));
+}
+
+/**
+ * `checkMasking` over a model's layers, and over the layers of each model
+ * used as a layer (a mask reaching that model counts as reaching all of its
+ * layers, which may refuse more than Keras would compute differently).
+ */
+function checkModelMasking(model: Model, read: ReadModel, layers: readonly Layer[], outer: boolean, where: string): void {
+  let entries: Array<{ layer: Layer; reached: boolean; read: ReadLayer | undefined }>;
+  if (read.functional) {
+    const reaching = graphMasksReaching(model.nodes);
+    entries = layers.map((layer, i) => ({ layer, reached: outer || (reaching.get(layer) ?? false), read: read.layers[i] }));
+  } else {
+    const reaching = masksReaching(layers);
+    const own = read.layers.filter((l) => l.entry.class_name !== 'InputLayer');
+    entries = layers.map((layer, i) => ({ layer, reached: outer || reaching[i], read: own[i] }));
+  }
+  checkMasking(entries, where);
+  for (const { layer, reached, read: r } of entries) {
+    if (r?.nested && isModelLayer(layer)) {
+      const inner = layer as Model;
+      checkModelMasking(inner, r.nested, r.nested.functional ? fileOrder(inner, r.nested) : inner.layers, reached, where);
+    }
+  }
 }
 
 /** Refuses a layer where Keras zeroes masked outputs (zero_output_for_mask) and a mask reaches it: Unrolled repeats the previous output there. */
