@@ -1,9 +1,9 @@
 /**
  * What the cells and the driver share: the sequence options and results,
- * input validation, activations, dropout masks, the workspace that holds each
- * fused pass's buffer plan, time-major layout kernels, the traces, the
+ * input validation, dropout masks, time-major layout kernels, the traces, the
  * gradient probe, and the reference loop that runs a cell's autograd `step`
- * over a whole sequence.
+ * over a whole sequence. The activations (activations.ts) and the workspace
+ * of buffer plans (workspace.ts) live beside it and are re-exported here.
  *
  * Letters used for shapes in every cell file:
  *   B batch, T timesteps, D input features, H units, G gate blocks
@@ -13,10 +13,14 @@
  * rows of one step are contiguous and each step's matmul is a plain gemm.
  */
 import {
-  Tensor, allocate, concat, expOf, formatShape, gradOf, mulMask, packRight, reshape, slice, random,
-  type DType, type FloatArray, type GemmOptions, type PackedRight,
+  Tensor, allocate, concat, formatShape, gradOf, mulMask, reshape, slice, random, type DType, type FloatArray,
 } from '../autograd/index.ts';
 import * as ops from '../autograd/ops.ts';
+import type { ActivationName } from './activations.ts';
+import type { Workspace } from './workspace.ts';
+
+export * from './activations.ts';
+export * from './workspace.ts';
 
 // ---------------------------------------------------------------- weights and options
 
@@ -30,12 +34,6 @@ export interface CellWeights {
   bias: Tensor | null;
 }
 
-/**
- * `hard_sigmoid` is clip(0.2x + 0.5, 0, 1), as TF.js and Keras ≤ 2 compute it;
- * `hard_sigmoid_keras3` is relu6(x + 3) / 6, what Keras 3 computes under the
- * name hard_sigmoid. Model files are read with the one their origin means.
- */
-export type ActivationName = 'tanh' | 'sigmoid' | 'relu' | 'linear' | 'hard_sigmoid' | 'hard_sigmoid_keras3';
 
 /**
  * Inverted-dropout masks, one per gate block. Kept entries hold 1/(1 − rate),
@@ -100,79 +98,6 @@ export interface SequenceResult {
   states: Tensor[];
 }
 
-// ---------------------------------------------------------------- activations
-
-export interface Activation {
-  name: ActivationName;
-  /** y = f(x). */
-  apply: (x: number) => number;
-  /**
-   * out[r, c] = f(x[r, c]) over the column block start ≤ c < start + width of
-   * every row r < rows; out and x are both [rows, cols] and may be the same
-   * array (a gate block of z [B, G·H], in place). The gate loops take their
-   * activations block by block through this: each applyColumns holds one
-   * call of f, which V8 then inlines with the expOf inside it; a loop calling
-   * `apply` at five places exceeds V8's inlining budget and calls some of them.
-   */
-  applyColumns: (out: FloatArray, x: Readonly<FloatArray>, rows: number, cols: number, start: number, width: number) => void;
-  /** f'(x) written from the output y, so the backward needs only cached outputs. */
-  derivative: (y: number) => number;
-  /** The same function as an autograd op, for the reference step. */
-  op: (x: Tensor) => Tensor;
-}
-
-// σ and tanh each take one exponential, expOf, which V8 inlines (Math.exp and
-// Math.tanh are calls out of line): each is about 3× faster (σ 16 → 5 ns, tanh 17 → 6 ns).
-/** σ(v) = 1 / (1 + e⁻ᵛ). For v < −709, e⁻ᵛ = ∞ and σ = 0: one form serves every v. */
-const sigmoid = (v: number): number => 1 / (1 + expOf(-v));
-/** tanh(v) = 1 − 2 / (1 + e²ᵛ): within 2⁻⁵¹ of Math.tanh (absolute), exactly ±1 for large |v|. */
-const tanh = (v: number): number => 1 - 2 / (1 + expOf(2 * v));
-const relu = (v: number): number => (v > 0 ? v : 0);
-const hardSigmoid = (v: number): number => Math.min(1, Math.max(0, 0.2 * v + 0.5));
-const hardSigmoidKeras3 = (v: number): number => Math.min(1, Math.max(0, (v + 3) / 6));
-
-// One column loop per activation, each calling its own f: V8 then inlines f into it (one loop taking f
-// as an argument sees every f and inlines none; it was measured 40% slower).
-type Columns = Activation['applyColumns'];
-const tanhColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = tanh(x[i]); };
-const sigmoidColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = sigmoid(x[i]); };
-const reluColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = relu(x[i]); };
-const linearColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = x[i]; };
-const hardSigmoidColumns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = hardSigmoid(x[i]); };
-const hardSigmoidKeras3Columns: Columns = (o, x, rows, cols, start, w) => { for (let r = 0; r < rows; r++) for (let i = r * cols + start, e = i + w; i < e; i++) o[i] = hardSigmoidKeras3(x[i]); };
-
-export const ACTIVATIONS: Readonly<Record<ActivationName, Activation>> = {
-  tanh: { name: 'tanh', apply: tanh, derivative: (y) => 1 - y * y, op: ops.tanh, applyColumns: tanhColumns },
-  sigmoid: { name: 'sigmoid', apply: sigmoid, derivative: (y) => y * (1 - y), op: ops.sigmoid, applyColumns: sigmoidColumns },
-  relu: { name: 'relu', apply: relu, derivative: (y) => (y > 0 ? 1 : 0), op: ops.relu, applyColumns: reluColumns },
-  linear: { name: 'linear', apply: (v) => v, derivative: () => 1, op: (x) => x, applyColumns: linearColumns },
-  hard_sigmoid: {
-    name: 'hard_sigmoid', apply: hardSigmoid, derivative: (y) => (y > 0 && y < 1 ? 0.2 : 0), op: (x) => hardSigmoidOp(x), applyColumns: hardSigmoidColumns,
-  },
-  hard_sigmoid_keras3: {
-    name: 'hard_sigmoid_keras3', apply: hardSigmoidKeras3, derivative: (y) => (y > 0 && y < 1 ? 1 / 6 : 0), op: (x) => hardSigmoidKeras3Op(x),
-    applyColumns: hardSigmoidKeras3Columns,
-  },
-};
-
-function hardSigmoidKeras3Op(x: Tensor): Tensor {
-  // relu6(x + 3) / 6 = (relu(x + 3) − relu(x − 3)) / 6
-  return ops.mulScalar(ops.sub(ops.relu(ops.addScalar(x, 3)), ops.relu(ops.addScalar(x, -3))), 1 / 6);
-}
-
-function hardSigmoidOp(x: Tensor): Tensor {
-  // clip(0.2x + 0.5, 0, 1) = relu(0.2x + 0.5) − relu(0.2x − 0.5)
-  const s = ops.mulScalar(x, 0.2);
-  return ops.sub(ops.relu(ops.addScalar(s, 0.5)), ops.relu(ops.addScalar(s, -0.5)));
-}
-
-export function activation(cell: string, argument: string, name: ActivationName | undefined, fallback: ActivationName): Activation {
-  const a = ACTIVATIONS[name ?? fallback];
-  if (!a) {
-    throw new Error(`${cell}: ${argument} '${String(name)}' is unknown; known: ${Object.keys(ACTIVATIONS).join(', ')}`);
-  }
-  return a;
-}
 
 // ---------------------------------------------------------------- validation
 
@@ -295,107 +220,6 @@ export function drawDropoutMasks(
   return { input, recurrent };
 }
 
-// ---------------------------------------------------------------- the workspace
-
-/**
- * Holds the buffer plans of one layer's fused passes. A plan is one
- * allocation cut into named views, made once per (name, dtype, sizes) and
- * reused while they stay the same. `allocations` counts how many plans were
- * made (the specs use it to show that repeated calls allocate nothing);
- * `sizesOf` shows the sizes of the plan a name holds now. `blocks` cuts a
- * plan buffer into per-step (or per-gate) views once, for the time loops.
- *
- * A workspace serves one training pass at a time: a training forward calls
- * `begin()` and keeps its ticket; a backward holding an older ticket than
- * `current` throws instead of reading buffers a later forward has
- * overwritten. Inference passes use plans of their own and take no ticket.
- */
-export class Workspace {
-  allocations = 0;
-  current = 0;
-  /** The latest plan per name and dtype; a new shape replaces it (so varying lengths do not pile up plans). */
-  private readonly plans = new Map<string, { signature: string; sizes: Readonly<Record<string, number>>; views: Record<string, FloatArray> }>();
-  /** The block views made from each plan buffer, per layout; they go with their buffer. */
-  private readonly blockViews = new WeakMap<FloatArray, Map<string, FloatArray[]>>();
-  /** The storage of the packed operands, and of the float64 buffers, per name. */
-  private readonly packs = new Map<string, PackedRight>();
-  private readonly wide = new Map<string, Float64Array>();
-
-  begin(): number {
-    return ++this.current;
-  }
-
-  check(ticket: number, cell: string): void {
-    if (ticket !== this.current) {
-      throw new Error(`${cell}: backward of an earlier forward pass; its workspace has since been reused by another forward`);
-    }
-  }
-
-  plan<K extends string>(name: string, dtype: DType, sizes: Readonly<Record<K, number>>): Record<K, FloatArray> {
-    const keys = Object.keys(sizes) as K[];
-    const key = `${name}:${dtype}`;
-    const signature = keys.map((k) => `${k}=${sizes[k]}`).join(',');
-    const found = this.plans.get(key);
-    if (found && found.signature === signature) return found.views as Record<K, FloatArray>;
-    let total = 0;
-    for (const k of keys) total += sizes[k];
-    const block = allocate(dtype, total);
-    const views = {} as Record<K, FloatArray>;
-    let offset = 0;
-    for (const k of keys) {
-      views[k] = block.subarray(offset, offset + sizes[k]);
-      offset += sizes[k];
-    }
-    this.plans.set(key, { signature, sizes: Object.freeze({ ...sizes }), views });
-    this.allocations++;
-    return views;
-  }
-
-  /**
-   * op(b) [k, n] packed for gemmPacked (b and the options as for packRight),
-   * in storage kept under `name` and reused while it is large enough: the
-   * recurrent kernel, packed once per pass instead of at every step.
-   */
-  pack(name: string, b: Readonly<FloatArray>, k: number, n: number, options: GemmOptions = {}): PackedRight {
-    const packed = packRight(b, k, n, options, this.packs.get(name) ?? null);
-    this.packs.set(name, packed);
-    return packed;
-  }
-
-  /**
-   * A Float64Array of n numbers kept under `name` whatever the plan's dtype
-   * (reused while it is large enough; counted with the packs, not the plans):
-   * values a pass goes on computing with, as it would with a local.
-   */
-  float64(name: string, n: number): Float64Array {
-    let a = this.wide.get(name);
-    if (!a || a.length < n) this.wide.set(name, (a = new Float64Array(n)));
-    return a.subarray(0, n);
-  }
-
-  /** The sizes (numbers per view) of the plan held under this name and dtype, or null when there is none. */
-  sizesOf(name: string, dtype: DType): Readonly<Record<string, number>> | null {
-    return this.plans.get(`${name}:${dtype}`)?.sizes ?? null;
-  }
-
-  /**
-   * `count` views of `size` numbers of a plan buffer, the i-th starting at
-   * offset + i·stride (stride 0: every view is the same numbers). Made on the
-   * first call per buffer and layout and then reused, so that the time loops
-   * index views instead of creating them.
-   */
-  blocks(buffer: FloatArray, count: number, size: number, stride = size, offset = 0): FloatArray[] {
-    let byLayout = this.blockViews.get(buffer);
-    if (!byLayout) this.blockViews.set(buffer, (byLayout = new Map()));
-    const key = `${count}:${size}:${stride}:${offset}`;
-    let list = byLayout.get(key);
-    if (!list) {
-      list = Array.from({ length: count }, (_, i) => buffer.subarray(offset + i * stride, offset + i * stride + size));
-      byLayout.set(key, list);
-    }
-    return list;
-  }
-}
 
 // ---------------------------------------------------------------- layout kernels
 

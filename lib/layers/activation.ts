@@ -16,15 +16,9 @@ export class Activation extends Layer {
     this.activation = activation;
   }
 
-  weights(): Tensor[] {
-    return [];
-  }
-
   computeOutputShape(inputShape: ShapeSpec): ShapeSpec {
     return inputShape;
   }
-
-  protected buildWeights(): void {}
 
   call(x: Tensor): Tensor {
     return activate(this.activation, x);

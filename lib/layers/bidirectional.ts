@@ -65,7 +65,7 @@ export class Bidirectional<L extends Layer = Layer, M extends MergeMode | null =
     return this.returnState || this.mergeMode === null;
   }
 
-  weights(): Tensor[] {
+  override weights(): Tensor[] {
     return [...this.forwardLayer.weights(), ...this.backwardLayer.weights()];
   }
 
@@ -111,7 +111,7 @@ export class Bidirectional<L extends Layer = Layer, M extends MergeMode | null =
     return this.returnState ? [...outputs, ...states, ...states] : outputs;
   }
 
-  protected buildWeights(inputShape: ShapeSpec): void {
+  protected override buildWeights(inputShape: ShapeSpec): void {
     this.forwardLayer.build(inputShape, this.dtype);
     this.backwardLayer.build(inputShape, this.dtype);
   }

@@ -51,7 +51,7 @@ export class Dense extends Layer {
     this.biasInitializer = options.biasInitializer ?? 'zeros';
   }
 
-  weights(): Tensor[] {
+  override weights(): Tensor[] {
     return [this.kernel, this.bias].filter((w): w is Tensor => w !== null);
   }
 
@@ -70,7 +70,7 @@ export class Dense extends Layer {
     return [...inputShape.slice(0, -1), this.units];
   }
 
-  protected buildWeights(inputShape: ShapeSpec): void {
+  protected override buildWeights(inputShape: ShapeSpec): void {
     const features = inputShape[inputShape.length - 1] as number;
     this.kernel = initialize(this.kernelInitializer, [features, this.units], this.dtype);
     this.kernel.requiresGrad = true;

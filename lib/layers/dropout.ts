@@ -13,15 +13,9 @@ export class Dropout extends Layer {
     this.rate = rate;
   }
 
-  weights(): Tensor[] {
-    return [];
-  }
-
   computeOutputShape(inputShape: ShapeSpec): ShapeSpec {
     return inputShape;
   }
-
-  protected buildWeights(): void {}
 
   call(x: Tensor, context: CallContext): Tensor {
     if (!context.training || this.rate === 0) return x;

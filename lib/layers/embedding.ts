@@ -32,7 +32,7 @@ export class Embedding extends Layer {
     this.maskZero = options.maskZero ?? false;
   }
 
-  weights(): Tensor[] {
+  override weights(): Tensor[] {
     return this.embeddings ? [this.embeddings] : [];
   }
 
@@ -47,7 +47,7 @@ export class Embedding extends Layer {
     return [...inputShape, this.outputDim];
   }
 
-  protected buildWeights(): void {
+  protected override buildWeights(): void {
     const table = initialize('randomUniform', [this.inputDim, this.outputDim], this.dtype);
     table.requiresGrad = true;
     this.embeddings = table;

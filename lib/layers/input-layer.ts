@@ -49,15 +49,9 @@ export class InputLayer extends Layer {
     return [this.batchSize, ...this.inputShape];
   }
 
-  weights(): Tensor[] {
-    return [];
-  }
-
   computeOutputShape(inputShape: ShapeSpec): ShapeSpec {
     return inputShape;
   }
-
-  protected buildWeights(): void {}
 
   call(x: Tensor): Tensor {
     return x;

@@ -136,11 +136,13 @@ export abstract class Layer {
     return this.ownDtype;
   }
 
-  /** The trainable tensors in the Keras order. */
-  abstract weights(): Tensor[];
+  /** The trainable tensors in the Keras order (none for a layer without weights). */
+  weights(): Tensor[] {
+    return [];
+  }
 
-  /** Creates the weights for inputs of `inputShape` (batch first). */
-  protected abstract buildWeights(inputShape: ShapeSpec): void;
+  /** Creates the weights for inputs of `inputShape` (batch first); a layer without weights has nothing to create. */
+  protected buildWeights(_inputShape: ShapeSpec): void {}
 
   /**
    * The output shape for inputs of `inputShape` (batch first); a list of

@@ -23,16 +23,10 @@ export class Masking extends Layer {
     this.maskValue = maskValue;
   }
 
-  weights(): Tensor[] {
-    return [];
-  }
-
   computeOutputShape(inputShape: ShapeSpec): ShapeSpec {
     if (inputShape.length !== 3) throw new Error(`${this.name} (Masking): expects input [batch, timesteps, features], got ${formatShapeSpec(inputShape)}`);
     return inputShape;
   }
-
-  protected buildWeights(): void {}
 
   /** [B, T]: 1 where some feature differs from maskValue. */
   private timestepMask(x: Tensor): FloatArray {

@@ -9,12 +9,6 @@ import { Tensor, add, concat, mul, mulScalar, sub, type FloatArray } from '../..
 import { Layer, checkOptions, formatShapeSpec, type CallContext, type LayerOptions, type ShapeSpec } from './layer.ts';
 
 abstract class Merge extends Layer {
-  weights(): Tensor[] {
-    return [];
-  }
-
-  protected buildWeights(): void {}
-
   /** No weights: nothing to build, whatever the inputs (they are checked when the layer is applied). */
   override build(): void {
     this.built = true;

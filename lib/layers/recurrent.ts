@@ -92,7 +92,7 @@ export abstract class RNN<S extends boolean = boolean> extends Layer {
 
   protected abstract runCell(x: Tensor, weights: CellWeights, options: SequenceOptions): SequenceResult;
 
-  weights(): Tensor[] {
+  override weights(): Tensor[] {
     const w = this.cellWeights;
     if (!w) return [];
     return w.bias ? [w.kernel, w.recurrentKernel, w.bias] : [w.kernel, w.recurrentKernel];
@@ -155,7 +155,7 @@ export abstract class RNN<S extends boolean = boolean> extends Layer {
     return this.returnState ? [output, ...states] : [output];
   }
 
-  protected buildWeights(inputShape: ShapeSpec): void {
+  protected override buildWeights(inputShape: ShapeSpec): void {
     this.cellWeights = this.makeWeights(inputShape[2] as number);
   }
 

@@ -13,16 +13,10 @@ export class RepeatVector extends Layer {
     this.n = n;
   }
 
-  weights(): Tensor[] {
-    return [];
-  }
-
   computeOutputShape(inputShape: ShapeSpec): ShapeSpec {
     if (inputShape.length !== 2) throw new Error(`${this.name} (RepeatVector): expects input [batch, features], got ${formatShapeSpec(inputShape)}`);
     return [inputShape[0], this.n, inputShape[1]];
   }
-
-  protected buildWeights(): void {}
 
   call(x: Tensor): Tensor {
     if (x.rank !== 2) throw new Error(`${this.name} (RepeatVector): expects input [batch, features], got shape [${x.shape.join(',')}]`);

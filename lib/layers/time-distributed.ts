@@ -22,7 +22,7 @@ export class TimeDistributed extends Layer {
     this.layer = layer;
   }
 
-  weights(): Tensor[] {
+  override weights(): Tensor[] {
     return this.layer.weights();
   }
 
@@ -50,7 +50,7 @@ export class TimeDistributed extends Layer {
     return [inputShape[0], inputShape[1], ...inner[0].slice(1)];
   }
 
-  protected buildWeights(inputShape: ShapeSpec): void {
+  protected override buildWeights(inputShape: ShapeSpec): void {
     this.layer.build(this.stepShape(inputShape), this.dtype);
   }
 

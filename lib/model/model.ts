@@ -190,6 +190,20 @@ interface Sums {
   count: number;
 }
 
+/**
+ * One row of Keras's summary table: field i starts at stops[i − 1] and is cut
+ * to end one space before stops[i].
+ */
+export function tableRow(fields: readonly string[], stops: readonly number[]): string {
+  let line = '';
+  fields.forEach((f, i) => {
+    if (i > 0) line = `${line.slice(0, -1)} `;
+    line = (line + f).slice(0, stops[i]);
+    line += ' '.repeat(stops[i] - line.length);
+  });
+  return line;
+}
+
 /** In the arguments a subclass passes to Model's constructor before it has a graph (Sequential): the base of its generated name. */
 export const GRAPH_LATER: unique symbol = Symbol('graph later');
 
@@ -299,7 +313,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
   // ---------------------------------------------------------------- as a layer
 
   /** Every weight once (a shared layer's weights are one set), layer by layer. */
-  weights(): Tensor[] {
+  override weights(): Tensor[] {
     return [...new Set(this.layers.flatMap((l) => l.weights()))];
   }
 
@@ -313,8 +327,6 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     const seen = new Set<Tensor>();
     return this.layers.flatMap((l) => l.namedWeights()).filter(([, t]) => (seen.has(t) ? false : (seen.add(t), true)));
   }
-
-  protected buildWeights(): void {}
 
   /** A model with a graph is built: its layers were built when they were applied. */
   override build(inputShape: ShapeSpec, dtype?: DType): void {
@@ -398,15 +410,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     const graph = this.requireGraph('summary()');
     const width = 98;
     const stops = [32, 53, 65, 98];
-    const row = (fields: string[]): string => {
-      let line = '';
-      fields.forEach((f, i) => {
-        if (i > 0) line = `${line.slice(0, -1)} `;
-        line = (line + f).slice(0, stops[i]);
-        line += ' '.repeat(stops[i] - line.length);
-      });
-      return line;
-    };
+    const row = (fields: string[]): string => tableRow(fields, stops);
     const lines = [`Model: "${this.name}"`, '_'.repeat(width), row(['Layer (type)', 'Output Shape', 'Param #', 'Connected to']), '='.repeat(width)];
     graph.layers.forEach((layer, k) => {
       const nodes = graph.nodes.filter((n) => n.layer === layer);

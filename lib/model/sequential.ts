@@ -8,7 +8,7 @@ import { formatShape, type DType, type Tensor } from '../../autograd/index.ts';
 import { InputLayer } from '../layers/input-layer.ts';
 import { Layer, formatShapeSpec, type ShapeSpec } from '../layers/layer.ts';
 import { describeValue } from './inputs.ts';
-import { GRAPH_LATER, Model, type ModelArgs } from './model.ts';
+import { GRAPH_LATER, Model, tableRow, type ModelArgs } from './model.ts';
 import type { SymbolicTensor } from './symbolic.ts';
 
 export {
@@ -176,15 +176,7 @@ export class Sequential extends Model<SymbolicTensor> {
     }
     const width = 65;
     const stops = [29, 55, 65];
-    const row = (fields: string[]): string => {
-      let line = '';
-      fields.forEach((f, i) => {
-        if (i > 0) line = `${line.slice(0, -1)} `;
-        line = (line + f).slice(0, stops[i]);
-        line += ' '.repeat(stops[i] - line.length);
-      });
-      return line;
-    };
+    const row = (fields: string[]): string => tableRow(fields, stops);
     const lines = [`Model: "${this.name}"`, '_'.repeat(width), row(['Layer (type)', 'Output Shape', 'Param #']), '='.repeat(width)];
     // The chain's nodes after the input, one per layer, in order.
     const nodes = graph.nodes.filter((n) => n.inputs.length > 0);

@@ -18,51 +18,12 @@ import {
   Add, Bidirectional, Concatenate, Dense, Embedding, GRU, LSTM, Masking, Model, Sequential, SimpleRNN, TimeDistributed,
   clearSession, input, loadModel, setSeed, tensor, type ModelArtifacts, type SymbolicTensor,
 } from '../../lib/index.ts';
+import { PREDICTION_TOLERANCE, assertClose, filesHandler, maxAbsDiff } from './io/tfjs-helpers.ts';
 
-/** Predictions agree within this (float32 arithmetic in two engines). */
-const PREDICTION_TOLERANCE = 1e-6;
-
-await tf.setBackend('cpu');
-await tf.ready();
 
 const scratch = mkdtempSync(join(tmpdir(), 'unrolled-functional-tfjs-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 test.before.each(() => clearSession());
-
-function worst(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; at: number } {
-  assert.is(a.length, b.length, `lengths ${a.length} and ${b.length}`);
-  let diff = 0;
-  let at = -1;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= diff)) {
-      diff = d;
-      at = i;
-    }
-  }
-  return { diff, at };
-}
-
-function assertClose(label: string, ours: ArrayLike<number>, theirs: ArrayLike<number>): number {
-  const { diff, at } = worst(ours, theirs);
-  assert.ok(diff <= PREDICTION_TOLERANCE, `${label}: worst |Unrolled − TF.js| = ${diff} at ${at} (Unrolled ${ours[at]}, TF.js ${theirs[at]}); tolerance ${PREDICTION_TOLERANCE}`);
-  return diff;
-}
-
-/** An IOHandler for TF.js that reads model.json and its shards with node:fs, independently of Unrolled's reader. */
-function filesHandler(dir: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-      const all = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
-      return {
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-      };
-    },
-  };
-}
 
 /** Deterministic values in [−1, 1), [batch, ...shape]. */
 function values(shape: number[], seed: number): number[] {
@@ -200,7 +161,7 @@ for (const c of CASES) {
     // And back: Unrolled reads its own files with the same predictions, bit for bit.
     const back = await loadModel<SymbolicTensor[]>(dir);
     const again = back.predict(data.map((d) => tensor(d.data, d.shape)));
-    (Array.isArray(again) ? again : [again]).forEach((t, k) => assert.ok(worst(t.data, oursList[k].data).diff === 0, `output ${k}: bit-identical after the round trip`));
+    (Array.isArray(again) ? again : [again]).forEach((t, k) => assert.ok(maxAbsDiff(t.data, oursList[k].data).diff === 0, `output ${k}: bit-identical after the round trip`));
   });
 }
 

@@ -17,56 +17,13 @@ import {
   TimeDistributed,
   clearSession, loadModel, setSeed, type Layer, type ModelArtifacts,
 } from '../../../lib/index.ts';
+import { PREDICTION_TOLERANCE, assertClose, filesHandler, maxAbsDiff } from './tfjs-helpers.ts';
 
-/** Predictions agree within this (float32 arithmetic in two engines). */
-const PREDICTION_TOLERANCE = 1e-6;
 const FIXTURES = join(import.meta.dirname, '../../fixtures/models/tfjs');
-
-await tf.setBackend('cpu');
-await tf.ready();
 
 const scratch = mkdtempSync(join(tmpdir(), 'unrolled-tfjs-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 test.before.each(() => clearSession());
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; at: number } {
-  assert.is(a.length, b.length, `lengths ${a.length} and ${b.length}`);
-  let diff = 0;
-  let at = -1;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= diff)) {
-      diff = d;
-      at = i;
-    }
-  }
-  return { diff, at };
-}
-
-function assertClose(label: string, ours: ArrayLike<number>, theirs: ArrayLike<number>, tolerance = PREDICTION_TOLERANCE): number {
-  const { diff, at } = maxAbsDiff(ours, theirs);
-  assert.ok(diff <= tolerance, `${label}: worst |Unrolled − TF.js| = ${diff} at ${at} (Unrolled ${ours[at]}, TF.js ${theirs[at]}); tolerance ${tolerance}`);
-  return diff;
-}
-
-/** An IOHandler for TF.js that reads model.json and its shards with node:fs, independently of Unrolled's reader. */
-function filesHandler(dir: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-      const specs = json.weightsManifest.flatMap((g) => g.weights);
-      const chunks = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
-      const all = Buffer.concat(chunks);
-      const artifacts: tf.io.ModelArtifacts = {
-        modelTopology: json.modelTopology,
-        weightSpecs: specs,
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-      };
-      if (json.trainingConfig) artifacts.trainingConfig = json.trainingConfig;
-      return artifacts;
-    },
-  };
-}
 
 function ids(batch: number, steps: number, vocabulary: number, seed: number): number[][] {
   let s = seed;
