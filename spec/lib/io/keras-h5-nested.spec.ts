@@ -9,62 +9,18 @@
  * path under the group. The loaded model predicts what the same model
  * built in Unrolled with the same weights predicts, bit for bit.
  */
-import h5wasm, { File as H5File, type Group as H5Group } from 'h5wasm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   Dense, GRU, InputLayer, LSTM, Model, RNN, Sequential, clearSession, input, tensor, type Layer, type SymbolicTensor, type Tensor,
 } from '../../../lib/index.ts';
 import { readKerasH5 } from '../../../lib/io/keras-h5.ts';
+import { kerasFile, type Stored } from './keras-h5-writer.ts';
 import { modelEntry } from '../../../lib/io/save.ts';
 import { assertSameBits } from './keras3-helpers.ts';
 
-const { FS } = await h5wasm.ready;
 test.before.each(() => clearSession());
 
-interface Stored {
-  name: string;
-  values: Float32Array;
-  shape: number[];
-}
-
-let files = 0;
-function h5(build: (file: H5File) => void): Uint8Array {
-  const path = `/nested-${files++}.h5`;
-  const file = new H5File(path, 'w');
-  build(file);
-  file.close();
-  const bytes = FS!.readFile(path);
-  FS!.unlink(path);
-  return bytes;
-}
-
-function fixedStrings(group: H5Group, name: string, values: readonly string[]): void {
-  if (values.length === 0) {
-    group.create_attribute(name, new Float64Array(0), [0], '<d');
-    return;
-  }
-  group.create_attribute(name, [...values], [values.length], `A${Math.max(...values.map((v) => v.length))}`);
-}
-
-/** model_weights/ with layer_names and, per layer (a nested model included), weight_names and the datasets at those paths. */
-function kerasFile(attributes: Record<string, string>, layers: ReadonlyArray<{ name: string; weights: Stored[] }>): Uint8Array {
-  return h5((file) => {
-    for (const [k, v] of Object.entries(attributes)) file.create_attribute(k, v);
-    const weights = file.create_group('model_weights');
-    fixedStrings(weights, 'layer_names', layers.map((l) => l.name));
-    for (const layer of layers) {
-      const group = weights.create_group(layer.name);
-      fixedStrings(group, 'weight_names', layer.weights.map((w) => w.name));
-      for (const w of layer.weights) {
-        const parts = w.name.split('/');
-        let parent = group;
-        for (const p of parts.slice(0, -1)) parent = (parent.keys().includes(p) ? parent.get(p) : parent.create_group(p)) as H5Group;
-        parent.create_dataset({ name: parts.at(-1)!, data: w.values, shape: w.shape, dtype: '<f' });
-      }
-    }
-  });
-}
 
 let seed = 4321;
 function uniform(n: number): Float32Array {
