@@ -22,8 +22,8 @@ import { formatSeconds, updateReport, type ReportFigure, type ReportSection } fr
 import { say } from './terminal.ts';
 import type { ExampleOptions, ExampleResult, TrainingRun } from './types.ts';
 
-export const EXAMPLE_NAMES = ['summaries', 'text', 'weather', 'explain', 'addition', 'seq2seq'] as const;
-/** The examples a plain `npm start` runs; `--full` adds the long-range memory experiment and the two sequence-to-sequence models. */
+export const EXAMPLE_NAMES = ['summaries', 'text', 'weather', 'explain', 'addition', 'seq2seq', 'textgen'] as const;
+/** The examples a plain `npm start` runs; `--full` adds the long-range memory experiment, the two sequence-to-sequence models and text generation. */
 const DEFAULT_EXAMPLES: readonly ExampleName[] = ['summaries', 'text', 'weather'];
 export type ExampleName = (typeof EXAMPLE_NAMES)[number];
 
@@ -39,6 +39,7 @@ const SOURCES: Record<ExampleName, string> = {
   explain: 'examples/explain.ts',
   addition: 'examples/addition.ts',
   seq2seq: 'examples/seq2seq.ts',
+  textgen: 'examples/textgen.ts',
 };
 
 /** Each example is loaded when it runs, so that `--only summaries` never loads a data set. */
@@ -49,12 +50,13 @@ const LOADERS: Record<ExampleName, () => Promise<ExampleModule>> = {
   explain: () => import('./explain.ts'),
   addition: () => import('./addition.ts'),
   seq2seq: () => import('./seq2seq.ts'),
+  textgen: () => import('./textgen.ts'),
 };
 
 export const USAGE = `Usage: npm start -- [flags]
 
 Runs the walkthrough's examples in order (summaries, text, weather; with --full also
-the long-range memory experiment, explain), draws every training run's curves as
+explain, addition, seq2seq and textgen), draws every training run's curves as
 SVG, and updates the HTML page of them: out/index.html keeps the sections of
 earlier runs, so --only NAME refreshes one section and leaves the others.
 

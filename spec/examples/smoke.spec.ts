@@ -21,6 +21,7 @@ const EXPECTED_KEYS: Record<string, readonly string[]> = {
   text: ['loss', 'val_loss', 'acc', 'val_acc'],
   addition: ['loss', 'val_loss', 'acc', 'val_acc'],
   seq2seq: ['loss', 'val_loss', 'acc', 'val_acc'],
+  textgen: ['loss', 'val_loss'],
 };
 
 /** The figures each example draws itself. */
@@ -31,6 +32,7 @@ const OWN_FIGURES: Record<string, readonly string[]> = {
   explain: ['explain-curves-T8.svg', 'explain-curves-T12.svg'],
   addition: [],
   seq2seq: [],
+  textgen: [],
 };
 
 let outDir = '';
@@ -198,7 +200,7 @@ test(`smoke: the whole run takes less than ${BUDGET_SECONDS} s`, () => {
 
 test('command line: flags, values in both spellings, defaults', () => {
   assert.equal(parseArgs([]), { options: { full: false, smoke: false, outDir: 'out' }, only: ['summaries', 'text', 'weather'], help: false });
-  assert.equal(parseArgs(['--full']).only, ['summaries', 'text', 'weather', 'explain', 'addition', 'seq2seq']);
+  assert.equal(parseArgs(['--full']).only, ['summaries', 'text', 'weather', 'explain', 'addition', 'seq2seq', 'textgen']);
   const c = parseArgs(['--smoke', '--out', 'elsewhere', '--only=weather']);
   assert.equal(c.options, { full: false, smoke: true, outDir: 'elsewhere' });
   assert.equal(c.only, ['weather']);
