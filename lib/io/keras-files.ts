@@ -91,9 +91,24 @@ export async function saveKerasWeightsFile(model: Model, path: string, platform:
   writeBeside(platform.files, path, bytes);
 }
 
+/**
+ * Refuses one shard of sharded weights: Keras 3's `save_weights('x.weights.json',
+ * max_shard_size=…)` writes an index `x.weights.json` and the shards
+ * `x_00000.weights.h5`, `x_00001.weights.h5`, … beside it, each holding
+ * some of the variable groups. Unrolled reads the unsharded layout only.
+ */
+function refuseShard(fs: FileSystem, path: string, call: string): void {
+  const shard = /^(.*)_(\d{5})\.weights\.h5$/i.exec(fs.basename(path));
+  if (!shard) return;
+  const index = fs.join(fs.dirname(path), `${shard[1]}.weights.json`);
+  if (!fs.stat(index)?.isFile) return;
+  throw new Error(`${call}: ${path} is shard ${Number(shard[2])} of sharded weights (${index} lists the shards); Unrolled reads unsharded .weights.h5 files: in Keras, save_weights('model.weights.h5') without max_shard_size`);
+}
+
 /** `loadWeights(path)` for a path ending in .weights.h5. */
 export async function loadKerasWeightsFile(model: Model, path: string, platform: KerasPlatform): Promise<void> {
   const call = `${model.name}: loadWeights('${path}')`;
   const fs = requireFiles(platform.files, call, "in a browser, load the whole model from a .keras file's bytes with loadModel(bytes)");
+  refuseShard(fs, path, call);
   await readKerasWeights(model, readExisting(fs, path, call), path);
 }

@@ -38,12 +38,15 @@
  * loads for inference, and `compile()` makes it trainable. The optimizer's
  * state (`optimizer_weights`) is not restored; training starts it afresh.
  */
+import { InputLayer } from '../layers/input-layer.ts';
 import type { Layer } from '../layers/layer.ts';
 import type { Model, ModelOutputs } from '../model/model.ts';
 import type { SymbolicTensor } from '../model/symbolic.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
-import { openHdf5, type Hdf5Group } from './hdf5.ts';
-import { describe, isObject, own, parseJson, type JsonValue } from './json.ts';
+import type { FloatArray } from '../../autograd/index.ts';
+import { Adam, RMSprop, SGD, type Optimizer, type OptimizerSlots } from '../../optim/index.ts';
+import { openHdf5, Hdf5Group } from './hdf5.ts';
+import { describe, isObject, own, parseJson, type JsonObject, type JsonValue } from './json.ts';
 import { keras1Entry, keras1Weights, type FileWeight } from './keras1.ts';
 import { compileOptionsOf, modelFromEntry, sequentialOf } from './load.ts';
 import { optimizerFromConfig } from './training-config.ts';
@@ -82,6 +85,25 @@ function sequentialEntries(model: JsonValue, where: string): { name: string | un
     return { name: typeof name === 'string' ? name : undefined, entries: own(config, 'layers') as JsonValue[] };
   }
   throw new Error(`${where}: the Sequential config must be a list of layers or { name, layers }, got ${describe(config)}`);
+}
+
+/**
+ * The InputLayer that keeps a stateful Sequential model's fixed batch size:
+ * Keras builds a stateful layer's states for the batch size of the first
+ * layer's `batch_input_shape` and takes batches of that size only, so the
+ * model keeps it (and writes it to a .keras file). Without a stateful
+ * layer, a fixed batch size is dropped and any batch size predicts.
+ */
+function statefulInput(entries: readonly JsonValue[]): InputLayer[] {
+  if (!JSON.stringify(entries).includes('"stateful":true')) return [];
+  const first = entries[0];
+  const config = isObject(first) ? own(first, 'config') : undefined;
+  const shape = isObject(config) ? own(config, 'batch_input_shape') : undefined;
+  if (!Array.isArray(shape) || shape.length < 2 || !Number.isSafeInteger(shape[0]) || (shape[0] as number) <= 0) return [];
+  const rest = shape.slice(1);
+  if (!rest.every((d) => d === null || (Number.isSafeInteger(d) && (d as number) > 0))) return [];
+  const name = own(config as JsonObject, 'name');
+  return [new InputLayer({ inputShape: rest as Array<number | null>, batchSize: shape[0] as number, ...(typeof name === 'string' ? { name: `${name}_input` } : {}) })];
 }
 
 /** The weights the file holds for each layer it lists, in `weight_names` order; shapes known, values read on demand. */
@@ -158,8 +180,11 @@ function bindWeights(model: Model, stored: Map<string, FileWeight[]>, keras1: bo
   }
 }
 
-/** Compiles `model` with the file's training config, when Unrolled can honour all of it; returns whether it did. */
-function compileFrom(model: Model, text: string, where: string): boolean {
+/**
+ * Compiles `model` with the file's training config, when Unrolled can
+ * honour all of it, optimizer state included; returns whether it did.
+ */
+function compileFrom(model: Model, text: string, state: OptimizerWeights | undefined, where: string): boolean {
   try {
     const training = parseJson(text, `${where}, training_config`);
     if (!isObject(training)) return false;
@@ -167,11 +192,110 @@ function compileFrom(model: Model, text: string, where: string): boolean {
       if (own(training, key) !== undefined && own(training, key) !== null) return false;
     }
     const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}, training config`);
-    model.compile(compileOptionsOf(model, training, optimizer, `${where}, training config`));
+    const options = compileOptionsOf(model, training, optimizer, `${where}, training config`);
+    if (state && !restoreOptimizerWeights(model, optimizer, state)) return false;
+    model.compile(options);
     return true;
   } catch {
     return false;
   }
+}
+
+/** The `optimizer_weights` group of a file, with what binding it needs. */
+interface OptimizerWeights {
+  /** The datasets in `weight_names` order. */
+  weights: FileWeight[];
+  /** The file's weights of each layer (Keras 1 orders the optimizer's by their names). */
+  layers: Map<string, FileWeight[]>;
+  keras1: boolean;
+  where: string;
+}
+
+function optimizerWeightsOf(root: Hdf5Group, layers: Map<string, FileWeight[]>, keras1: boolean, where: string): OptimizerWeights | undefined {
+  const node = root.get('optimizer_weights');
+  if (!(node instanceof Hdf5Group)) return undefined;
+  const names = listAttribute(node, 'weight_names') ?? [];
+  const weights = names.map((n): FileWeight => {
+    const ds = node.dataset(n);
+    return { name: n, shape: ds.shape, read: () => (ds.dtype === 'int' || ds.dtype === 'uint' ? Float32Array.from(ds.integers()) : ds.float32()) };
+  });
+  return { weights, layers, keras1, where };
+}
+
+/** The optimizer's slots in the order Keras 1 and 2 (and tf.keras 2) create them: each slot for every weight, slot after slot. */
+function legacySlots(optimizer: Optimizer): string[] {
+  if (optimizer instanceof RMSprop) return ['velocity', ...(optimizer.momentum > 0 ? ['momentum'] : []), ...(optimizer.centered ? ['averageGrad'] : [])];
+  if (optimizer instanceof Adam) return ['momentum', 'velocity', ...(optimizer.amsgrad ? ['velocityHat'] : [])];
+  if (optimizer instanceof SGD) return optimizer.momentum > 0 ? ['velocity'] : [];
+  return [];
+}
+
+/**
+ * Puts the file's optimizer state into `optimizer` for `model`'s trainable
+ * weights, as Keras does on `load_model(compile=True)`; false when the list
+ * does not have one of the layouts Keras wrote (then the model loads
+ * uncompiled). The layouts: an optional iteration count first (Keras 1's
+ * and Keras ≤ 2.2's RMSprop keep none), then each slot for every trainable
+ * weight, slot after slot (RMSprop: mean squares, momentums, mean
+ * gradients; Adam: m, v, v̂; SGD: momentums); Keras 2.1–2.2's Adam adds one
+ * [1] placeholder per weight without amsgrad, and Keras ≤ 2.2's SGD keeps
+ * momentums even at momentum 0 (nothing to restore then). The trainable
+ * weights are in the model's order, but Keras 1 sorts them by name and
+ * keeps its LSTM and GRU per gate (put together as the weights are, keras1.ts).
+ */
+function restoreOptimizerWeights(model: Model, optimizer: Optimizer, state: OptimizerWeights): boolean {
+  const params = model.trainableWeightTensors();
+  const slots = legacySlots(optimizer);
+  // Keras 1 counts its arrays per gate.
+  const P = state.keras1 ? keras1Names(model, state).length : params.length;
+  let list = state.weights;
+  const iterationFirst = list.length > 0 && list[0].shape.length === 0;
+  const counter = iterationFirst ? list[0] : undefined;
+  if (counter) list = list.slice(1);
+  if (optimizer instanceof Adam && !optimizer.amsgrad && list.length === 3 * P && list.slice(2 * P).every((w) => sameShape(w.shape, [1]))) list = list.slice(0, 2 * P);
+  if (optimizer instanceof SGD && optimizer.momentum === 0 && list.length === P) list = [];
+  if (list.length !== slots.length * P) return false;
+  const groups = slots.map((_, g) => list.slice(g * P, (g + 1) * P));
+  const arrays = state.keras1 ? keras1SlotArrays(model, groups, state) : groups.map((group) => group.map((w, i) => (sameShape(w.shape, params[i].shape) ? w : null)));
+  if (!arrays || arrays.some((group) => group.some((w) => w === null))) return false;
+  const iterations = counter ? counter.read()[0] : 0;
+  if (!Number.isSafeInteger(iterations) || iterations < 0) return false;
+  const saved: OptimizerSlots = {
+    iterations,
+    slots: optimizer.slotNames.map((name) => ({ name, values: arrays[slots.indexOf(name)].map((w) => w!.read() as FloatArray) })),
+  };
+  optimizer.setSlots(params, saved);
+  return true;
+}
+
+function keras1Trainable(model: Model): Layer[] {
+  return model.layers.filter((l) => l.trainable && l.trainableWeights().length > 0);
+}
+
+/** The names of the file's arrays of the model's trainable layers (Keras 1 keeps LSTM and GRU weights per gate). */
+function keras1Names(model: Model, state: OptimizerWeights): string[] {
+  return keras1Trainable(model).flatMap((l) => (state.layers.get(l.name) ?? []).map((w) => w.name));
+}
+
+/**
+ * Keras 1's slot arrays in Unrolled's weight order: Keras 1 gives the
+ * optimizer the weights sorted by name, so the k-th array of a group
+ * belongs to the k-th name in that order; each layer's arrays are then put
+ * together as its weights are (per-gate LSTM and GRU arrays joined).
+ */
+function keras1SlotArrays(model: Model, groups: FileWeight[][], state: OptimizerWeights): Array<Array<FileWeight | null>> | null {
+  const layers = keras1Trainable(model);
+  const sorted = [...keras1Names(model, state)].sort();
+  if (groups.some((g) => g.length !== sorted.length)) return null;
+  return groups.map((group) => layers.flatMap((layer) => {
+    const file = (state.layers.get(layer.name) ?? []).map((w): FileWeight => {
+      const slot = group[sorted.indexOf(w.name)];
+      return { name: w.name, shape: slot.shape, read: slot.read };
+    });
+    const joined = keras1Weights(layer, file, state.where);
+    const own = layer.trainableWeights();
+    return own.map((t, i) => (joined[i] && sameShape(joined[i].shape, t.shape) ? joined[i] : null));
+  }));
 }
 
 /**
@@ -214,7 +338,7 @@ export async function readKerasH5<O extends ModelOutputs = SymbolicTensor>(bytes
         if (isObject(entry) && MODEL_CLASSES.includes(own(entry, 'class_name') as string)) return modelFromEntry(entry, context, at);
         return layerFromConfig(keras1 ? keras1Entry(entry, at, i === 0) : entry, context, at);
       });
-      model = sequentialOf(layers, name, where);
+      model = sequentialOf([...statefulInput(entries), ...layers], name, where);
     }
   } catch (err) {
     // A layer that does not fit its input is the model's error; it is the file's too.
@@ -224,6 +348,6 @@ export async function readKerasH5<O extends ModelOutputs = SymbolicTensor>(bytes
   bindWeights(model, stored, keras1, where);
 
   const training = file.stringAttribute('training_config');
-  if (training !== undefined) compileFrom(model, training, where);
+  if (training !== undefined) compileFrom(model, training, optimizerWeightsOf(file, stored, keras1, where), where);
   return model as Model<O>;
 }
