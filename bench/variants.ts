@@ -21,7 +21,7 @@ import type { DType, FloatArray, Tensor } from '../autograd/index.ts';
 import { Workspace, type CellWeights, type SequenceOptions, type SequenceResult } from '../cells/common.ts';
 import { CELLS, type CellClass } from '../cells/index.ts';
 import { planSizes, referenceSequence, runSequence, type Cell } from '../cells/sequence.ts';
-import { GRU, LSTM, SimpleRNN, type RNN } from '../lib/index.ts';
+import { GRU, LSTM, SimpleRNN, type FusedRNN as RNN } from '../lib/index.ts';
 
 export type VariantKey = 'simpleRnn' | 'lstm' | 'gru' | 'gruResetBefore';
 

@@ -29,7 +29,7 @@ import { pathToFileURL } from 'node:url';
 import seedrandom from 'seedrandom';
 import {
   Adam, Dense, GRU, LSTM, RMSprop, Sequential, SimpleRNN, Tensor, clearSession, setSeed,
-  type Optimizer, type RNN,
+  type Optimizer, type FusedRNN as RNN,
 } from '../lib/index.ts';
 import { gradientFlow, traceLayer, type GradientFlow } from '../lib/explain.ts';
 import { escapeXml, heatmap, lineChart, type MarkerShape, type Series } from '../lib/plot.ts';

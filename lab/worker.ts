@@ -9,7 +9,7 @@
 import seedrandom from 'seedrandom';
 import {
   Adam, Dense, GRU, LSTM, SimpleRNN, Sequential, Tensor, clearSession, gradientFlow, loadModel, noGrad, setSeed, traceLayer,
-  type Layer, type ModelArtifacts, type RNN, type SaveResult, type WeightSpec,
+  type Layer, type ModelArtifacts, type FusedRNN as RNN, type SaveResult, type WeightSpec,
 } from '../lib/index.ts';
 import { TASKS, type MemoryTask, type TaskBatch } from '../examples/tasks.ts';
 import type { CellName, Curve, Flow, FromWorker, Heat, LabSettings, ToWorker, Trace } from './protocol.ts';

@@ -15,7 +15,7 @@
 import { Tensor, allocate, backward, formatShape, noGrad, type FloatArray } from '../autograd/index.ts';
 import type { CellWeights, GradientProbe, SequenceOptions } from '../cells/common.ts';
 import { runSequence, traceSequence, type Cell } from '../cells/sequence.ts';
-import { GRU, type RNN } from './layers/recurrent.ts';
+import { GRU, type FusedRNN as RNN } from './layers/recurrent.ts';
 
 /** What a trace or a gradient flow may be given besides the input. */
 export interface ExplainOptions {

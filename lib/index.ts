@@ -19,6 +19,16 @@ export { Masking, type MaskingOptions } from './layers/masking.ts';
 export { RepeatVector } from './layers/repeat-vector.ts';
 export { Add, Average, Concatenate, Multiply, Subtract, type ConcatenateOptions } from './layers/merge.ts';
 export { RNN, SimpleRNN, LSTM, GRU, type RecurrentOptions, type LstmOptions, type GruOptions } from './layers/recurrent.ts';
+export { FusedRNN, type SimpleRnnOptions, type RNNOptions } from './layers/recurrent.ts';
+export { RNNCell, type CellConfig, type CellConfigValue, type CellClass, type WeightInitializer } from './layers/cells/cell.ts';
+export {
+  SimpleRNNCell, LSTMCell, GRUCell, BuiltinCell, type SimpleRnnCellOptions, type GatedCellOptions, type LstmCellOptions, type GruCellOptions,
+} from './layers/cells/builtin.ts';
+export { StackedRNNCells } from './layers/cells/stacked.ts';
+export { PeepholeLSTMCell, type PeepholeLstmCellOptions } from './layers/cells/peephole-lstm.ts';
+export { registerCell } from './layers/cells/registry.ts';
+export * as ops from '../autograd/ops.ts';
+export { gradcheck, type GradcheckOptions, type LayerGradcheckReport } from './gradcheck.ts';
 export { Bidirectional, type BidirectionalOptions, type MergeMode } from './layers/bidirectional.ts';
 export {
   Model, model, History,

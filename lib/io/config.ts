@@ -21,7 +21,8 @@ import { Masking } from '../layers/masking.ts';
 import { Add, Average, Concatenate, Multiply, Subtract } from '../layers/merge.ts';
 import { RepeatVector } from '../layers/repeat-vector.ts';
 import type { Layer } from '../layers/layer.ts';
-import { GRU, LSTM, RNN, SimpleRNN, type RecurrentOptions } from '../layers/recurrent.ts';
+import { FusedRNN, GRU, LSTM, RNN, SimpleRNN, type RecurrentOptions } from '../layers/recurrent.ts';
+import { cellRnnConfig, cellRnnFromConfig, isCellRnn } from '../layers/rnn-config.ts';
 import { TimeDistributed } from '../layers/time-distributed.ts';
 import { ConfigReader, describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
 
@@ -33,7 +34,7 @@ export interface LayerEntry {
 
 /** The layer classes a model file may name. */
 export const SUPPORTED_LAYERS = [
-  'InputLayer', 'Embedding', 'Masking', 'SimpleRNN', 'LSTM', 'GRU', 'Bidirectional', 'TimeDistributed', 'Dense', 'Activation',
+  'InputLayer', 'Embedding', 'Masking', 'SimpleRNN', 'LSTM', 'GRU', 'RNN', 'Bidirectional', 'TimeDistributed', 'Dense', 'Activation',
   'Dropout', 'RepeatVector', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
 ] as const;
 
@@ -54,12 +55,6 @@ export interface ReadContext {
    * Sequential model's first layer. Absent: entries are read as they are.
    */
   entryOf?(entry: JsonValue, where: string, first: boolean): JsonValue;
-  /**
-   * The layer for an entry's config object: `make()`'s, or the layer already
-   * made for the same object of the file (Keras 3's `shared_object_id`, one
-   * layer used in several models). Absent: every entry is a layer of its own.
-   */
-  sharedLayer?(config: JsonObject, make: () => Layer): Layer;
 }
 
 // ---------------------------------------------------------------- writing
@@ -91,7 +86,7 @@ function initializerConfig(name: InitializerName): JsonObject {
   }
 }
 
-function recurrentConfig(layer: RNN): JsonObject {
+function recurrentConfig(layer: FusedRNN): JsonObject {
   const o = layer.options;
   const config: JsonObject = {
     name: layer.name,
@@ -142,8 +137,10 @@ export function layerToConfig(layer: Layer, batchInputShape?: ReadonlyArray<numb
       name: layer.name,
       trainable: layer.trainable,
     };
-  } else if (layer instanceof RNN) {
+  } else if (layer instanceof FusedRNN) {
     config = recurrentConfig(layer);
+  } else if (isCellRnn(layer)) {
+    config = cellRnnConfig(layer, layerToConfig);
   } else if (layer instanceof Dense) {
     config = {
       units: layer.units,
@@ -300,14 +297,10 @@ function readEntry(entry: unknown, where: string): { cls: string; r: ConfigReade
 
 /** Builds the layer an entry describes; errors name `context.file`, the layer and the key. */
 export function layerFromConfig(entry: unknown, context: ReadContext, where = context.file): Layer {
-  const make = (): Layer => {
-    const { cls, r } = readEntry(entry, where);
-    const layer = buildLayer(cls, r, context, where);
-    layer.trainable = r.bool('trainable', true);
-    return layer;
-  };
-  const config = isObject(entry) ? own(entry, 'config') : undefined;
-  return context.sharedLayer && isObject(config) ? context.sharedLayer(config, make) : make();
+  const { cls, r } = readEntry(entry, where);
+  const layer = buildLayer(cls, r, context, where);
+  layer.trainable = r.bool('trainable', true);
+  return layer;
 }
 
 function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: string): Layer {
@@ -336,6 +329,8 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
         ...(typeof inputLength === 'number' && !options.inputShape ? { inputLength } : {}),
       });
     }
+    case 'RNN':
+      return cellRnnFromConfig(r, context, layerFromConfig, common(r));
     case 'SimpleRNN':
     case 'LSTM':
     case 'GRU':
@@ -397,7 +392,7 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
  */
 function checkBackwardLayer(r: ConfigReader, backward: JsonValue, forward: RNN, context: ReadContext): void {
   const built = layerFromConfig(backward, context, `${r.where}, backward layer`);
-  if (!(built instanceof RNN) || built.className !== forward.className || built.units !== forward.units || built.goBackwards === forward.goBackwards) {
+  if (!(built instanceof RNN) || built.className !== forward.className || (built as FusedRNN).units !== (forward as FusedRNN).units || built.goBackwards === forward.goBackwards) {
     throw new Error(`${r.where}: backward_layer (${built.className}, go_backwards ${String((built as RNN).goBackwards)}) is not the forward layer reversed; Unrolled supports only that`);
   }
 }

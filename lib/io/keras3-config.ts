@@ -35,7 +35,7 @@ import type { Layer, ShapeSpec } from '../layers/layer.ts';
 import { InputLayer } from '../layers/input-layer.ts';
 import { Masking } from '../layers/masking.ts';
 import { Add, Average, Concatenate, Multiply, Subtract } from '../layers/merge.ts';
-import { GRU, LSTM, RNN, SimpleRNN } from '../layers/recurrent.ts';
+import { FusedRNN as RNN, GRU, LSTM, SimpleRNN } from '../layers/recurrent.ts';
 import { RepeatVector } from '../layers/repeat-vector.ts';
 import { TimeDistributed } from '../layers/time-distributed.ts';
 import type { LossName } from '../losses.ts';
@@ -251,6 +251,9 @@ function serializeLayer(
   const build = (): PyDict => ({ build_config: buildConfig ?? { input_shape: [...inputShape] } });
   const base = (): PyDict => layerBase(s, layer.name, layer.trainable, objects.layerPolicy);
   if (layer instanceof RNN) {
+    if (layer.stateful) {
+      throw new Error(`${layer.name} (${layer.className}): a stateful layer cannot be written to a .keras file yet (Keras keeps its states as variables of a fixed batch size)`);
+    }
     return s.object(layer, 'keras.layers', layer.className, () => recurrentConfig(s, layer, objects, false), build);
   }
   if (layer instanceof Dense) {
@@ -275,7 +278,8 @@ function serializeLayer(
     }), build);
   }
   if (layer instanceof Bidirectional) {
-    const inner = (rnn: RNN): PyDict => {
+    const inner = (rnn: Layer): PyDict => {
+      if (!(rnn instanceof RNN)) throw new Error(`${layer.name} (Bidirectional): wraps an RNN of a ${(rnn as { cell?: { className?: string } }).cell?.className ?? 'cell'}; a .keras file holds Bidirectional SimpleRNN, LSTM or GRU only (save in the TF.js format)`);
       // Keras rebuilds both copies from a config, so each has DTypePolicy objects of its own.
       const own: LayerObjects = { layerPolicy: {}, cellPolicy: {} };
       return s.object(rnn, 'keras.layers', rnn.className, () => recurrentConfig(s, rnn, own, rnn.returnSequences), build);
@@ -753,6 +757,9 @@ export function readLayer(value: JsonValue | undefined, where: string): ReadLaye
     case 'SimpleRNN':
     case 'LSTM':
     case 'GRU':
+      if (own(config, 'stateful') === true) {
+        throw new Error(`${where}: a stateful ${cls} layer, whose states Keras saves as variables of a fixed batch size; Unrolled does not read those from .keras files yet`);
+      }
       activationName(config, 'activation', where);
       activationName(config, 'recurrent_activation', where);
       // Keras 3's defaults where TF.js's differ.
@@ -788,22 +795,7 @@ export function readLayer(value: JsonValue | undefined, where: string): ReadLaye
     default:
       break;
   }
-  const shared = own(value, 'shared_object_id');
-  if (typeof shared === 'number') SHARED_IDS.set(config, shared);
   return { entry: { class_name: cls, config }, where, zeroOutputForMask: zero };
-}
-
-/** The `shared_object_id` of each layer config `readLayer` gave out, where the file has one. */
-const SHARED_IDS = new WeakMap<JsonObject, number>();
-
-/**
- * The `shared_object_id` of the layer object a config read by `readLayer`
- * came from: Keras writes one object that is serialized twice (a layer of
- * the outer model also inside a nested model) in full both times, with the
- * same id, and loads it as one object.
- */
-export function sharedObjectId(config: JsonObject): number | undefined {
-  return SHARED_IDS.get(config);
 }
 
 /** The model of config.json: its name, its layers, its compile config (null when not compiled). */

@@ -30,7 +30,10 @@ type StateOf<L> = L extends RNN<infer S> ? S : boolean;
 type ListOf<S, M extends MergeMode | null> =
   [S] extends [true] ? true : [M] extends [null] ? true : [S] extends [false] ? ([M] extends [MergeMode] ? false : boolean) : boolean;
 
-/** L: the wrapped layer's type (a SimpleRNN, LSTM or GRU), M: the merge mode's, so that `apply` is typed as a list when it gives one. */
+/**
+ * L: the wrapped layer's type (an RNN: SimpleRNN, LSTM, GRU, or RNN of a
+ * cell, whose backward copy is made from the cell's getConfig() by its
+ * class's fromConfig, as Keras does), M: the merge mode's, so that `apply` is typed as a list when it gives one. */
 export class Bidirectional<L extends Layer = Layer, M extends MergeMode | null = MergeMode> extends Layer {
   readonly className = 'Bidirectional';
   readonly forwardLayer: RNN<boolean>;
@@ -43,7 +46,7 @@ export class Bidirectional<L extends Layer = Layer, M extends MergeMode | null =
 
   constructor(layer: L, options: BidirectionalOptions<M> = {}) {
     checkOptions('Bidirectional', options, ['name', 'inputShape', 'dtype', 'mergeMode']);
-    if (!(layer instanceof RNN)) throw new Error(`Bidirectional: wraps a SimpleRNN, LSTM or GRU, got ${describeValue(layer)}`);
+    if (!(layer instanceof RNN)) throw new Error(`Bidirectional: wraps a recurrent layer (RNN, SimpleRNN, LSTM or GRU), got ${describeValue(layer)}`);
     const dtype = options.dtype ?? (layer.dtypeGiven ? layer.dtype : undefined);
     super(`bidirectional`, { ...options, inputShape: options.inputShape ?? layer.inputShape, ...(dtype ? { dtype } : {}) });
     const mode = options.mergeMode === undefined ? 'concat' : options.mergeMode;
@@ -73,17 +76,16 @@ export class Bidirectional<L extends Layer = Layer, M extends MergeMode | null =
     return [...this.forwardLayer.namedWeights(), ...this.backwardLayer.namedWeights()].map(([n, w]) => [`${this.name}/${n}`, w]);
   }
 
-  /** The number of states of one direction: 2 for an LSTM (h, c), else 1. */
+  /** The number of states of one direction: 2 for an LSTM (h, c), 1 for SimpleRNN and GRU, the cell's count for an RNN. */
   private get stateCount(): number {
-    return this.forwardLayer.cellEntry.states;
+    return this.forwardLayer.cell.stateSizes.length;
   }
 
   /** The initial states of both directions, checked: none, or the forward layer's then the backward layer's. */
   private splitStates<T>(states: readonly T[], shapes: readonly ShapeSpec[] | null): [T[], T[]] {
     const n = this.stateCount;
     if (states.length !== 0 && states.length !== 2 * n) {
-      const state = formatShapeSpec([shapes?.[0]?.[0] ?? null, this.forwardLayer.units]);
-      const one = Array.from({ length: n }, () => state).join(', ');
+      const one = this.forwardLayer.stateShapes(shapes?.[0]?.[0] ?? null).map(formatShapeSpec).join(', ');
       const got = shapes ? `: ${shapes.slice(1).map(formatShapeSpec).join(', ')}` : '';
       throw new Error(`${this.name} (Bidirectional): initialState must hold ${2 * n} tensors, the forward layer's [${one}] then the backward layer's [${one}]; got ${states.length}${got}`);
     }

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import seedrandom from 'seedrandom';
 import type { Browser, Page } from 'puppeteer-core';
-import { Adam, Dense, LSTM, Sequential, Tensor, clearSession, loadModel, setSeed, traceLayer, type RNN } from '../../lib/index.ts';
+import { Adam, Dense, LSTM, Sequential, Tensor, clearSession, loadModel, setSeed, traceLayer, type FusedRNN as RNN } from '../../lib/index.ts';
 import { TASKS, addingProblem } from '../../examples/tasks.ts';
 import { buildLab, serveDirectory } from '../../lab/build.ts';
 import { smokeRun } from '../examples/smoke-run.ts';

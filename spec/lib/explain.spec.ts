@@ -11,7 +11,7 @@ import { gruStep } from '../../cells/gru.ts';
 import { lstmStep } from '../../cells/lstm.ts';
 import { simpleRnnStep } from '../../cells/simple-rnn.ts';
 import { gradientFlow, traceLayer } from '../../lib/explain.ts';
-import { GRU, LSTM, SimpleRNN, clearSession, type RNN } from '../../lib/index.ts';
+import { GRU, LSTM, SimpleRNN, clearSession, type FusedRNN as RNN } from '../../lib/index.ts';
 
 /** Named tolerances (float64 throughout). */
 const TOL = {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { concat, sum } from '../../autograd/ops.ts';
 import {
   Adam, Bidirectional, Dense, Dropout, EarlyStopping, Embedding, GRU, LSTM, RMSprop, Sequential, SimpleRNN, Tensor,
-  clearSession, padSequences, randomNormal, setSeed, tensor, type RNN,
+  clearSession, padSequences, randomNormal, setSeed, tensor, type FusedRNN as RNN,
 } from '../../lib/index.ts';
 import { maxAbsDiff, sameBits, signTask } from './helpers.ts';
 

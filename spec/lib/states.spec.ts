@@ -13,7 +13,7 @@ import { simpleRnnReference } from '../../cells/simple-rnn.ts';
 import type { SequenceOptions, SequenceResult } from '../../cells/common.ts';
 import {
   Bidirectional, Dense, Embedding, GRU, LSTM, Model, SimpleRNN, Tensor, clearSession, input, padSequences, randomNormal, setSeed, tensor,
-  type RNN,
+  type FusedRNN as RNN,
 } from '../../lib/index.ts';
 import { maxAbsDiff } from './helpers.ts';
 

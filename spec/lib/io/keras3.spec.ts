@@ -14,7 +14,7 @@ import {
 import { openHdf5 } from '../../../lib/io/hdf5.ts';
 import { readKeras, readKerasWeights, writeKeras, writeKerasWeights } from '../../../lib/io/keras3.ts';
 import { readZip } from '../../../lib/io/zip.ts';
-import type { RNN } from '../../../lib/layers/recurrent.ts';
+import type { FusedRNN as RNN } from '../../../lib/layers/recurrent.ts';
 import {
   FIXTURE_NAMES, assertSameBits, assertSameWeights, entryText, fixtureBytes, reference, referenceInput,
 } from './keras3-helpers.ts';
