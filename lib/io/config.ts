@@ -55,6 +55,12 @@ export interface ReadContext {
    * Sequential model's first layer. Absent: entries are read as they are.
    */
   entryOf?(entry: JsonValue, where: string, first: boolean): JsonValue;
+  /**
+   * The layer for an entry's config object: `make()`'s, or the layer already
+   * made for the same object of the file (Keras 3's `shared_object_id`, one
+   * layer used in several models). Absent: every entry is a layer of its own.
+   */
+  sharedLayer?(config: JsonObject, make: () => Layer): Layer;
 }
 
 // ---------------------------------------------------------------- writing
@@ -297,10 +303,14 @@ function readEntry(entry: unknown, where: string): { cls: string; r: ConfigReade
 
 /** Builds the layer an entry describes; errors name `context.file`, the layer and the key. */
 export function layerFromConfig(entry: unknown, context: ReadContext, where = context.file): Layer {
-  const { cls, r } = readEntry(entry, where);
-  const layer = buildLayer(cls, r, context, where);
-  layer.trainable = r.bool('trainable', true);
-  return layer;
+  const make = (): Layer => {
+    const { cls, r } = readEntry(entry, where);
+    const layer = buildLayer(cls, r, context, where);
+    layer.trainable = r.bool('trainable', true);
+    return layer;
+  };
+  const config = isObject(entry) ? own(entry, 'config') : undefined;
+  return context.sharedLayer && isObject(config) ? context.sharedLayer(config, make) : make();
 }
 
 function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: string): Layer {

@@ -251,9 +251,6 @@ function serializeLayer(
   const build = (): PyDict => ({ build_config: buildConfig ?? { input_shape: [...inputShape] } });
   const base = (): PyDict => layerBase(s, layer.name, layer.trainable, objects.layerPolicy);
   if (layer instanceof RNN) {
-    if (layer.stateful) {
-      throw new Error(`${layer.name} (${layer.className}): a stateful layer cannot be written to a .keras file yet (Keras keeps its states as variables of a fixed batch size)`);
-    }
     return s.object(layer, 'keras.layers', layer.className, () => recurrentConfig(s, layer, objects, false), build);
   }
   if (layer instanceof Dense) {
@@ -757,9 +754,6 @@ export function readLayer(value: JsonValue | undefined, where: string): ReadLaye
     case 'SimpleRNN':
     case 'LSTM':
     case 'GRU':
-      if (own(config, 'stateful') === true) {
-        throw new Error(`${where}: a stateful ${cls} layer, whose states Keras saves as variables of a fixed batch size; Unrolled does not read those from .keras files yet`);
-      }
       activationName(config, 'activation', where);
       activationName(config, 'recurrent_activation', where);
       // Keras 3's defaults where TF.js's differ.
@@ -795,7 +789,22 @@ export function readLayer(value: JsonValue | undefined, where: string): ReadLaye
     default:
       break;
   }
+  const shared = own(value, 'shared_object_id');
+  if (typeof shared === 'number') SHARED_IDS.set(config, shared);
   return { entry: { class_name: cls, config }, where, zeroOutputForMask: zero };
+}
+
+/** The `shared_object_id` of each layer config `readLayer` gave out, where the file has one. */
+const SHARED_IDS = new WeakMap<JsonObject, number>();
+
+/**
+ * The `shared_object_id` of the layer object a config read by `readLayer`
+ * came from: Keras writes one object that is serialized twice (a layer of
+ * the outer model also inside a nested model) in full both times, with the
+ * same id, and loads it as one object.
+ */
+export function sharedObjectId(config: JsonObject): number | undefined {
+  return SHARED_IDS.get(config);
 }
 
 /** The model of config.json: its name, its layers, its compile config (null when not compiled). */

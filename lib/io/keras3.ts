@@ -32,7 +32,7 @@ import { hdf5Writer } from '#platform';
 import type { FloatArray, Tensor } from '../../autograd/index.ts';
 import { Adam, RMSprop, SGD, type Optimizer, type OptimizerSlots } from '../../optim/index.ts';
 import { Bidirectional } from '../layers/bidirectional.ts';
-import type { Layer } from '../layers/layer.ts';
+import { formatShapeSpec, type Layer, type ShapeSpec } from '../layers/layer.ts';
 import { FusedRNN, RNN } from '../layers/recurrent.ts';
 import { TimeDistributed } from '../layers/time-distributed.ts';
 import { isModelLayer } from '../model/graph.ts';
@@ -43,7 +43,7 @@ import { layerFromConfig, type ReadContext } from './config.ts';
 import { openHdf5, Hdf5Dataset, Hdf5Group, type Hdf5File } from './hdf5.ts';
 import { describe, isObject, own, parseJson, type JsonObject } from './json.ts';
 import {
-  cellName, compileSettingsFromKeras, kerasOperations, graphMasksReaching, masksReaching, optimizerName, readModelConfig, writeConfig, writeFunctionalConfig,
+  cellName, compileSettingsFromKeras, kerasOperations, graphMasksReaching, masksReaching, optimizerName, readModelConfig, sharedObjectId, writeConfig, writeFunctionalConfig,
   writeMetadata, type CompiledSettings, type ReadLayer, type ReadModel,
 } from './keras3-config.ts';
 import { compileOptionsOf, modelFromEntry, sequentialOf } from './load.ts';
@@ -77,22 +77,31 @@ export function varsPath(path: string): string {
   return path === '' ? 'vars' : `${path}/vars`;
 }
 
-function walkLayer(layer: Layer, path: string, out: VarsGroup[]): void {
+/**
+ * The groups of one layer at `path`. `visited` holds the objects already
+ * saved: as Keras's `_save_state` does, an object met again (a layer used
+ * both in the outer model and inside a model nested in it) is skipped, with
+ * all it holds, so that its weights are written once, where it is met first.
+ */
+function walkLayer(layer: Layer, path: string, out: VarsGroup[], visited: Set<Layer>): void {
+  if (visited.has(layer)) return;
+  visited.add(layer);
   if (isModelLayer(layer)) {
     // A model used as a layer: its own (empty) vars, then its layers under its own layers/ subtree.
     const model = layer as Model;
-    walkLayers(model.name, kerasLayers(model), path, out);
+    walkLayers(model.name, kerasLayers(model), path, out, visited);
   } else if (layer instanceof FusedRNN) {
+    // A stateful layer's states are not among its variables (Keras creates them untracked): its vars stay empty.
     out.push({ path, name: layer.name, weights: [] });
     out.push({ path: `${path}/cell`, name: cellName(layer), weights: layer.namedWeights() });
   } else if (layer instanceof Bidirectional) {
     out.push({ path, name: layer.name, weights: [] });
     // Keras visits attributes in sorted order: backward_layer before forward_layer.
-    walkLayer(layer.backwardLayer, `${path}/backward_layer`, out);
-    walkLayer(layer.forwardLayer, `${path}/forward_layer`, out);
+    walkLayer(layer.backwardLayer, `${path}/backward_layer`, out, visited);
+    walkLayer(layer.forwardLayer, `${path}/forward_layer`, out, visited);
   } else if (layer instanceof TimeDistributed) {
     out.push({ path, name: layer.name, weights: [] });
-    walkLayer(layer.layer, `${path}/layer`, out);
+    walkLayer(layer.layer, `${path}/layer`, out, visited);
   } else {
     out.push({ path, name: layer.name, weights: layer.namedWeights() });
   }
@@ -122,8 +131,13 @@ function kerasGroupName(layer: Layer): string {
   return toSnakeCase(layer.className === 'Model' ? 'Functional' : layer.className);
 }
 
-/** The groups of a model's own vars (at `prefix`) and of its layers (at `prefix/layers/<name>`). */
-function walkLayers(name: string, layers: readonly Layer[], prefix: string, out: VarsGroup[]): void {
+/**
+ * The groups of a model's own vars (at `prefix`) and of its layers (at
+ * `prefix/layers/<name>`). A layer already visited still takes its name
+ * (`lstm`, then `lstm_1` for the next), as in Keras's `_save_container_state`,
+ * which names every entry before it skips a visited one.
+ */
+function walkLayers(name: string, layers: readonly Layer[], prefix: string, out: VarsGroup[], visited: Set<Layer>): void {
   out.push({ path: prefix, name, weights: [] });
   const used = new Map<string, number>();
   const under = prefix === '' ? 'layers' : `${prefix}/layers`;
@@ -131,14 +145,14 @@ function walkLayers(name: string, layers: readonly Layer[], prefix: string, out:
     const base = kerasGroupName(layer);
     const n = used.get(base);
     used.set(base, n === undefined ? 0 : n + 1);
-    walkLayer(layer, `${under}/${n === undefined ? base : `${base}_${n + 1}`}`, out);
+    walkLayer(layer, `${under}/${n === undefined ? base : `${base}_${n + 1}`}`, out, visited);
   }
 }
 
 /** The `vars` groups of a model, in the order Keras's `_save_state` visits them (the optimizer aside); `layers` in Keras's order. */
 export function kerasVarsGroups(model: { readonly name: string; readonly layers: readonly Layer[] }): VarsGroup[] {
   const out: VarsGroup[] = [];
-  walkLayers(model.name, model.layers, '', out);
+  walkLayers(model.name, model.layers, '', out, new Set());
   return out;
 }
 
@@ -215,6 +229,43 @@ function compiledSettings(model: Model, optimizer: Optimizer): CompiledSettings 
   };
 }
 
+/** The stateful recurrent layers of a model, those of Bidirectional layers and nested models included. */
+function statefulLayers(layers: readonly Layer[]): RNN[] {
+  return layers.flatMap((layer): RNN[] => {
+    if (isModelLayer(layer)) return statefulLayers((layer as Model).layers);
+    if (layer instanceof Bidirectional) return [layer.forwardLayer, layer.backwardLayer].filter((l) => l.stateful);
+    if (layer instanceof RNN && layer.stateful) return [layer];
+    return [];
+  });
+}
+
+/**
+ * The batch shape config.json gives a model's input. Keras builds a
+ * stateful layer's states for a fixed batch size and cannot load one
+ * without it, so a model with stateful layers is written with its input's
+ * fixed batch size, or else the batch size of the states they hold; with
+ * neither it is refused. States are not written: Keras 3 creates them
+ * untracked (`RNN._create_state_variables`), so they are not among the
+ * saved variables, and a loaded model starts from zeros, as in Keras.
+ */
+function statefulBatchShape(model: Model, shape: ShapeSpec): ShapeSpec {
+  const stateful = statefulLayers(kerasLayers(model));
+  if (stateful.length === 0 || shape[0] !== null) return shape;
+  const held = stateful.find((l) => l.states)?.states?.[0].shape[0];
+  if (held !== undefined) return [held, ...shape.slice(1)];
+  const first = stateful[0];
+  throw new Error(`${model.name}: ${first.name} (${first.className}) is stateful, and Keras needs a fixed batch size to load a stateful layer; give the model an InputLayer with batchSize (or input({ batchShape })), or run a batch through it first`);
+}
+
+/** A functional model with stateful layers needs inputs of a fixed batch size, which its InputLayers write. */
+function requireFixedInputs(model: Model): void {
+  const stateful = statefulLayers(kerasLayers(model));
+  const free = model.inputs.find((t) => t.shape[0] === null);
+  if (stateful.length > 0 && free) {
+    throw new Error(`${model.name}: ${stateful[0].name} (${stateful[0].className}) is stateful, and Keras needs a fixed batch size to load a stateful layer, but input '${free.node.layer.name}' has batch shape ${formatShapeSpec(free.shape)}; make it with input({ batchShape })`);
+  }
+}
+
 function requireWriter(model: Model, what: string, writer: Hdf5Writer | null): Hdf5Writer {
   if (writer) return writer;
   throw new Error(`${model.name}: writing ${what} needs Node.js (its HDF5 writer), and this is the browser build of Unrolled; save in the TF.js format (an IOHandler) instead`);
@@ -245,11 +296,11 @@ export async function writeKeras(model: Model, options: SaveOptions = {}, writer
     compiled = compiledSettings(model, model.optimizer);
   }
   const config = model.className === 'Sequential'
-    ? writeConfig({ name: model.name, layers: model.layers, batchInputShape: model.batchInputShape!, compiled })
-    : writeFunctionalConfig({
+    ? writeConfig({ name: model.name, layers: model.layers, batchInputShape: statefulBatchShape(model, model.batchInputShape!), compiled })
+    : (requireFixedInputs(model), writeFunctionalConfig({
       name: model.name, trainable: model.trainable, layers: kerasOperations(model), nodes: model.nodes,
       inputs: model.inputs, outputs: model.outputs, outputsListed: model.multipleOutputs, compiled,
-    });
+    }));
   const weights = await h5.write(weightNodes(model, compiled ? compiled.optimizer : null));
   const saved = new Date();
   const text = new TextEncoder();
@@ -267,8 +318,6 @@ export async function writeKeras(model: Model, options: SaveOptions = {}, writer
 export async function writeKerasWeights(model: Model, writer: Hdf5Writer | null = hdf5Writer): Promise<Uint8Array> {
   const h5 = requireWriter(model, 'a .weights.h5 file', writer);
   requireBuilt(model, 'saving weights');
-  const stateful = model.layers.find((l) => l instanceof RNN && l.stateful);
-  if (stateful) throw new Error(`${stateful.name} (${stateful.className}): a stateful layer's weights cannot be written to a .weights.h5 file yet (Keras keeps its states as variables of a fixed batch size)`);
   return h5.write(weightNodes(model, model.optimizer));
 }
 
@@ -430,7 +479,20 @@ export async function readKeras<O extends ModelOutputs = SymbolicTensor>(bytes: 
   }
   const config = parseJson(entryText(zip.read(CONFIG), `${where}: ${CONFIG}`), `${where}: ${CONFIG}`);
   const read = readModelConfig(config, where);
-  const context: ReadContext = { file: where, weightShape: () => undefined, hardSigmoid: 'hard_sigmoid_keras3' };
+  // One layer object for the entries of one shared object (a layer of the outer model inside a nested one too).
+  const shared = new Map<number, Layer>();
+  const context: ReadContext = {
+    file: where,
+    weightShape: () => undefined,
+    hardSigmoid: 'hard_sigmoid_keras3',
+    sharedLayer: (layerConfig, make) => {
+      const id = sharedObjectId(layerConfig);
+      if (id === undefined) return make();
+      const layer = shared.get(id) ?? make();
+      shared.set(id, layer);
+      return layer;
+    },
+  };
   let model: Model;
   let layers: Layer[];
   if (read.functional) {
