@@ -7,15 +7,18 @@
  * 1. clips the gradients (at most one of `clipnorm`, `globalClipnorm`,
  *    `clipvalue`; see clip.ts) — in place, so the clipped values stay visible
  *    in `.grad`, and before the update, as Keras does;
- * 2. calls the subclass's `updateParam` on each parameter that has a gradient,
+ * 2. with `weightDecay` (Keras 3's decoupled weight decay), shrinks each
+ *    parameter that has a gradient: θ ← θ − θ·wd·η, with η this step's
+ *    learning rate, before the update (Keras 3's `_apply_weight_decay`);
+ * 3. calls the subclass's `updateParam` on each parameter that has a gradient,
  *    with that parameter's state (created on its first update, then reused:
  *    a step allocates nothing after the first);
- * 3. counts the iteration.
+ * 4. counts the iteration.
  *
  * Parameters whose `grad` is null are skipped: neither their values nor
  * their state change. Zeroing the gradients between steps is the caller's job.
  */
-import { allocate, type FloatArray, type Tensor } from '../autograd/index.ts';
+import type { FloatArray, Tensor } from '../autograd/index.ts';
 import { checkRange } from './check.ts';
 import { clipGradsByGlobalNorm, clipGradsByNorm, clipGradsByValue } from './clip.ts';
 
@@ -33,11 +36,14 @@ export interface ClipOptions {
 export interface OptimizerOptions extends ClipOptions {
   /** Step size (≥ 0). */
   learningRate?: number;
+  /** Decoupled weight decay wd ≥ 0: θ ← θ − θ·wd·η before each update (Keras 3's weight_decay); leave it out for none. */
+  weightDecay?: number;
 }
 
-/** What `getConfig()` returns at least: the learning rate and any clipping that is set. */
+/** What `getConfig()` returns at least: the learning rate, any weight decay and any clipping that is set. */
 export interface OptimizerConfig extends ClipOptions {
   learningRate: number;
+  weightDecay?: number;
 }
 
 const CLIP_KEYS = ['clipnorm', 'globalClipnorm', 'clipvalue'] as const;
@@ -56,6 +62,8 @@ export abstract class Optimizer<State = unknown> {
   readonly clipnorm: number | undefined;
   readonly globalClipnorm: number | undefined;
   readonly clipvalue: number | undefined;
+  /** The decoupled weight decay, or undefined for none. */
+  readonly weightDecay: number | undefined;
   /** Per-parameter state, created on a parameter's first update. */
   protected readonly state = new Map<Tensor, State>();
   private lr: number;
@@ -68,7 +76,7 @@ export abstract class Optimizer<State = unknown> {
    */
   protected constructor(name: string, options: OptimizerOptions, ownKeys: readonly string[], defaultLearningRate: number) {
     this.name = name;
-    const known = ['learningRate', ...ownKeys, ...CLIP_KEYS];
+    const known = ['learningRate', ...ownKeys, 'weightDecay', ...CLIP_KEYS];
     for (const key of Object.keys(options)) {
       if (!known.includes(key)) {
         throw new Error(`${name}: unknown option '${key}'; known: ${known.join(', ')}`);
@@ -77,6 +85,8 @@ export abstract class Optimizer<State = unknown> {
     const lr = options.learningRate ?? defaultLearningRate;
     checkRange(name, 'learningRate', lr, 0, Infinity);
     this.lr = lr;
+    if (options.weightDecay !== undefined) checkRange(name, 'weightDecay', options.weightDecay, 0, Infinity);
+    this.weightDecay = options.weightDecay;
     const set = CLIP_KEYS.filter((key) => options[key] !== undefined);
     if (set.length > 1) {
       throw new Error(`${name}: set at most one of clipnorm, globalClipnorm, clipvalue; got ${set.join(' and ')}`);
@@ -127,6 +137,15 @@ export abstract class Optimizer<State = unknown> {
     else if (this.clipvalue !== undefined) clipGradsByValue(params, this.clipvalue);
 
     const t = this.count + 1;
+    const wd = this.weightDecay;
+    if (wd !== undefined && wd > 0) {
+      for (const p of params) {
+        if (p.grad === null) continue;
+        const theta = p.data;
+        for (let i = 0; i < theta.length; i++) theta[i] -= theta[i] * wd * this.lr;
+      }
+    }
+    this.beforeUpdate(t);
     for (const p of params) {
       if (p.grad === null) continue;
       let s = this.state.get(p);
@@ -140,15 +159,16 @@ export abstract class Optimizer<State = unknown> {
   }
 
   /**
-   * The state of `params`, slot by slot (see `slotNames`), with zeros for a
-   * parameter not updated yet: what a checkpoint stores.
+   * The state of `params`, slot by slot (see `slotNames`), with the fresh
+   * state (zeros; Adagrad's initial accumulator) for a parameter not updated
+   * yet: what a checkpoint stores.
    */
   getSlots(params: readonly Tensor[]): OptimizerSlots {
     const slots = this.slotNames.map((name) => ({ name, values: [] as FloatArray[] }));
     for (const p of params) {
       const s = this.state.get(p);
-      const arrays = s === undefined ? null : this.slotArrays(s);
-      slots.forEach((slot, k) => slot.values.push(arrays ? arrays[k].slice() : allocate(p.dtype, p.size)));
+      const arrays = this.slotArrays(s ?? this.createState(p));
+      slots.forEach((slot, k) => slot.values.push(s ? arrays[k].slice() : arrays[k]));
     }
     return { iterations: this.count, slots };
   }
@@ -201,11 +221,15 @@ export abstract class Optimizer<State = unknown> {
   /** The learning rate and the clipping that is set, for the subclasses' `getConfig`. */
   protected baseConfig(): OptimizerConfig {
     const config: OptimizerConfig = { learningRate: this.lr };
+    if (this.weightDecay !== undefined) config.weightDecay = this.weightDecay;
     if (this.clipnorm !== undefined) config.clipnorm = this.clipnorm;
     if (this.globalClipnorm !== undefined) config.globalClipnorm = this.globalClipnorm;
     if (this.clipvalue !== undefined) config.clipvalue = this.clipvalue;
     return config;
   }
+
+  /** What a step does once before the parameters' updates (Nadam's momentum-schedule product); `t` counts from 1. */
+  protected beforeUpdate(_t: number): void {}
 
   /** Fresh (zero) state for a parameter on its first update. */
   protected abstract createState(param: Tensor): State;

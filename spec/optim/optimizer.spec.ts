@@ -38,7 +38,7 @@ test('getOptimizer passes an instance through unchanged', () => {
 });
 
 test('getOptimizer names an unknown optimizer and lists the known ones', () => {
-  assert.throws(() => getOptimizer('adagrad' as OptimizerName), /getOptimizer: unknown optimizer 'adagrad'; known: sgd, rmsprop, adam/);
+  assert.throws(() => getOptimizer('ftrl' as OptimizerName), /getOptimizer: unknown optimizer 'ftrl'; known: sgd, rmsprop, adam/);
 });
 
 // ------------------------------------------------------------- bad options
@@ -46,9 +46,9 @@ test('getOptimizer names an unknown optimizer and lists the known ones', () => {
 test('an unknown option key is named, with the optimizer and the known keys', () => {
   assert.throws(
     () => new RMSprop({ lr: 0.01 } as unknown as RMSpropOptions),
-    /^RMSprop: unknown option 'lr'; known: learningRate, rho, momentum, epsilon, centered, clipnorm, globalClipnorm, clipvalue$/,
+    /^RMSprop: unknown option 'lr'; known: learningRate, rho, momentum, epsilon, centered, weightDecay, clipnorm, globalClipnorm, clipvalue$/,
   );
-  assert.throws(() => new SGD({ decay: 1e-6 } as unknown as SGDOptions), /SGD: unknown option 'decay'; known: learningRate, momentum, nesterov, clipnorm/);
+  assert.throws(() => new SGD({ decay: 1e-6 } as unknown as SGDOptions), /SGD: unknown option 'decay'; known: learningRate, momentum, nesterov, weightDecay, clipnorm/);
   assert.throws(() => new Adam({ beta_1: 0.9 } as unknown as AdamOptions), /Adam: unknown option 'beta_1'; known: learningRate, beta1, beta2, epsilon, amsgrad/);
 });
 
