@@ -18,7 +18,7 @@ import type { MetricName } from '../metrics.ts';
 import { isModelLayer } from '../model/graph.ts';
 import { Model, type CompileOptions, type ModelOutputs } from '../model/model.ts';
 import { Sequential } from '../model/sequential.ts';
-import type { SymbolicTensor } from '../model/symbolic.ts';
+import type { Node, SymbolicTensor } from '../model/symbolic.ts';
 import type { Optimizer } from '../../optim/index.ts';
 import { requireFiles } from '../platform/types.ts';
 import { checkWeightSpec, decodeWeights, topologyOf, weightBytes, type DecodedWeight, type IOHandler, type ModelArtifacts } from './artifacts.ts';
@@ -196,6 +196,8 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
   if (!Array.isArray(entries)) throw new Error(`${where}: the functional config has no list of layers (got ${describe(entries)})`);
   const byName = new Map<string, Layer>();
   const pending: Array<{ layer: Layer; nodes: JsonValue[]; at: string }> = [];
+  // A file numbers a layer's nodes among this model's applications of it (a layer may be applied in other models too).
+  const applied = new Map<Layer, Node[]>();
   entries.forEach((entry, i) => {
     const at = `${where}, layer ${i}`;
     if (!isObject(entry)) throw new Error(`${at}: a layer must be an object { name, class_name, config, inbound_nodes }, got ${describe(entry)}`);
@@ -208,6 +210,8 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
     const inbound = own(entry, 'inbound_nodes') ?? [];
     if (!Array.isArray(inbound)) throw new Error(`${at} ('${name}'): inbound_nodes must be a list, got ${describe(inbound)}`);
     byName.set(name, layer);
+    // An InputLayer's node is its own, not an application.
+    applied.set(layer, layer.inboundNodes.filter((n) => n.inputs.length === 0));
     pending.push({ layer, nodes: [...inbound], at: `${at} ('${name}')` });
   });
   const tensorOf = (ref: ReturnType<typeof referenceOf>, at: string, done: boolean): SymbolicTensor | null => {
@@ -215,10 +219,10 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
     if (!source) throw new Error(`${at}: reads from a layer '${ref.layer}' that the file does not have; its layers are ${[...byName.keys()].join(', ')}`);
     // A nested model's applications count from 1 in a file (its node 0 is its own graph).
     const first = isModelLayer(source) ? 1 : 0;
-    const node = source.inboundNodes[ref.node - first];
+    const node = applied.get(source)?.[ref.node - first];
     if (!node) {
       if (!done && ref.node >= first) return null;
-      const count = source.inboundNodes.length;
+      const count = applied.get(source)?.length ?? 0;
       throw new Error(`${at}: reads node ${ref.node} of '${ref.layer}', which has ${count === 0 ? 'no nodes' : `node${count === 1 ? '' : 's'} ${first} to ${first + count - 1}`}`);
     }
     const tensor = node.outputs[ref.output];
@@ -230,7 +234,7 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
     for (const p of pending) {
       while (p.nodes.length > 0) {
         const node = p.nodes[0];
-        const at = `${p.at}, inbound node ${p.layer.inboundNodes.length + (isModelLayer(p.layer) ? 1 : 0)}`;
+        const at = `${p.at}, inbound node ${(applied.get(p.layer)?.length ?? 0) + (isModelLayer(p.layer) ? 1 : 0)}`;
         if (!Array.isArray(node) || node.length === 0) throw new Error(`${at}: a node must be a non-empty list of tensor references, got ${describe(node)}`);
         const refs = node.map((r) => referenceOf(r, at));
         for (const r of refs) {
@@ -242,6 +246,7 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
         if (inputs.some((t) => t === null)) break;
         try {
           p.layer.apply(inputs.length === 1 ? inputs[0]! : (inputs as SymbolicTensor[]));
+          applied.set(p.layer, [...(applied.get(p.layer) ?? []), p.layer.inboundNodes[p.layer.inboundNodes.length - 1]]);
         } catch (e) {
           throw new Error(`${at}: ${(e as Error).message}`);
         }
@@ -253,7 +258,7 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
   const stuck = pending.find((p) => p.nodes.length > 0);
   if (stuck) {
     const refs = (stuck.nodes[0] as JsonValue[]).map((r) => referenceOf(r, stuck.at));
-    refs.forEach((r) => tensorOf(r, `${stuck.at}, inbound node ${stuck.layer.inboundNodes.length}`, true));
+    refs.forEach((r) => tensorOf(r, `${stuck.at}, inbound node ${applied.get(stuck.layer)?.length ?? 0}`, true));
   }
   const endpoints = (key: string): SymbolicTensor[] => referencesOf(own(config, key), key, where).map((r) => {
     const ref = referenceOf(r, `${where}, ${key}`);

@@ -190,6 +190,18 @@ test('the same walk reads them back: the shared layer\'s weights come from the o
   }
 });
 
+test('a whole .keras model with a layer of the outer model inside a nested model reloads bit for bit (nodes numbered per model)', async () => {
+  for (const innerFirst of [false, true]) {
+    clearSession();
+    const model = sharedAcross(innerFirst);
+    const back = await readKeras(await writeKeras(model), 'shared.keras');
+    const x = randomUniform([2, 5, 3], -1, 1);
+    const [p, q] = [model.predict(x), (back as Model<SymbolicTensor[]>).predict(x)];
+    assert.is(q.length, 2, `innerFirst ${innerFirst}: outputs`);
+    p.forEach((t, i) => assertSameBits(q[i], t, `innerFirst ${innerFirst}: output ${i}`));
+  }
+});
+
 test('one shard of sharded weights (Keras 3 save_weights with max_shard_size) is refused, naming the index', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'unrolled-shard-'));
   const model = stateful();
