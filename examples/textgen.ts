@@ -70,7 +70,7 @@ export interface TextgenSettings {
 }
 
 /**
- * - default and `full`: train on 1861–1863 (42,760 windows), validate on 1864
+ * - default and `full`: train on 1861–1863 (42,768 windows), validate on 1864
  *   (windows every 12 characters: 2,946), LSTM(128), RMSprop(0.01), batches of
  *   128, 6 epochs of 50 batches (38,400 windows, 0.9 of a pass), 400 characters
  *   per temperature;
