@@ -48,6 +48,15 @@ export { ModelCheckpoint, BackupAndRestore, type ModelCheckpointOptions, type Ba
 export { getLoss, LOSSES, type LossName } from './losses.ts';
 export { getMetric, type MetricName } from './metrics.ts';
 export {
+  Loss, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanSquaredError, MeanAbsoluteError,
+  type LossIdentifier, type LossSpelling, type LossFunction,
+} from './losses.ts';
+export {
+  Metric, MeanMetric, MeanMetricWrapper, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+  Precision, Recall, AUC, METRIC_NAMES, type MetricFunction, type MetricIdentifier,
+} from './metrics.ts';
+export type { ClassWeight } from './model/training.ts';
+export {
   trainingCurves, lineChart, heatmap, escapeXml,
   type Series, type SeriesStyle, type LineChartOptions, type TrainingCurvesOptions, type CurveMetric, type HeatmapOptions,
 } from './plot.ts';

@@ -14,7 +14,7 @@
  */
 import { files, hdf5Writer } from '#platform';
 import {
-  Tensor, add, allocate, concat, formatShape, mulScalar, noGrad, permutation, type DType, type FloatArray, type TensorLike,
+  Tensor, concat, formatShape, noGrad, permutation, type DType, type FloatArray, type TensorLike,
 } from '../../autograd/index.ts';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../../optim/index.ts';
 import type { Callback, Logs, TrainingModel } from '../callbacks.ts';
@@ -23,12 +23,13 @@ import { kerasFileKind } from '../io/keras-paths.ts';
 import { saveModel, type SaveOptions } from '../io/save.ts';
 import { loadWeightsFrom, saveWeightsTo } from '../io/weights.ts';
 import { Layer, formatShapeSpec, type CallContext, type ShapeSpec } from '../layers/layer.ts';
-import { getLoss, type LossFunction, type LossName } from '../losses.ts';
-import { getMetric, type Metric, type MetricName } from '../metrics.ts';
+import { Loss, resolveLoss, type LossIdentifier, type LossName } from '../losses.ts';
+import { MeanMetricWrapper, Metric, getMetric, metricKeyOf, type MetricIdentifier, type MetricName } from '../metrics.ts';
 import { EpochProgress, metricsRepeatingLoss } from '../progress.ts';
 import { buildGraph, inferShapes, nodeIndexAmong, runGraph, shapeMismatch, type Graph } from './graph.ts';
 import { booleanOption, checkFinite, describeValue, isKeyed, numberOption, splitByName, toTensor } from './inputs.ts';
 import { SymbolicTensor, type Node } from './symbolic.ts';
+import { classWeightsToSampleWeights, sampleWeightsOf, takeRows, weightedLosses, type ClassWeight } from './training.ts';
 
 /** The file system and HDF5 writer of this build (none in a browser). */
 const platform = { files, hdf5Writer };
@@ -40,8 +41,8 @@ export type ModelData = TensorLike | NestedData | ReadonlyArray<TensorLike | Nes
 
 /** A pair of inputs and targets as tensors (one input, one output). */
 export type Batch = readonly [Tensor, Tensor];
-/** A pair of inputs and targets in any form `fit` takes: for several inputs or outputs, lists or objects keyed by name. */
-export type DataBatch = readonly [ModelData, ModelData];
+/** Inputs and targets (and sample weights) in any form `fit` takes: for several inputs or outputs, lists or objects keyed by name. */
+export type DataBatch = readonly [ModelData, ModelData] | readonly [ModelData, ModelData, ModelData];
 /** Where batches come from: the seed's Python generators become JS generators. */
 export type BatchSource = Iterator<DataBatch> | AsyncIterator<DataBatch> | Iterable<DataBatch> | AsyncIterable<DataBatch>;
 
@@ -59,10 +60,10 @@ export interface ModelArgs<O extends ModelOutputs> {
 
 export interface CompileOptions {
   optimizer: OptimizerName | Optimizer;
-  /** One loss for every output, or one per output: a list in output order or an object keyed by output name. */
-  loss: LossName | readonly LossName[] | Readonly<Record<string, LossName>>;
-  /** Metrics for every output, a list per output, or lists keyed by output name. */
-  metrics?: readonly MetricName[] | ReadonlyArray<readonly MetricName[]> | Readonly<Record<string, readonly MetricName[]>>;
+  /** One loss (a name or a loss object) for every output, or one per output: a list in output order or an object keyed by output name. */
+  loss: LossIdentifier | readonly LossIdentifier[] | Readonly<Record<string, LossIdentifier>>;
+  /** Metrics (names, metric objects, functions) for every output, a list per output, or lists keyed by output name. */
+  metrics?: readonly MetricIdentifier[] | ReadonlyArray<readonly MetricIdentifier[]> | Readonly<Record<string, readonly MetricIdentifier[]>>;
   /** The weight of each output's loss in the total (default 1 each): a list in output order or an object keyed by output name. */
   lossWeights?: readonly number[] | Readonly<Record<string, number>>;
 }
@@ -72,8 +73,13 @@ export interface FitOptions {
   batchSize?: number;
   /** Hold out this last fraction of the samples (before shuffling), as Keras does. */
   validationSplit?: number;
-  validationData?: readonly [ModelData, ModelData];
+  /** `[x, y]`, or `[x, y, sampleWeight]` as Keras takes it. */
+  validationData?: readonly [ModelData, ModelData] | readonly [ModelData, ModelData, ModelData];
   shuffle?: boolean;
+  /** A weight per sample ([N]), or per timestep for a sequence output ([N, T]); one per output for several. Scales each loss value (Σ w·l / N). */
+  sampleWeight?: ModelData;
+  /** `{ class: weight }`: each sample weighted by its class (1 for classes not named); one output only, not with sampleWeight. */
+  classWeight?: ClassWeight;
   /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
   /** Hooks called during training, each awaited (see callbacks.ts). */
@@ -85,7 +91,8 @@ export interface FitOptions {
 export interface FitGeneratorOptions {
   stepsPerEpoch: number;
   epochs?: number;
-  validationData?: BatchSource | readonly [ModelData, ModelData];
+  /** A generator, or `[x, y]` / `[x, y, sampleWeight]`. */
+  validationData?: BatchSource | readonly [ModelData, ModelData] | readonly [ModelData, ModelData, ModelData];
   validationSteps?: number;
   verbose?: 0 | 1 | 2;
   /** Hooks called during training, each awaited (see callbacks.ts). */
@@ -96,6 +103,8 @@ export interface FitGeneratorOptions {
 
 export interface EvaluateOptions {
   batchSize?: number;
+  /** A weight per sample ([N]) or per timestep ([N, T]), as in fit (tensors only). */
+  sampleWeight?: ModelData;
   /** For a generator: how many batches to draw. */
   steps?: number;
 }
@@ -111,7 +120,7 @@ export class History {
   }
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'verbose', 'callbacks', 'initialEpoch'];
+const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'verbose', 'callbacks', 'initialEpoch', 'sampleWeight', 'classWeight'];
 const FIT_GENERATOR_KEYS = ['stepsPerEpoch', 'epochs', 'validationData', 'validationSteps', 'verbose', 'callbacks', 'initialEpoch'];
 const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
 
@@ -130,14 +139,6 @@ function verboseOption(where: string, value: unknown): 0 | 1 | 2 {
   return value;
 }
 
-/** Rows `indices[start..end)` of `t` (first axis), copied. */
-function takeRows(t: Tensor, indices: ArrayLike<number>, start: number, end: number): Tensor {
-  const row = t.size / t.shape[0];
-  const out = allocate(t.dtype, (end - start) * row);
-  for (let i = start; i < end; i++) out.set(t.data.subarray(indices[i] * row, (indices[i] + 1) * row), (i - start) * row);
-  return new Tensor(out, [end - start, ...t.shape.slice(1)]);
-}
-
 function isBatchSource(x: unknown): x is BatchSource {
   if (x === null || typeof x !== 'object' || x instanceof Tensor || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
   return 'next' in x || Symbol.iterator in x || Symbol.asyncIterator in x;
@@ -154,40 +155,54 @@ function puller(source: BatchSource, where: string): Pull {
     const r = await it.next();
     if (r.done) throw new Error(`${where}: the generator ran out of batches`);
     const batch: unknown = r.value;
-    if (!Array.isArray(batch) || batch.length !== 2) throw new Error(`${where}: a batch must be a pair [x, y], got ${describeValue(batch)}`);
+    if (!Array.isArray(batch) || (batch.length !== 2 && batch.length !== 3)) throw new Error(`${where}: a batch must be [x, y] or [x, y, sampleWeight], got ${describeValue(batch)}`);
     return batch as unknown as DataBatch;
   };
 }
 
-/** Inputs and targets as tensors, one per model input and output. */
+/** Inputs, targets and sample weights (null: none) as tensors, one per model input and output. */
 interface Pair {
   xs: Tensor[];
   ys: Tensor[];
+  ws: Array<Tensor | null>;
 }
 
 /** What compile settles for one output. */
 interface OutputSettings {
   name: string;
-  lossName: LossName;
-  loss: LossFunction;
+  loss: Loss;
   weight: number;
+  /** Streaming metrics, reset at each epoch and evaluation. */
   metrics: Metric[];
-  metricNames: MetricName[];
 }
 
 interface Compiled {
   optimizer: Optimizer;
   outputs: OutputSettings[];
-  /** The metric names as given to compile, when one list served every output. */
-  metricList: MetricName[];
+  /** True when one list of metrics served every output. */
+  oneMetricList: boolean;
 }
 
-/** Sums over the samples seen so far: the total loss, each output's loss, each output's metrics. */
+/** Sums over the samples seen so far: the total loss and each output's loss (the metrics keep their own state). */
 interface Sums {
   loss: number;
   outputLosses: number[];
-  metrics: number[][];
   count: number;
+}
+
+/** The pair's rows `indices[start..end)`. */
+function pairRows(p: Pair, indices: ArrayLike<number>, start: number, end: number): Pair {
+  return {
+    xs: p.xs.map((t) => takeRows(t, indices, start, end)),
+    ys: p.ys.map((t) => takeRows(t, indices, start, end)),
+    ws: p.ws.map((t) => (t ? takeRows(t, indices, start, end) : null)),
+  };
+}
+
+/** A metric's name for a file, where that name alone describes it (Keras's class for the name, default options), else null. */
+function describedName(m: Metric, loss: LossName): MetricName | null {
+  if (m instanceof MeanMetricWrapper || metricKeyOf(m.name) !== m.name || Object.keys(m.changedOptions()).length > 0) return null;
+  return getMetric(m.name, loss).constructor === m.constructor ? (m.name as MetricName) : null;
 }
 
 /**
@@ -450,15 +465,28 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     return this.compiled?.optimizer ?? null;
   }
 
-  /** The loss given to `compile` when one loss serves every output, or null (before compile, or with one loss per output). */
+  /**
+   * The loss given to `compile` when one loss serves every output, by name,
+   * or null (before compile, or with one loss per output). A loss object
+   * whose name does not say all of it (fromLogits, labelSmoothing) has no
+   * name: then this throws, and `lossObjects` has it.
+   */
   get loss(): LossName | null {
-    const outputs = this.compiled?.outputs ?? [];
-    return outputs.length > 0 && outputs.every((o) => o.lossName === outputs[0].lossName) ? outputs[0].lossName : null;
+    const names = this.losses;
+    return names.length > 0 && names.every((n) => n === names[0]) ? names[0] : null;
   }
 
-  /** Each output's loss, in output order (empty before compile). */
+  /** Each output's loss by name, in output order (empty before compile); throws as `loss` does. */
   get losses(): LossName[] {
-    return (this.compiled?.outputs ?? []).map((o) => o.lossName);
+    return (this.compiled?.outputs ?? []).map((o) => {
+      if (!o.loss.isPlain) throw new Error(`${this.name}: output '${o.name}' has loss ${o.loss}, which no loss name describes; read model.lossObjects`);
+      return o.loss.kind;
+    });
+  }
+
+  /** Each output's loss object, in output order (empty before compile). */
+  get lossObjects(): Loss[] {
+    return (this.compiled?.outputs ?? []).map((o) => o.loss);
   }
 
   /** Each output's loss weight, in output order (empty before compile). */
@@ -466,14 +494,28 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     return (this.compiled?.outputs ?? []).map((o) => o.weight);
   }
 
-  /** The metrics given to `compile`, when one list serves every output. */
+  /**
+   * The metrics given to `compile` by name, when one list serves every
+   * output. A metric no name describes (a function, an object with options
+   * other than Keras's defaults) makes this throw; `outputMetrics` has it.
+   */
   get metricNames(): readonly MetricName[] {
-    return this.compiled?.metricList ?? [];
+    const compiled = this.compiled;
+    return compiled?.oneMetricList ? this.outputMetricNames[0] ?? [] : [];
   }
 
-  /** Each output's metrics, in output order (empty before compile). */
+  /** Each output's metrics by name, in output order (empty before compile); throws as `metricNames` does. */
   get outputMetricNames(): MetricName[][] {
-    return (this.compiled?.outputs ?? []).map((o) => [...o.metricNames]);
+    return (this.compiled?.outputs ?? []).map((o) => o.metrics.map((m) => {
+      const name = describedName(m, o.loss.kind);
+      if (name === null) throw new Error(`${this.name}: metric '${m.name}' of output '${o.name}' is not described by a name alone; read model.outputMetrics`);
+      return name;
+    }));
+  }
+
+  /** Each output's metric objects (their state is the last epoch's or evaluation's), in output order. */
+  get outputMetrics(): Metric[][] {
+    return (this.compiled?.outputs ?? []).map((o) => [...o.metrics]);
   }
 
   compile(options: CompileOptions): void {
@@ -501,36 +543,21 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
       }
       throw new Error(`compile: ${what} must be a list or an object keyed by output name, got ${describeValue(value)}`);
     };
-    const lossNames: unknown[] = typeof options.loss === 'string' ? names.map(() => options.loss) : perOutput<unknown>('loss', options.loss, undefined);
-    const losses = lossNames.map((l) => {
-      if (typeof l !== 'string') throw new Error(`compile: a loss must be a name such as 'mse', got ${describeValue(l)}`);
-      return { name: l as LossName, fn: getLoss(l) };
-    });
+    const one = typeof options.loss === 'string' || options.loss instanceof Loss;
+    const losses = (one ? names.map(() => options.loss) : perOutput<unknown>('loss', options.loss, undefined)).map((l) => resolveLoss(l));
     const weights = options.lossWeights === undefined ? names.map(() => 1) : perOutput<unknown>('lossWeights', options.lossWeights, 1);
     weights.forEach((w, i) => {
       if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new Error(`compile: lossWeights for output '${names[i]}' must be a non-negative number, got ${describeValue(w)}`);
     });
     const given = options.metrics ?? [];
-    let metricLists: unknown[];
-    let metricList: MetricName[] = [];
-    if (Array.isArray(given) && given.every((m) => typeof m === 'string')) {
-      metricList = [...(given as MetricName[])];
-      metricLists = names.map(() => metricList);
-    } else {
-      metricLists = perOutput<unknown>('metrics', given, []);
-    }
-    const metrics = metricLists.map((list, i) => {
-      if (!Array.isArray(list)) throw new Error(`compile: the metrics of output '${names[i]}' must be a list of names, got ${describeValue(list)}`);
-      return list.map((m: unknown) => ({ name: m as MetricName, metric: getMetric(m as string, losses[i].name) }));
-    });
+    const oneMetricList = Array.isArray(given) && given.every((m) => !Array.isArray(m));
+    const metricLists = oneMetricList ? names.map(() => given) : perOutput<unknown>('metrics', given, []);
     this.compiled = {
       optimizer: getOptimizer(options.optimizer),
-      outputs: names.map((name, i) => ({
-        name, lossName: losses[i].name, loss: losses[i].fn, weight: weights[i] as number,
-        metrics: metrics[i].map((m) => m.metric), metricNames: metrics[i].map((m) => m.name),
-      })),
-      metricList,
+      outputs: names.map((name, i) => ({ name, loss: losses[i], weight: weights[i] as number, metrics: [] })),
+      oneMetricList,
     };
+    settleMetrics(this.compiled.outputs, metricLists);
   }
 
   private requireCompiled(where: string): Compiled {
@@ -597,8 +624,8 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     return labelled;
   }
 
-  /** Inputs and targets, checked against each other and against the losses. */
-  private pair(where: string, x: unknown, y: unknown): Pair {
+  /** Inputs, targets and sample weights, checked against each other and against the losses. */
+  private pair(where: string, x: unknown, y: unknown, w?: unknown): Pair {
     const compiled = this.requireCompiled(where);
     const xs = this.feeds(where, x);
     if (y === undefined) throw new Error(`${where}: targets y are missing`);
@@ -611,13 +638,23 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     });
     sameBatch(where, [...xs, ...ys]);
     ys.forEach(([label, t], i) => {
-      if (compiled.outputs[i].lossName !== 'binary_crossentropy') return;
+      if (compiled.outputs[i].loss.kind !== 'binary_crossentropy') return;
       for (let k = 0; k < t.size; k++) {
         const v = t.data[k];
         if (!(v >= 0 && v <= 1)) throw new Error(`${where}: ${label} holds ${v} at position ${k}; binary_crossentropy needs labels in [0, 1]`);
       }
     });
-    return { xs: xs.map(([, t]) => t), ys: ys.map(([, t]) => t) };
+    const targets = ys.map(([, t]) => t);
+    return { xs: xs.map(([, t]) => t), ys: targets, ws: sampleWeightsOf(where, w, compiled.outputs, targets) };
+  }
+
+  /** `p` with classWeight's sample weights (Keras's rules: one output, not with sampleWeight). */
+  private withClassWeights(where: string, compiled: Compiled, p: Pair, classWeight: unknown, sampleWeight: unknown): Pair {
+    if (sampleWeight !== undefined) throw new Error(`${where}: classWeight and sampleWeight cannot be given together (as in Keras); fold the class weights into sampleWeight`);
+    if (compiled.outputs.length !== 1) throw new Error(`${where}: classWeight serves a model with one output; ${this.name} has ${compiled.outputs.length}: give sampleWeight per output instead`);
+    this.ensureBuilt(p.xs);
+    const units = this.requireGraph('classWeight').outputs[0].shape.at(-1) ?? 1;
+    return { ...p, ws: [classWeightsToSampleWeights(where, classWeight, compiled.outputs[0], p.ys[0], units)] };
   }
 
   // ---------------------------------------------------------------- training
@@ -628,28 +665,30 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     return runGraph(this.requireGraph('running'), xs, { training }).outputs;
   }
 
-  /** Each output's loss and the weighted total (the total is the loss itself for one output of weight 1). */
-  private lossesOf(compiled: Compiled, outs: readonly Tensor[], ys: readonly Tensor[]): { total: Tensor; parts: Tensor[] } {
-    const parts = compiled.outputs.map((o, i) => o.loss(outs[i], ys[i]));
-    const weighted = parts.map((l, i) => (compiled.outputs[i].weight === 1 ? l : mulScalar(l, compiled.outputs[i].weight)));
-    const total = weighted.reduce((sum, l) => add(sum, l));
-    return { total, parts };
+  /** Each output's loss (Σ w·l / N with the batch's sample weights) and the total weighted by lossWeights. */
+  private lossesOf(compiled: Compiled, outs: readonly Tensor[], batch: Pair, where: string): { total: Tensor; parts: Tensor[] } {
+    return weightedLosses(where, compiled.outputs, outs, batch.ys, batch.ws);
   }
 
-  private metricSums(compiled: Compiled, outs: readonly Tensor[], ys: readonly Tensor[]): number[][] {
-    return compiled.outputs.map((o, i) => o.metrics.map((m) => m.batchSum(outs[i], ys[i])));
+  /** Adds the batch to every metric's state. */
+  private updateMetrics(compiled: Compiled, outs: readonly Tensor[], ys: readonly Tensor[]): void {
+    compiled.outputs.forEach((o, i) => o.metrics.forEach((m) => m.update(ys[i], outs[i])));
+  }
+
+  private resetMetrics(compiled: Compiled): void {
+    for (const o of compiled.outputs) for (const m of o.metrics) m.reset();
   }
 
   /**
-   * One optimisation step on one batch; returns the loss and metric sums.
-   * A non-finite loss or gradient throws before the update, so the weights
-   * stay as they were.
+   * One optimisation step on one batch; returns the losses and adds the
+   * batch to the metrics. A non-finite loss or gradient throws before the
+   * update, so the weights stay as they were.
    */
-  private step(compiled: Compiled, { xs, ys }: Pair, where: string): { loss: number; outputLosses: number[]; sums: number[][] } {
+  private step(compiled: Compiled, batch: Pair, where: string): { loss: number; outputLosses: number[] } {
     const params = this.trainableWeightTensors();
     for (const p of this.weightTensors()) p.zeroGrad();
-    const outs = this.forward(xs, true);
-    const { total, parts } = this.lossesOf(compiled, outs, ys);
+    const outs = this.forward(batch.xs, true);
+    const { total, parts } = this.lossesOf(compiled, outs, batch, where);
     const value = total.item();
     if (!Number.isFinite(value)) {
       throw new Error(`${this.name}: loss is ${value} at ${where}; training stopped and the weights are as they were before this batch`);
@@ -665,23 +704,26 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
       }
     }
     compiled.optimizer.step(params);
-    return { loss: value, outputLosses: parts.map((l) => l.item()), sums: this.metricSums(compiled, outs, ys) };
+    this.updateMetrics(compiled, outs, batch.ys);
+    return { loss: value, outputLosses: parts.map((l) => l.item()) };
   }
 
-  /** Trains on one batch and returns its loss (the weighted total, computed before the update). */
-  trainOnBatch(x: ModelData, y: ModelData): number {
+  /** Trains on one batch and returns its loss (the weighted total, computed before the update); `sampleWeight` and `classWeight` as in fit. */
+  trainOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: ModelData; classWeight?: ClassWeight } = {}): number {
     const compiled = this.requireCompiled('trainOnBatch');
-    return this.step(compiled, this.pair('trainOnBatch', x, y), 'trainOnBatch').loss;
+    checkKeys('trainOnBatch', options, ['sampleWeight', 'classWeight']);
+    let batch = this.pair('trainOnBatch', x, y, options.sampleWeight);
+    if (options.classWeight !== undefined) batch = this.withClassWeights('trainOnBatch', compiled, batch, options.classWeight, options.sampleWeight);
+    return this.step(compiled, batch, 'trainOnBatch').loss;
   }
 
   private emptySums(compiled: Compiled): Sums {
-    return { loss: 0, outputLosses: compiled.outputs.map(() => 0), metrics: compiled.outputs.map((o) => o.metrics.map(() => 0)), count: 0 };
+    return { loss: 0, outputLosses: compiled.outputs.map(() => 0), count: 0 };
   }
 
-  private addSums(sums: Sums, batch: { loss: number; outputLosses: number[]; sums: number[][] }, rows: number): void {
+  private addSums(sums: Sums, batch: { loss: number; outputLosses: number[] }, rows: number): void {
     sums.loss += batch.loss * rows;
     batch.outputLosses.forEach((l, i) => { sums.outputLosses[i] += l * rows; });
-    batch.sums.forEach((list, i) => list.forEach((v, j) => { sums.metrics[i][j] += v; }));
     sums.count += rows;
   }
 
@@ -691,10 +733,17 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     const logs: Logs = { [`${prefix}loss`]: sums.loss / n };
     const several = compiled.outputs.length > 1;
     if (several) compiled.outputs.forEach((o, i) => { logs[`${prefix}${o.name}_loss`] = sums.outputLosses[i] / n; });
-    compiled.outputs.forEach((o, i) => o.metrics.forEach((m, j) => {
-      logs[`${prefix}${several ? `${o.name}_` : ''}${m.name}`] = sums.metrics[i][j] / n;
+    compiled.outputs.forEach((o) => o.metrics.forEach((m) => {
+      logs[`${prefix}${several ? `${o.name}_` : ''}${m.name}`] = m.result();
     }));
     return logs;
+  }
+
+  /** The metric keys the progress line leaves out because they repeat the loss (not when samples are weighted). */
+  private repeatsOfLoss(compiled: Compiled, weighted: boolean): string[] {
+    const [o, ...rest] = compiled.outputs;
+    if (weighted || rest.length > 0 || !o.loss.isPlain) return [];
+    return metricsRepeatingLoss(o.loss.kind, o.metrics.map((m) => m.name));
   }
 
   /** Trains on tensors, or (with a generator) as Keras's fit_generator. */
@@ -712,27 +761,23 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     const shuffle = booleanOption('fit', 'shuffle', options.shuffle, true);
     const verbose = verboseOption('fit', options.verbose);
     const initialEpoch = numberOption('fit', 'initialEpoch', options.initialEpoch, 0, 'non-negative integer');
-    const all = this.pair('fit', a, b);
+    let all = this.pair('fit', a, b, options.sampleWeight);
+    if (options.classWeight !== undefined) all = this.withClassWeights('fit', compiled, all, options.classWeight, options.sampleWeight);
     const n = all.xs[0].shape[0];
     const trainCount = split > 0 ? Math.floor(n * (1 - split)) : n;
     if (trainCount === 0) throw new Error(`fit: no training samples left after validationSplit ${split} of ${n}`);
     const everyRow = Int32Array.from({ length: n }, (_, i) => i);
-    const rows = (p: Pair, indices: ArrayLike<number>, start: number, end: number): Pair => ({
-      xs: p.xs.map((t) => takeRows(t, indices, start, end)),
-      ys: p.ys.map((t) => takeRows(t, indices, start, end)),
-    });
-    const train = rows(all, everyRow, 0, trainCount);
+    const train = pairRows(all, everyRow, 0, trainCount);
     let validation: Pair | null = null;
     if (options.validationData !== undefined) {
-      const v: unknown = options.validationData;
-      if (!Array.isArray(v) || v.length !== 2) throw new Error(`fit: validationData must be a pair [x, y], got ${describeValue(v)}`);
-      validation = this.pair('fit (validationData)', v[0], v[1]);
+      validation = this.validationPair('fit', options.validationData);
     } else if (split > 0) {
-      validation = rows(all, everyRow, trainCount, n);
+      // Keras holds out the last samples; class weights are for training only.
+      validation = pairRows(options.classWeight === undefined ? all : { ...all, ws: all.ws.map(() => null) }, everyRow, trainCount, n);
     }
-
     const steps = Math.ceil(trainCount / batchSize);
-    return this.trainLoop(compiled, { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [] }, async (epoch) => {
+    const loop = { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [], weighted: all.ws.some((w) => w !== null) };
+    return this.trainLoop(compiled, loop, async (epoch) => {
       const order = shuffle ? permutation(trainCount) : everyRow.subarray(0, trainCount);
       let batch = 0;
       return {
@@ -740,11 +785,17 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
           const start = batch * batchSize;
           const end = Math.min(start + batchSize, trainCount);
           batch++;
-          return rows(train, order, start, end);
+          return pairRows(train, order, start, end);
         },
         where: () => `epoch ${epoch + 1}, batch ${batch}`,
       };
     }, validation ? () => this.evaluatePair(compiled, validation!, batchSize) : null);
+  }
+
+  /** validationData `[x, y]` or `[x, y, sampleWeight]`, checked. */
+  private validationPair(where: string, v: unknown): Pair {
+    if (!Array.isArray(v) || (v.length !== 2 && v.length !== 3)) throw new Error(`${where}: validationData must be [x, y] or [x, y, sampleWeight], got ${describeValue(v)}`);
+    return this.pair(`${where} (validationData)`, v[0], v[1], v[2]);
   }
 
   /** Keras's fit_generator: `stepsPerEpoch` batches per epoch from `data`. */
@@ -767,17 +818,17 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
       const pullVal = puller(val, 'fit (validationData)');
       validate = () => this.evaluateBatches(compiled, pullVal, valSteps);
     } else if (val) {
-      const v = this.pair('fit (validationData)', val[0], val[1]);
+      const v = this.validationPair('fit', val);
       validate = () => this.evaluatePair(compiled, v, 32);
     }
-    const loop = { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [] };
+    const loop = { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [], weighted: false };
     return this.trainLoop(compiled, loop, async (epoch) => {
       let batch = 0;
       return {
         next: async () => {
           batch++;
-          const [bx, by] = await pull();
-          return this.pair(`fit (epoch ${epoch + 1}, batch ${batch})`, bx, by);
+          const [bx, by, bw] = await pull();
+          return this.pair(`fit (epoch ${epoch + 1}, batch ${batch})`, bx, by, bw);
         },
         where: () => `epoch ${epoch + 1}, batch ${batch}`,
       };
@@ -787,11 +838,11 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
   /**
    * The epoch loop shared by both kinds of fit. Every callback hook is
    * awaited in list order; onTrainBegin may move `initialEpoch` (to resume)
-   * and any hook may set `stopTraining`.
+   * and any hook may set `stopTraining`. The metrics start afresh each epoch.
    */
   private async trainLoop(
     compiled: Compiled,
-    loop: { epochs: number; initialEpoch: number; steps: number; verbose: 0 | 1 | 2; callbacks: readonly Callback[] },
+    loop: { epochs: number; initialEpoch: number; steps: number; verbose: 0 | 1 | 2; callbacks: readonly Callback[]; weighted: boolean },
     batchesOf: (epoch: number) => Promise<{ next: () => Promise<Pair>; where: () => string }>,
     validate: (() => Promise<Logs>) | null,
   ): Promise<History> {
@@ -807,14 +858,17 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     const first = this.initialEpoch;
     if (!Number.isInteger(first) || first < 0) throw new Error(`fit: a callback set initialEpoch to ${first}; it must be a non-negative integer`);
     let logs: Logs = {};
+    let weighted = loop.weighted;
     for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       const progress = verbose === 0 ? null
-        : new EpochProgress({ epoch, epochs, steps, verbose, hide: metricsRepeatingLoss(this.loss, this.metricNames) });
+        : new EpochProgress({ epoch, epochs, steps, verbose, hide: this.repeatsOfLoss(compiled, weighted) });
       const batches = await batchesOf(epoch);
       const sums = this.emptySums(compiled);
+      this.resetMetrics(compiled);
       for (let s = 0; s < steps; s++) {
         const batch = await batches.next();
+        weighted ||= batch.ws.some((w) => w !== null);
         const result = this.step(compiled, batch, batches.where());
         this.addSums(sums, result, batch.xs[0].shape[0]);
         const running = this.logsOf(compiled, '', sums);
@@ -842,7 +896,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     let start = 0;
     return this.evaluateChecked(compiled, async () => {
       const end = Math.min(start + batchSize, n);
-      const batch = { xs: p.xs.map((t) => takeRows(t, all, start, end)), ys: p.ys.map((t) => takeRows(t, all, start, end)) };
+      const batch = pairRows(p, all, start, end);
       start = end;
       return batch;
     }, Math.ceil(n / batchSize), prefix);
@@ -850,25 +904,28 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
 
   private evaluateBatches(compiled: Compiled, pull: Pull, steps: number, prefix = 'val_'): Promise<Logs> {
     return this.evaluateChecked(compiled, async () => {
-      const [bx, by] = await pull();
-      return this.pair('evaluate', bx, by);
+      const [bx, by, bw] = await pull();
+      return this.pair('evaluate', bx, by, bw);
     }, steps, prefix);
   }
 
+  /** Loss and metrics over `steps` batches, the metrics started afresh. */
   private async evaluateChecked(compiled: Compiled, next: () => Promise<Pair>, steps: number, prefix: string): Promise<Logs> {
     const sums = this.emptySums(compiled);
+    this.resetMetrics(compiled);
     for (let s = 0; s < steps; s++) {
       const batch = await next();
       noGrad(() => {
         const outs = this.forward(batch.xs, false);
-        const { total, parts } = this.lossesOf(compiled, outs, batch.ys);
-        this.addSums(sums, { loss: total.item(), outputLosses: parts.map((l) => l.item()), sums: this.metricSums(compiled, outs, batch.ys) }, batch.xs[0].shape[0]);
+        const { total, parts } = this.lossesOf(compiled, outs, batch, prefix === '' ? 'evaluate' : 'fit (validationData)');
+        this.updateMetrics(compiled, outs, batch.ys);
+        this.addSums(sums, { loss: total.item(), outputLosses: parts.map((l) => l.item()) }, batch.xs[0].shape[0]);
       });
     }
     return this.logsOf(compiled, prefix, sums);
   }
 
-  /** Loss and metrics over `x`, `y` (or `steps` batches of a generator), e.g. `{ loss, acc }`. */
+  /** Loss and metrics over `x`, `y` (or `steps` batches of a generator), e.g. `{ loss, acc }`; `sampleWeight` weighs the loss as in fit. */
   evaluate(x: ModelData, y: ModelData, options?: EvaluateOptions): Promise<Logs>;
   evaluate(data: BatchSource, options: EvaluateOptions): Promise<Logs>;
   async evaluate(a: ModelData | BatchSource, b?: ModelData | EvaluateOptions, c?: EvaluateOptions): Promise<Logs> {
@@ -881,9 +938,9 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
       return this.evaluateBatches(compiled, puller(a, 'evaluate'), steps, '');
     }
     const options = c ?? {};
-    checkKeys('evaluate', options, ['batchSize', 'steps']);
+    checkKeys('evaluate', options, ['batchSize', 'steps', 'sampleWeight']);
     const batchSize = numberOption('evaluate', 'batchSize', options.batchSize, 32, 'positive integer');
-    return this.evaluatePair(compiled, this.pair('evaluate', a, b), batchSize, '');
+    return this.evaluatePair(compiled, this.pair('evaluate', a, b, options.sampleWeight), batchSize, '');
   }
 
   /** The model's outputs for `x`, in batches, without recording gradients: one Tensor, or one per output. */
@@ -945,6 +1002,33 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     if (kind !== null) throw new Error(`${this.name}: loadWeights('${path}'): Keras weights files end in .weights.h5 (Keras 3's save_weights layout); a whole model (.keras, .h5) is read with loadModel()`);
     loadWeightsFrom(path, this.namedWeights());
   }
+}
+
+/**
+ * Each output's metrics from its list (names, metric objects, functions),
+ * with Keras's log keys: a name repeated within an output gets `_1`, `_2`.
+ * A metric object serves one output only.
+ */
+function settleMetrics(outputs: OutputSettings[], lists: readonly unknown[]): void {
+  const used = new Set<Metric>();
+  outputs.forEach((o, i) => {
+    const list = lists[i];
+    if (!Array.isArray(list)) throw new Error(`compile: the metrics of output '${o.name}' must be a list, got ${describeValue(list)}`);
+    const keys = new Set<string>(['loss']);
+    o.metrics = list.map((m: unknown) => {
+      let metric = getMetric(m, o.loss.kind);
+      if (used.has(metric)) throw new Error(`compile: metric object '${metric.name}' is given twice (for two outputs, or twice in one list); give each its own object, or a name`);
+      let key = metric.name;
+      for (let k = 1; keys.has(key); k++) key = `${metric.name}_${k}`;
+      if (key !== metric.name) {
+        if (m instanceof Metric) throw new Error(`compile: two metrics of output '${o.name}' are named '${metric.name}'; give this object another name (new ${m.constructor.name}({ name: '${key}' }))`);
+        metric = getMetric(m, o.loss.kind, key);
+      }
+      used.add(metric);
+      keys.add(key);
+      return metric;
+    });
+  });
 }
 
 /** Every labelled tensor has the same number of samples, or an error names two that differ. */
