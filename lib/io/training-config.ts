@@ -10,21 +10,24 @@
  */
 import type { FloatArray, Tensor } from '../../autograd/index.ts';
 import { Adam, Optimizer, RMSprop, SGD, type OptimizerSlots } from '../../optim/index.ts';
-import type { LossName } from '../losses.ts';
-import type { MetricName } from '../metrics.ts';
+import { lossNameOf, type LossName } from '../losses.ts';
+import { metricKeyOf, type MetricName } from '../metrics.ts';
 import type { TrainingConfig, WeightSpec } from './artifacts.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
 
-const LOSS_NAMES: ReadonlyMap<string, LossName> = new Map(Object.entries({
-  binary_crossentropy: 'binary_crossentropy',
-  categorical_crossentropy: 'categorical_crossentropy',
-  sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
-  mse: 'mse', mean_squared_error: 'mse',
-  mae: 'mae', mean_absolute_error: 'mae',
-} satisfies Record<string, LossName>));
-const METRIC_NAMES: ReadonlyMap<string, MetricName> = new Map(Object.entries({
-  acc: 'acc', accuracy: 'accuracy', mae: 'mae', mean_absolute_error: 'mae',
-} satisfies Record<string, MetricName>));
+/** The metric names TF.js reads back from a training config (after its snake_case → camelCase), as written. */
+const TFJS_METRICS: ReadonlyMap<string, string> = new Map([
+  ['acc', 'acc'], ['accuracy', 'accuracy'], ['binary_accuracy', 'binary_accuracy'], ['categorical_accuracy', 'categorical_accuracy'],
+  ['precision', 'precision'], ['mse', 'mse'], ['mean_squared_error', 'mse'], ['mae', 'mae'], ['mean_absolute_error', 'mae'],
+]);
+
+/** Config keys of a loss object (Keras's get_config) that must keep their defaults for the loss's name to describe it. */
+const LOSS_DEFAULTS: Readonly<Record<string, JsonValue>> = { from_logits: false, label_smoothing: 0, axis: -1 };
+
+/** A name with its camelCase humps as snake_case ('binaryCrossentropy' → 'binary_crossentropy'). */
+function snake(name: string): string {
+  return name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+}
 
 /** TF.js's names for each of our state slots, by optimizer. */
 function tfjsSlots(optimizer: Optimizer): string[] {
@@ -73,9 +76,21 @@ const WRITTEN_LOSS: Readonly<Record<LossName, string>> = {
   mae: 'mean_absolute_error',
 };
 
-/** The training config TF.js writes (`loss`, `metrics`, `optimizer_config`). */
+/**
+ * The training config TF.js writes (`loss`, `metrics`, `optimizer_config`).
+ * A metric TF.js cannot read back (it knows acc, accuracy, binary_accuracy,
+ * categorical_accuracy, precision, mse, mae) is an error, not a file that
+ * TF.js then refuses.
+ */
 export function trainingConfigOf(optimizer: Optimizer, loss: LossName, metrics: readonly MetricName[]): TrainingConfig {
-  return { loss: WRITTEN_LOSS[loss], metrics: [...metrics], optimizer_config: optimizerConfig(optimizer) };
+  const written = metrics.map((m) => {
+    const name = TFJS_METRICS.get(m);
+    if (name === undefined) {
+      throw new Error(`save: metric '${m}' cannot be written to a TF.js model file, which TF.js reads with the metrics ${[...new Set(TFJS_METRICS.values())].join(', ')} only; save to a .keras file, or without includeOptimizer`);
+    }
+    return name;
+  });
+  return { loss: WRITTEN_LOSS[loss], metrics: written, optimizer_config: optimizerConfig(optimizer) };
 }
 
 /** The optimizer's state as TF.js's optimizer weights: specs (group 'optimizer') and values. */
@@ -206,22 +221,42 @@ export function optimizerFromConfig(value: JsonValue | undefined, where: string)
   }
 }
 
+/**
+ * One loss of a training config as Unrolled names it: a name in Keras's or
+ * TF.js's spelling, or a serialized loss object (`{ class_name, config }`,
+ * as tf.keras writes one) whose options are the defaults. A loss object
+ * with other options (from_logits, label_smoothing) is an error naming
+ * them: the reader compiles by name.
+ */
+function lossOfConfig(loss: JsonValue | undefined, where: string): LossName {
+  let spelling = loss;
+  if (isObject(loss)) {
+    spelling = own(loss, 'class_name');
+    const config = own(loss, 'config');
+    for (const [key, fallback] of Object.entries(LOSS_DEFAULTS)) {
+      const v = isObject(config) ? own(config, key) : undefined;
+      if (v !== undefined && v !== null && v !== fallback) {
+        throw new Error(`${where}: loss ${String(spelling)} has ${key} ${describe(v)}; a training config is read by loss names, which mean ${key} ${describe(fallback)}`);
+      }
+    }
+  }
+  if (typeof spelling !== 'string') throw new Error(`${where}: training config loss must be one loss name, got ${describe(loss)}`);
+  const name = lossNameOf(spelling) ?? lossNameOf(snake(spelling));
+  if (!name) throw new Error(`${where}: loss '${spelling}' is not supported; supported: binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, mse, mae (Keras's and TF.js's spellings)`);
+  return name;
+}
+
 /** The loss and metrics of a training config, as Unrolled names them. */
 export function compileSettingsOf(config: JsonObject, where: string): { loss: LossName; metrics: MetricName[] } {
-  const loss = own(config, 'loss');
-  if (typeof loss !== 'string') {
-    throw new Error(`${where}: training config loss must be one loss name, got ${describe(loss)}`);
-  }
-  const lossName = LOSS_NAMES.get(loss.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase());
-  if (!lossName) throw new Error(`${where}: loss '${loss}' is not supported; supported: ${[...LOSS_NAMES.keys()].join(', ')}`);
+  const lossName = lossOfConfig(own(config, 'loss'), where);
   let m = own(config, 'metrics') ?? [];
   // TF.js writes {} for a model compiled without metrics.
   if (isObject(m) && Object.keys(m).length === 0) m = [];
   if (!Array.isArray(m)) throw new Error(`${where}: training config metrics must be a list of names, got ${describe(m)}`);
   const metrics = m.map((name) => {
-    const metric = typeof name === 'string' ? METRIC_NAMES.get(name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()) : undefined;
-    if (!metric) throw new Error(`${where}: metric ${describe(name)} is not supported; supported: ${[...METRIC_NAMES.keys()].join(', ')}`);
-    return metric;
+    const metric = typeof name === 'string' ? metricKeyOf(name) ?? metricKeyOf(snake(name)) : undefined;
+    if (!metric) throw new Error(`${where}: metric ${describe(name)} is not supported; supported: acc, accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy, mse, mae, precision, recall, auc (Keras's and TF.js's spellings)`);
+    return metric as MetricName;
   });
   return { loss: lossName, metrics };
 }
