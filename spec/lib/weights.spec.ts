@@ -111,6 +111,22 @@ test('classWeight in fit weighs training only (not the validation loss)', async 
   close(h.history.val_loss[0], Math.LN2, 1e-6, 'val_loss');
 });
 
+test('generators may yield [x, y, sampleWeight]; classWeight per timestep for sequence labels', async () => {
+  const model = doubling();
+  function* batches(): Generator<readonly [Tensor, Tensor, Tensor]> {
+    for (;;) yield [x, y, w];
+  }
+  const h = await model.fit(batches(), { stepsPerEpoch: 2, verbose: 0 });
+  close(h.history.loss[0], WEIGHTED, 1e-5, 'fit on a generator');
+  close((await model.evaluate(batches(), { steps: 3 })).loss, WEIGHTED, 1e-5, 'evaluate on a generator');
+  // Labels [B, T]: each timestep weighted by its class; uniform predictions make every loss value log 2.
+  const seq = new Sequential([new Dense(3, { inputShape: [2, 1], activation: 'softmax' })]);
+  seq.setWeights([tensor([[0, 0, 0]]), tensor([0, 0, 0])]);
+  seq.compile({ optimizer: new SGD({ learningRate: 0 }), loss: 'sparse_categorical_crossentropy' });
+  const loss = seq.trainOnBatch(tensor([[[1], [2]], [[3], [4]]]), tensor([[0, 2], [1, 2]]), { classWeight: { 1: 4, 2: 0.5 } });
+  close(loss, (1 + 0.5 + 4 + 0.5) * Math.log(3) / 4, 1e-6, 'per-timestep class weights');
+});
+
 test('several outputs: one weight array for all, or one per output (list or keyed by name)', async () => {
   const inp = input({ shape: [1] });
   const a = new Dense(1, { name: 'a' });
