@@ -119,7 +119,7 @@ test('generators may yield [x, y, sampleWeight]; classWeight per timestep for se
   const h = await model.fit(batches(), { stepsPerEpoch: 2, verbose: 0 });
   close(h.history.loss[0], WEIGHTED, 1e-5, 'fit on a generator');
   close((await model.evaluate(batches(), { steps: 3 })).loss, WEIGHTED, 1e-5, 'evaluate on a generator');
-  // Labels [B, T]: each timestep weighted by its class; uniform predictions make every loss value log 2.
+  // Labels [B, T]: each timestep weighted by its class; uniform predictions make every loss value log 3.
   const seq = new Sequential([new Dense(3, { inputShape: [2, 1], activation: 'softmax' })]);
   seq.setWeights([tensor([[0, 0, 0]]), tensor([0, 0, 0])]);
   seq.compile({ optimizer: new SGD({ learningRate: 0 }), loss: 'sparse_categorical_crossentropy' });
