@@ -72,51 +72,58 @@ export function gemmNaive<T extends FloatArray>(
 }
 
 /*
- * The fast gemm: packed operands and a 3×4 register tile.
+ * The fast gemm: packed operands and a 2×4 register tile.
  *
- * JavaScript has no SIMD, so every multiply-add is a scalar multiply and add, and
- * every typed-array read also pays an index computation, an overflow check and a
- * bounds check (about 8 instructions, against 1 for the multiply). The naive loop
- * reads and writes `out` once per multiply-add. Here a 3×4 block of `out` lives in
- * 12 local variables for the whole k loop: per step of k the kernel reads 3
- * numbers of op(a) and 4 of op(b) and does 12 multiply-adds, and `out` is touched
- * once per block. Tiles from 2×4 to 8×4 were measured (Node 20, V8 11.3, x64: 15 float
- * registers): 3×4, 4×3 and 3×3 are the fastest, about 7% ahead of 4×4, which
- * spills more of its 16 sums to the stack; 2×4 reads more numbers per
- * multiply-add, and 4×8 or 8×4 spill too much. Every tile adds into `out`, so
- * a product that does not accumulate clears `out` first.
+ * JavaScript has no SIMD, so every multiply-add is a scalar multiply and add,
+ * and every array read also pays an index computation and checks (about 8
+ * instructions, against 1 for the multiply). The naive loop reads and writes
+ * `out` once per multiply-add. Here a 2×4 block of `out` lives in 8 locals for
+ * the whole k loop: per step of k the kernel reads 2 numbers of op(a) and 4
+ * of op(b) and does 8 multiply-adds, and `out` is touched once per block.
+ * What made V8's code fastest (Node 20, V8 11.3, x64, measured): index sums
+ * written `(i + c) | 0`, which V8 then knows are small integers (no overflow
+ * checks), and the packed operands in a plain Array of doubles rather than a
+ * Float64Array (fewer checks per read): 1.4× the 3×4 tile on Float64Array
+ * that came before. 3×4, 4×4 and 4×8 tiles and float32 panels were slower. A last odd row takes a 1×4 tile, so one row (a batch of
+ * one: gemv) costs no zero row.
  *
- * So that those 7 reads are adjacent and the same whatever the transposes and
- * strides, the operands are first copied ("packed") into float64 scratch (K =
- * depth of one block, at most KC):
- *   a panel   [K, MR]            3 rows of op(a), one k-step after another
+ * So that those reads are adjacent and the same whatever the transposes and
+ * strides, the operands are first copied ("packed") into one Array (K = depth
+ * of one block, at most KC):
+ *   a panel   [K, MR]            2 rows of op(a), one k-step after another
  *   b panels  [⌈n/NR⌉, K, NR]    op(b) in panels of 4 columns, one k-step after another
- * Both live in ONE Float64Array, the a panel first: the kernel then reads a
- * single array (one map check and base pointer per step instead of two; 3%
- * faster than two arrays). Each transpose case only changes the loop order of
- * the copy, chosen so that the copy reads memory in order. Packing also converts
- * float32 to float64 once, so the kernel only ever sees Float64Array and stays
- * monomorphic whichever dtype the caller uses; sums are taken in float64. Rows
- * and columns beyond m and n are packed as zeros, so the kernel always computes
- * a full tile and only its store is clipped. Packing costs O(m·k + k·n) against
- * the O(m·k·n) of the products.
+ * Each transpose case only changes the loop order of the copy, chosen so that
+ * it reads memory in order. Packing also turns float32 into float64 once, so
+ * the kernel sees one kind of array whichever dtype the caller uses; sums are
+ * taken in float64. Columns beyond n are packed as zeros, so the kernel always
+ * computes full columns and only its store is clipped.
+ *
+ * Every element of out is summed the same way whatever m, the tile and the
+ * row it falls in: over k in order within each KC block, from 0, then added
+ * to out. So the rows of a product are bit-identical to the same rows
+ * computed in a product of fewer rows (a batch cut into row blocks).
  *
  * k is cut into blocks of KC so that the packed b of one block stays in cache
- * (L2) while every 3-row panel of a sweeps across it; and so that the scratch
- * stays small when k is long (k = B·T in weight gradients). Speed is flat for
- * KC from 64 to 512.
- *
- * A right operand used by many products (the recurrent kernel U, at every step
- * of a sequence) can be packed once with `packRight` and passed to `gemmPacked`.
+ * while every panel of a sweeps across it, and so that the scratch stays small
+ * when k is long (k = B·T in weight gradients). A right operand used by many
+ * products (the recurrent kernel U, at every step of a sequence) can be
+ * packed once with `packRight` and passed to `gemmPacked`.
  */
-// The tile kernel below is written out by hand for MR = 3, NR = 4.
-const MR = 3; // rows of out per tile
+// The tile kernels below are written out by hand for MR = 2, NR = 4, with literal 2s and 4s:
+// V8 reloads a module constant from its context at every use.
+const MR = 2; // rows of out per tile
 const NR = 4; // columns of out per tile
 const KC = 256; // depth of one packed block of k
 const A_PANEL = MR * KC; // room for the packed a panel, at the start of every packed buffer
 
-let scratch = new Float64Array(A_PANEL + NR * KC); // [MR·KC] a panel, then [⌈n/NR⌉, K, NR] one block of op(b)
-const edgeTile = new Float64Array(MR * NR); // [MR, NR] a tile that overhangs m or n
+/** A packed Array of doubles (V8 keeps its elements as unboxed float64) of at least n numbers. */
+function doubles(n: number, reuse: number[] | null = null): number[] {
+  const d = reuse ?? [];
+  while (d.length < n) d.push(0.5);
+  return d;
+}
+
+let scratch = doubles(A_PANEL + NR * KC); // [MR·KC] a panel, then [⌈n/NR⌉, K, NR] one block of op(b)
 
 /** The fast gemm used by the engine. Same contract as `gemmNaive`. */
 export function gemm<T extends FloatArray>(
@@ -125,13 +132,11 @@ export function gemm<T extends FloatArray>(
   setLayout(m, k, n, options);
   clearOut(out, options.accumulate);
   if (m === 0 || n === 0) return out;
-  const size = A_PANEL + Math.ceil(n / NR) * Math.min(k, KC) * NR;
-  if (scratch.length < size) scratch = new Float64Array(size);
-  const pk = scratch;
+  scratch = doubles(A_PANEL + Math.ceil(n / NR) * Math.min(k, KC) * NR, scratch);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
-    packB(pk, A_PANEL, b, p0, kc);
-    blockProduct(out, a, pk, A_PANEL, p0, kc);
+    packB(scratch, A_PANEL, b, p0, kc);
+    blockProduct(out, a, scratch, A_PANEL, p0, kc);
   }
   return out;
 }
@@ -141,19 +146,18 @@ export interface PackedRight {
   readonly k: number;
   readonly n: number;
   /** [MR·KC] room for the a panel, then op(b) block by block: each KC-deep block [⌈n/NR⌉, kc, NR]. */
-  readonly data: Float64Array;
+  readonly data: number[];
 }
 
 /**
  * Packs op(b) (b [k, n], or [n, k] with transB; ldb and offsetB as for gemm)
- * for `gemmPacked`. Reuses the storage of `reuse` when it is large enough.
+ * for `gemmPacked`. Reuses the storage of `reuse` (growing it when needed).
  * The packed copy does not follow later changes to b: pack again after b changes.
  */
 export function packRight(b: Readonly<FloatArray>, k: number, n: number, options: GemmOptions = PLAIN, reuse: PackedRight | null = null): PackedRight {
   setLayout(0, k, n, options);
   const panels = Math.ceil(n / NR);
-  const size = A_PANEL + panels * NR * k;
-  const data = reuse !== null && reuse.data.length >= size ? reuse.data : new Float64Array(size);
+  const data = doubles(A_PANEL + panels * NR * k, reuse?.data);
   for (let p0 = 0, bOff = A_PANEL; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     packB(data, bOff, b, p0, kc);
@@ -165,8 +169,8 @@ export function packRight(b: Readonly<FloatArray>, k: number, n: number, options
 /**
  * out [m, n] = op(a) · op(b) (+= when accumulating), op(b) [k, n] packed by
  * `packRight`; the options of a and out as for gemm (those of b went into the
- * packing). The same result as `gemm`. The packed operand's a-panel room is
- * used as scratch.
+ * packing). The same result as `gemm`, bit for bit. The packed operand's
+ * a-panel room is used as scratch.
  */
 export function gemmPacked<T extends FloatArray>(out: T, a: Readonly<FloatArray>, packed: PackedRight, m: number, options: GemmOptions = PLAIN): T {
   const { k, n, data } = packed;
@@ -186,39 +190,29 @@ export function gemmPacked<T extends FloatArray>(out: T, a: Readonly<FloatArray>
  * out += op(a)[:, p0 … p0+kc] · op(b)[p0 … p0+kc, :], that block of op(b)
  * packed at pk[bOff …]. Each MR-row panel of op(a) is packed into pk[0 … MR·kc].
  */
-function blockProduct(out: FloatArray, a: Readonly<FloatArray>, pk: Float64Array, bOff: number, p0: number, kc: number): void {
+function blockProduct(out: FloatArray, a: Readonly<FloatArray>, pk: number[], bOff: number, p0: number, kc: number): void {
   for (let i0 = 0; i0 < L.m; i0 += MR) {
-    packA(pk, a, i0, p0, kc);
-    for (let j0 = 0, bi = bOff; j0 < L.n; j0 += NR, bi += kc * NR) tile(out, i0, j0, pk, bi, kc);
+    const one = L.m - i0 === 1;
+    packA(pk, a, i0, p0, kc, one ? 1 : MR);
+    for (let j0 = 0, bi = bOff; j0 < L.n; j0 += NR, bi += kc * NR) {
+      if (one) tile1(out, i0, j0, pk, bi, kc);
+      else tile(out, i0, j0, pk, bi, kc);
+    }
   }
 }
 
-/** dst[p, r] = op(a)[i0 + r, p0 + p]: the [K, MR] panel at the start of dst, zero past row m. */
-function packA(dst: Float64Array, a: Readonly<FloatArray>, i0: number, p0: number, kc: number): void {
+/** dst[p·MR + r] = op(a)[i0 + r, p0 + p] for r < rows: the [K, MR] panel at the start of dst. */
+function packA(dst: number[], a: Readonly<FloatArray>, i0: number, p0: number, kc: number, rows: number): void {
   const { lda } = L;
-  const rows = Math.min(MR, L.m - i0);
-  if (rows < MR) dst.fill(0, 0, kc * MR);
-  if (L.transA) {
-    // a is [k, m]: the rows i0.. of op(a) are adjacent within each row p of a.
-    // (Full panels are copied three at a time: a loop of 3 costs as much as the copy.)
-    for (let p = 0, d = 0, src = L.offsetA + p0 * lda + i0; p < kc; p++, d += MR, src += lda) {
-      if (rows === MR) {
-        dst[d] = a[src]; dst[d + 1] = a[src + 1]; dst[d + 2] = a[src + 2];
-      } else {
-        for (let r = 0; r < rows; r++) dst[d + r] = a[src + r];
-      }
-    }
-  } else {
-    // a is [m, k]: walk along each row of a.
-    for (let r = 0; r < rows; r++) {
-      const src = L.offsetA + (i0 + r) * lda + p0;
-      for (let p = 0; p < kc; p++) dst[p * MR + r] = a[src + p];
-    }
+  for (let r = 0; r < rows; r++) {
+    // a is [k, m] (transA): row i of op(a) is column i of a; else it is row i of a.
+    const step = L.transA ? lda : 1;
+    for (let p = 0, d = r, src = L.offsetA + (L.transA ? p0 * lda + i0 + r : (i0 + r) * lda + p0); p < kc; p++, d += MR, src += step) dst[d] = a[src];
   }
 }
 
 /** dst[bOff + (j / NR)·kc·NR + p·NR + c] = op(b)[p0 + p, j + c]: panels of NR columns, zero past column n. */
-function packB(dst: Float64Array, bOff: number, b: Readonly<FloatArray>, p0: number, kc: number): void {
+function packB(dst: number[], bOff: number, b: Readonly<FloatArray>, p0: number, kc: number): void {
   const { n, ldb } = L;
   for (let j0 = 0, base = bOff; j0 < n; j0 += NR, base += kc * NR) {
     const cols = Math.min(NR, n - j0);
@@ -243,39 +237,65 @@ function packB(dst: Float64Array, bOff: number, b: Readonly<FloatArray>, p0: num
 }
 
 /**
- * out[i0 .. i0+3, j0 .. j0+4] += a panel · b panel, clipped to [m, n].
- * pk: the packed buffer, a panel [kc, 3] at pk[0], b panel [kc, 4] at pk[bi].
+ * out[i0 .. i0+2, j0 .. j0+4] += a panel · b panel, clipped to n.
+ * pk: the packed buffer, a panel [kc, 2] at pk[0], b panel [kc, 4] at pk[bi].
+ * Two k-steps per pass of the loop (then the odd one): half the loop's own
+ * checks per multiply-add, measured 1.2× faster than one step per pass.
  */
-function tile(out: FloatArray, i0: number, j0: number, pk: Float64Array, bi: number, kc: number): void {
-  // c<r><c>: out[i0 + r, j0 + c], summed over the block.
+function tile(out: FloatArray, i0: number, j0: number, pk: number[], bi: number, kc: number): void {
+  // c<r><c>: out[i0 + r, j0 + c], summed over the block, k in order.
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  for (let ai = 0, end = kc * MR; ai < end; ai += MR, bi += NR) {
-    // One k-step: row p of the b panel times each of the 3 values of column p of the a panel.
-    const b0 = pk[bi], b1 = pk[bi + 1], b2 = pk[bi + 2], b3 = pk[bi + 3];
-    let x = pk[ai];
-    c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
-    x = pk[ai + 1];
-    c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
-    x = pk[ai + 2];
-    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+  let ai = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, x0 = 0, x1 = 0;
+  for (const pairs = (kc & ~1) * 2; ai < pairs; ai = (ai + 4) | 0, bi = (bi + 8) | 0) {
+    // k-step p: row p of the b panel times each of the 2 values of column p of the a panel; then p + 1.
+    b0 = pk[bi]; b1 = pk[(bi + 1) | 0]; b2 = pk[(bi + 2) | 0]; b3 = pk[(bi + 3) | 0]; x0 = pk[ai]; x1 = pk[(ai + 1) | 0];
+    c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
+    c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
+    b0 = pk[(bi + 4) | 0]; b1 = pk[(bi + 5) | 0]; b2 = pk[(bi + 6) | 0]; b3 = pk[(bi + 7) | 0]; x0 = pk[(ai + 2) | 0]; x1 = pk[(ai + 3) | 0];
+    c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
+    c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
   }
-  const { m, n, ldc } = L;
-  let o = L.offsetC + i0 * ldc + j0;
-  if (i0 + MR <= m && j0 + NR <= n) {
-    out[o] += c00; out[o + 1] += c01; out[o + 2] += c02; out[o + 3] += c03; o += ldc;
-    out[o] += c10; out[o + 1] += c11; out[o + 2] += c12; out[o + 3] += c13; o += ldc;
-    out[o] += c20; out[o + 1] += c21; out[o + 2] += c22; out[o + 3] += c23;
+  if (kc & 1) {
+    b0 = pk[bi]; b1 = pk[bi + 1]; b2 = pk[bi + 2]; b3 = pk[bi + 3]; x0 = pk[ai]; x1 = pk[ai + 1];
+    c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
+    c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
+  }
+  const { ldc } = L;
+  const o = L.offsetC + i0 * ldc + j0;
+  if (j0 + NR <= L.n) {
+    out[o] += c00; out[o + 1] += c01; out[o + 2] += c02; out[o + 3] += c03;
+    out[o + ldc] += c10; out[o + ldc + 1] += c11; out[o + ldc + 2] += c12; out[o + ldc + 3] += c13;
     return;
   }
-  const t = edgeTile;
-  t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
-  t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
-  t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
-  const rows = Math.min(MR, m - i0);
-  const cols = Math.min(NR, n - j0);
-  for (let r = 0; r < rows; r++, o += ldc) {
-    for (let c = 0; c < cols; c++) out[o + c] += t[r * NR + c];
+  storeEdge(out, o, L.n - j0, c00, c01, c02);
+  storeEdge(out, o + ldc, L.n - j0, c10, c11, c12);
+}
+
+/** The last row when m is odd (and the only one when m = 1, a gemv): out[i0, j0 .. j0+4] += a row · b panel, as `tile`. */
+function tile1(out: FloatArray, i0: number, j0: number, pk: number[], bi: number, kc: number): void {
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0, ai = 0, x = 0;
+  for (const pairs = (kc & ~1) * 2; ai < pairs; ai = (ai + 4) | 0, bi = (bi + 8) | 0) {
+    x = pk[ai];
+    c0 += x * pk[bi]; c1 += x * pk[(bi + 1) | 0]; c2 += x * pk[(bi + 2) | 0]; c3 += x * pk[(bi + 3) | 0];
+    x = pk[(ai + 2) | 0];
+    c0 += x * pk[(bi + 4) | 0]; c1 += x * pk[(bi + 5) | 0]; c2 += x * pk[(bi + 6) | 0]; c3 += x * pk[(bi + 7) | 0];
   }
+  if (kc & 1) {
+    x = pk[ai];
+    c0 += x * pk[bi]; c1 += x * pk[bi + 1]; c2 += x * pk[bi + 2]; c3 += x * pk[bi + 3];
+  }
+  const o = L.offsetC + i0 * L.ldc + j0;
+  if (j0 + NR <= L.n) {
+    out[o] += c0; out[o + 1] += c1; out[o + 2] += c2; out[o + 3] += c3;
+    return;
+  }
+  storeEdge(out, o, L.n - j0, c0, c1, c2);
+}
+
+/** The first `cols` (1 to 3) of one tile row, where the tile overhangs n. */
+function storeEdge(out: FloatArray, o: number, cols: number, c0: number, c1: number, c2: number): void {
+  out[o] += c0;
+  if (cols > 1) out[o + 1] += c1;
+  if (cols > 2) out[o + 2] += c2;
 }

@@ -41,6 +41,7 @@ const shapes: Shape[] = [
   { label: 'LSTM H=128: h·U', m: 128, k: 128, n: 512, transA: false, transB: false },
   { label: 'GRU H=256: h·U', m: 128, k: 256, n: 768, transA: false, transB: false },
   { label: 'LSTM H=256: h·U', m: 128, k: 256, n: 1024, transA: false, transB: false },
+  { label: 'LSTM H=256, B=1: h·U (gemv)', m: 1, k: 256, n: 1024, transA: false, transB: false },
   { label: 'LSTM H=D=32: x·W (B·T)', m: 12800, k: 32, n: 128, transA: false, transB: false },
   { label: 'LSTM H=32: g·Uᵀ', m: 128, k: 128, n: 32, transA: false, transB: true },
   { label: 'LSTM H=128: g·Uᵀ', m: 128, k: 512, n: 128, transA: false, transB: true },

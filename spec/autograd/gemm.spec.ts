@@ -1,9 +1,11 @@
 /**
  * The fast gemm, and gemmPacked with a right operand packed once, against the
- * reference gemmNaive: odd sizes that leave partial 3×4 tiles on every edge,
- * all four transpose cases, overwrite and accumulate, float32 and float64,
- * and blocks of wider matrices read and written in place. A failure names
- * the worst element and the first pairs.
+ * reference gemmNaive: odd sizes that leave partial 2×4 tiles on every edge
+ * (and a last odd row), all four transpose cases, overwrite and accumulate,
+ * float32 and float64, and blocks of wider matrices read and written in
+ * place. A failure names the worst element and the first pairs. Then the
+ * fast gemm's own promise: every row bit for bit the same whatever the
+ * number of rows of the call, and gemmPacked the same as gemm.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -138,6 +140,35 @@ test('blocks of wider matrices in place (strides and offsets), every transpose, 
           const outside = Array.from(got).filter((_, i) => { const r = Math.floor(i / (n + 4)), c = i % (n + 4); return r < 1 || c < 2 || c >= n + 2; });
           const before = Array.from(Out).filter((_, i) => { const r = Math.floor(i / (n + 4)), c = i % (n + 4); return r < 1 || c < 2 || c >= n + 2; });
           assert.equal(outside, before, `${how} ${what}: nothing outside the block is written`);
+        }
+      }
+    }
+  }
+});
+
+test('rows are bit-identical whatever m: a product cut into row blocks (1, 2 and 3 rows), plain and packed, equals the whole', () => {
+  setSeed('row blocks');
+  const [m, k, n] = [13, 300, 9]; // k spans two packed blocks; n leaves a partial tile
+  const blocks: Array<[number, number]> = [[0, 1], [1, 3], [3, 6], [6, 7], [7, 13]];
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const [transA, transB] of TRANSPOSES) {
+      const a = randomArray(m * k, dtype); // [m, k], or [k, m] when transA
+      const b = randomArray(k * n, dtype);
+      const start = randomArray(m * n, dtype);
+      const options = { transA, transB, accumulate: true };
+      const whole = gemm(start.slice(), a, b, m, k, n, options);
+      const packed = packRight(b, k, n, { transB });
+      const wholePacked = gemmPacked(start.slice(), a, packed, m, options);
+      const what = `${dtype} transA=${transA} transB=${transB}`;
+      assert.ok(whole.every((v, i) => Object.is(v, wholePacked[i])), `${what}: gemmPacked differs from gemm`);
+      for (const [r0, r1] of blocks) {
+        // Rows r0 … r1 of op(a): rows of a, or columns of a when transA.
+        const rows = { ...options, lda: transA ? m : k, offsetA: transA ? r0 : r0 * k, offsetC: r0 * n };
+        const got = gemm(start.slice(), a, b, r1 - r0, k, n, rows);
+        const gotPacked = gemmPacked(start.slice(), a, packed, r1 - r0, rows);
+        for (let i = r0 * n; i < r1 * n; i++) {
+          assert.ok(Object.is(got[i], whole[i]), `${what}: rows ${r0}…${r1 - 1} alone: [${i}] ${got[i]} vs ${whole[i]} in the whole product`);
+          assert.ok(Object.is(gotPacked[i], whole[i]), `${what}: packed rows ${r0}…${r1 - 1}: [${i}] ${gotPacked[i]} vs ${whole[i]}`);
         }
       }
     }
