@@ -10,7 +10,7 @@
  * classes it does not name; the two cannot be combined, and classWeight
  * serves a model with one output. A loss is Σ w·l / N over its N values.
  */
-import { Tensor, add, allocate, formatShape, mulScalar, type FloatArray } from '../../autograd/index.ts';
+import { Tensor, add, allocate, mulScalar, type FloatArray } from '../../autograd/index.ts';
 import { expandWeights, reduceLoss, type Loss } from '../losses.ts';
 import { describeValue, isKeyed, splitByName, toTensor } from './inputs.ts';
 
@@ -117,9 +117,3 @@ export function takeRows(t: Tensor, indices: ArrayLike<number>, start: number, e
   return new Tensor(out, [end - start, ...t.shape.slice(1)]);
 }
 
-/** The sample count of every weight tensor matches the data's, or an error names both. */
-export function sameSamples(where: string, ws: ReadonlyArray<Tensor | null>, n: number): void {
-  for (const w of ws) {
-    if (w && w.shape[0] !== n) throw new Error(`${where}: sampleWeight has ${w.shape[0]} rows (shape ${formatShape(w.shape)}) for ${n} samples`);
-  }
-}
