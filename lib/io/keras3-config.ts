@@ -789,13 +789,74 @@ export function readLayer(value: JsonValue | undefined, where: string): ReadLaye
     default:
       break;
   }
-  const shared = own(value, 'shared_object_id');
+  const shared = own(value, 'shared_object_id') ?? LOST_IDS.get(value);
   if (typeof shared === 'number') SHARED_IDS.set(config, shared);
   return { entry: { class_name: cls, config }, where, zeroOutputForMask: zero };
 }
 
 /** The `shared_object_id` of each layer config `readLayer` gave out, where the file has one. */
 const SHARED_IDS = new WeakMap<JsonObject, number>();
+
+/** The ids `lostSharedIds` found for layer objects of a file that Keras wrote without theirs. */
+const LOST_IDS = new WeakMap<JsonObject, number>();
+
+/** A layer object of config.json and the model objects it sits in, outermost first. */
+interface LayerSite { layer: JsonObject; models: JsonObject[] }
+
+/** Every layer object of a model object, nested models' included, in the file's order. */
+function layerSites(model: JsonObject, models: readonly JsonObject[], out: LayerSite[]): LayerSite[] {
+  const config = own(model, 'config');
+  const layers = isObject(config) ? own(config, 'layers') : undefined;
+  if (!Array.isArray(layers)) return out;
+  const inside = [...models, model];
+  for (const layer of layers) {
+    if (!isObject(layer)) continue;
+    const cls = own(layer, 'class_name');
+    if (typeof cls === 'string' && MODEL_CLASSES.includes(cls)) layerSites(layer, inside, out);
+    else out.push({ layer, models: inside });
+  }
+  return out;
+}
+
+/** The same value as Keras objects: the same keys and values, their `shared_object_id`s aside. */
+function sameObject(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameObject(v, b[i]));
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = (o: JsonObject): string[] => Object.keys(o).filter((k) => k !== 'shared_object_id').sort();
+    const [ka, kb] = [keys(a), keys(b)];
+    return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameObject(own(a, k), own(b, k)));
+  }
+  return a === b;
+}
+
+/**
+ * The layer objects whose `shared_object_id` Keras's writer lost. Keras
+ * records an object's first dict and gives it the id when the object is
+ * serialized again; but a nested model's config is copied when that model
+ * is done, so a layer met first inside a nested model and again outside it
+ * keeps its id only on the later occurrences. Such a first occurrence is
+ * the one earlier layer object without an id, of the same class and config,
+ * in a model that does not hold the first occurrence with the id; when two
+ * or more fit, none is taken (they stay separate layers).
+ */
+function lostSharedIds(top: JsonObject): Array<[JsonObject, number]> {
+  const sites = layerSites(top, [], []);
+  const found: Array<[JsonObject, number]> = [];
+  const seen = new Set<number>();
+  sites.forEach((site, i) => {
+    const id = own(site.layer, 'shared_object_id');
+    if (typeof id !== 'number' || seen.has(id)) return;
+    seen.add(id);
+    const candidates = sites.slice(0, i).filter((s) => own(s.layer, 'shared_object_id') === undefined
+      && !site.models.includes(s.models[s.models.length - 1])
+      && own(s.layer, 'class_name') === own(site.layer, 'class_name')
+      && sameObject(own(s.layer, 'config'), own(site.layer, 'config')));
+    if (candidates.length === 1) found.push([candidates[0].layer, id]);
+  });
+  return found;
+}
 
 /**
  * The `shared_object_id` of the layer object a config read by `readLayer`
@@ -896,6 +957,7 @@ function checkModelObject(value: JsonObject, cls: string, at: string): void {
 
 /** Reads config.json's top object: a Sequential or a functional model (`where` names the file). */
 export function readModelConfig(value: JsonValue, where: string): ReadModel {
+  if (isObject(value)) for (const [layer, id] of lostSharedIds(value)) LOST_IDS.set(layer, id);
   return readModelObject(value, `${where}: config.json`, true);
 }
 

@@ -190,16 +190,43 @@ test('the same walk reads them back: the shared layer\'s weights come from the o
   }
 });
 
-test('a whole .keras model with a layer of the outer model inside a nested model reloads bit for bit (nodes numbered per model)', async () => {
+test('a whole .keras model with a layer of the outer model inside a nested model reloads bit for bit, as one layer (nodes numbered per model)', async () => {
   for (const innerFirst of [false, true]) {
     clearSession();
     const model = sharedAcross(innerFirst);
-    const back = await readKeras(await writeKeras(model), 'shared.keras');
+    const bytes = await writeKeras(model);
+    // Keras's serialize_dict copies the nested model's config when that model is done, so a layer met there
+    // first keeps its shared_object_id only on its later occurrence outside.
+    const layers = JSON.parse(entryText(bytes, 'config.json')).config.layers as Array<{ class_name: string; shared_object_id?: number; config: { layers?: Array<{ class_name: string; shared_object_id?: number }> } }>;
+    const nested = layers.find((l) => l.class_name === 'Functional')!.config.layers!.find((l) => l.class_name === 'LSTM')!;
+    const outer = layers.find((l) => l.class_name === 'LSTM')!;
+    assert.is(typeof outer.shared_object_id, 'number', `innerFirst ${innerFirst}: the outer occurrence's id`);
+    assert.is(nested.shared_object_id, innerFirst ? undefined : outer.shared_object_id, `innerFirst ${innerFirst}: the nested occurrence's id`);
+    const back = await readKeras(bytes, 'shared.keras');
+    assert.ok((back.getLayer('inner') as Model).getLayer('shared_lstm') === back.getLayer('shared_lstm'), `innerFirst ${innerFirst}: one LSTM object`);
     const x = randomUniform([2, 5, 3], -1, 1);
     const [p, q] = [model.predict(x), back.predict(x) as unknown as Tensor[]];
     assert.is(q.length, 2, `innerFirst ${innerFirst}: outputs`);
     p.forEach((t, i) => assertSameBits(q[i], t, `innerFirst ${innerFirst}: output ${i}`));
   }
+});
+
+test('two layers of the same config and name in two nested models stay two layers when the later one has an id', async () => {
+  // inner1 holds its own LSTM 'l'; inner2 and the outer model share another LSTM 'l' (same config), met first in inner2.
+  const own = new LSTM(4, { name: 'l', returnSequences: true });
+  const shared = new LSTM(4, { name: 'l', returnSequences: true });
+  const nest = (layer: LSTM, name: string): Model => {
+    const h = input({ shape: [5, 3], name: `${name}_in` });
+    return new Model({ inputs: h, outputs: layer.apply(h), name });
+  };
+  const x = input({ shape: [5, 3], name: 'x' });
+  const inner1 = nest(own, 'inner1');
+  const inner2 = nest(shared, 'inner2');
+  const model = new Model({ inputs: x, outputs: [inner1.apply(x), inner2.apply(x), shared.apply(x)], name: 'outer' }) as Model<SymbolicTensor[]>;
+  // Both id-less candidates are of the same class and config: which one lost the id is not known, so neither is taken for it.
+  const bytes = await writeKeras(model);
+  const message = await errorOf(() => readKeras(bytes, 'two.keras'));
+  assertMentions(message, ['two.keras', 'model.weights.h5', 'is missing']);
 });
 
 test('one shard of sharded weights (Keras 3 save_weights with max_shard_size) is refused, naming the index', async () => {
