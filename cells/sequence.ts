@@ -12,7 +12,10 @@
  *     step, as Keras's K.rnn);
  *   - the dropout masks, through the products (projection.ts);
  *   - the one tape node whose backward is the hand-written BPTT, the gradient
- *     probe and the trace.
+ *     probe and the trace;
+ *   - a pass over one block of the batch's rows: the rows never meet inside
+ *     the layer, so the batch is cut into row blocks, each run as a pass of
+ *     its own by the calling thread or a worker (threads/blocks.ts).
  *
  * A cell brings its sizes and its step pair (`Cell` in cell.ts; cells/lstm.ts
  * is the model). Letters: B batch, T timesteps, C steps per chunk, D input features,
@@ -25,38 +28,67 @@
  * done as copies and resets of rows.
  */
 import {
-  Tensor, allocate, axpy, blockNorms, fillRows, gradOf, isGradEnabled, record, sumRows, type FloatArray,
+  Tensor, axpy, fillRows, gradOf, isGradEnabled, record, sumRows, type FloatArray,
 } from '../autograd/index.ts';
 import type { Cell, Step } from './cell.ts';
 import {
   Workspace, activation, addFromTimeMajor, checkSequence, inferChunk, referenceLoop, sequenceGrads, sequenceInputs, toTimeMajor, traced,
-  type CellWeights, type ReferenceResult, type SequenceDims, type SequenceGrads, type SequenceOptions, type SequenceResult,
-  type StepOptions,
+  type ActivationName, type CellWeights, type DropoutMasks, type ReferenceResult, type SequenceDims, type SequenceOptions,
+  type SequenceResult, type StepOptions,
 } from './common.ts';
 import { Projection, maskLayout } from './projection.ts';
+import { passFlags, stepSquares, wholeArrays } from './threads/blocks.ts';
+import { runBlocks } from './threads/run.ts';
 
 export type { Cell, Step } from './cell.ts';
 
-/** Everything one call works with, gathered once. */
-interface Pass {
+/** What a pass over one block of rows reads and writes: the block's rows of each array (B below is the block's). */
+export interface BlockArrays {
+  x: Readonly<FloatArray>; //                 [B, T, D]
+  W: Readonly<FloatArray>; //                 [D, G·H]
+  U: Readonly<FloatArray>; //                 [H, G·H]
+  b: Readonly<FloatArray> | null;
+  mask: Readonly<FloatArray> | null; //       [B, T]
+  dropoutMasks: DropoutMasks | null; //       [B, D] and [B, H] per gate block
+  initial: readonly Readonly<FloatArray>[] | null; // [B, H] each
+  output: FloatArray; //                      [B, T, H] or [B, H], written by the forward
+  finals: FloatArray[]; //                    [B, H] each, the final states, written by the forward
+}
+
+/** The settings of a call that every block shares. */
+export interface PassFlags {
+  goBackwards: boolean;
+  returnSequences: boolean;
+  activation?: ActivationName;
+  recurrentActivation?: ActivationName;
+}
+
+/** Where a block's backward reads the output gradients and adds (`+=`) its own; a null target wants none. */
+export interface BlockGrads {
+  dOutput: Readonly<FloatArray>; //           like output
+  dFinal: readonly Readonly<FloatArray>[]; // like finals
+  x: FloatArray | null;
+  W: FloatArray | null;
+  U: FloatArray | null;
+  b: FloatArray | null;
+  initial: Array<FloatArray | null>;
+  /** [2T]: Σ δh_new² of each step, then Σ (∂L/∂x_t)² of each step; the probe's squares, or null. */
+  squares: Float64Array | null;
+}
+
+/** Everything one pass works with, gathered once. */
+export interface Pass {
   cell: Cell;
   d: SequenceDims;
   C: number;
-  x: Readonly<FloatArray>;
-  w: CellWeights;
-  goBackwards: boolean;
-  returnSequences: boolean;
-  mask: Readonly<FloatArray> | null;
-  probe: SequenceOptions['gradientProbe'];
-  workspace: Workspace;
-  ticket: number;
+  a: BlockArrays;
+  flags: PassFlags;
   plan: Record<string, FloatArray>;
   /** Per-step views of the plan's buffers, by name; the cell's buffers among them that change with the step. */
   rows: Record<string, FloatArray[]>;
   perStep: string[];
   input: Projection;
   s: Step;
-  output: Tensor;
 }
 
 function validate(cell: Cell, x: Tensor, w: CellWeights, options: SequenceOptions): SequenceDims {
@@ -67,7 +99,7 @@ function validate(cell: Cell, x: Tensor, w: CellWeights, options: SequenceOption
 }
 
 /** The sizes of the plan of a pass: 'train' keeps every step for the backward, 'infer' one chunk and one step. */
-export function planSizes(cell: Cell, kind: 'train' | 'infer', d: SequenceDims, options: SequenceOptions = {}): Record<string, number> {
+export function planSizes(cell: Cell, kind: 'train' | 'infer', d: SequenceDims, options: Pick<SequenceOptions, 'dropoutMasks'> = {}): Record<string, number> {
   const { B, T, D, H } = d;
   const training = kind === 'train';
   const TB = T * B;
@@ -99,59 +131,56 @@ export function planSizes(cell: Cell, kind: 'train' | 'infer', d: SequenceDims, 
   return sizes;
 }
 
-function preparePass(cell: Cell, x: Tensor, w: CellWeights, options: SequenceOptions, d: SequenceDims, training: boolean): Pass {
+/**
+ * The pass over the rows of `a`, its plan held by `workspace` under `name`
+ * ('lstm', or 'lstm#3' for block 3 of a batch cut in blocks). The packed
+ * recurrent kernels and the float64 step buffers go under the cell's name:
+ * the blocks a thread runs one after another share them.
+ */
+export function preparePass(cell: Cell, d: SequenceDims, a: BlockArrays, flags: PassFlags, workspace: Workspace, name: string, training: boolean): Pass {
   const { B, T, D, H } = d;
   const C = training ? T : inferChunk(T);
-  const workspace = options.workspace ?? new Workspace();
-  const plan = workspace.plan(`${cell.name}:${training ? 'train' : 'infer'}`, x.dtype, planSizes(cell, training ? 'train' : 'infer', d, options));
-  // Only the training plan holds what a backward reads, so only its passes take a ticket.
-  const ticket = training ? workspace.begin() : workspace.current;
+  const dtype = a.x instanceof Float64Array ? 'float64' : 'float32';
+  const plan = workspace.plan(`${name}:${training ? 'train' : 'infer'}`, dtype, planSizes(cell, training ? 'train' : 'infer', d, a));
   const GH = cell.gates * H;
-  const per = (name: string, steps: number, size: number): FloatArray[] => workspace.blocks(plan[name], steps, size);
+  const per = (buffer: string, steps: number, size: number): FloatArray[] => workspace.blocks(plan[buffer], steps, size);
   const rows: Record<string, FloatArray[]> = { gates: per('gates', C, B * GH), dGates: training ? per('dGates', T, B * GH) : [] };
-  for (const name of cell.states) rows[name] = per(name, training ? T + 1 : 2, B * H);
+  for (const state of cell.states) rows[state] = per(state, training ? T + 1 : 2, B * H);
   const buf: Record<string, FloatArray> = {};
   const perStep: string[] = [];
-  for (const [name, [kind, width]] of Object.entries(cell.buffers)) {
-    buf[name] = kind === 'backward64' ? workspace.float64(`${cell.name}:${name}`, training ? B * width * H : 0) : plan[name];
+  for (const [buffer, [kind, width]] of Object.entries(cell.buffers)) {
+    buf[buffer] = kind === 'backward64' ? workspace.float64(`${cell.name}:${buffer}`, training ? B * width * H : 0) : plan[buffer];
     if (kind === 'cache' || kind === 'grad') {
-      rows[name] = per(name, training ? T : 1, B * width * H);
-      perStep.push(name);
+      rows[buffer] = per(buffer, training ? T : 1, B * width * H);
+      perStep.push(buffer);
     }
   }
-  const masks = options.dropoutMasks ?? null;
+  const masks = a.dropoutMasks;
   const input = new Projection({
-    W: w.kernel.data, K: D, colsW: GH, H, first: 0, count: cell.gates, masks: masks?.input ?? null, B,
+    W: a.W, K: D, colsW: GH, H, first: 0, count: cell.gates, masks: masks?.input ?? null, B,
     outCols: GH, outStart: 0, gradCols: GH, gradStart: 0, scratchK: plan.inputK, scratchH: plan.inputH, packIn: null,
   });
   const rec = cell.products.map((p, k) => new Projection({
-    W: w.recurrentKernel.data, K: H, colsW: GH, H, first: p.first, count: p.count,
+    W: a.U, K: H, colsW: GH, H, first: p.first, count: p.count,
     masks: p.masked && masks?.recurrent ? masks.recurrent.slice(p.first, p.first + p.count) : null, B,
     outCols: p.out[0] * H, outStart: p.out[1] * H, gradCols: p.grad[0] * H, gradStart: p.grad[1] * H,
     scratchK: plan.recK, scratchH: plan.recH, packIn: { workspace, name: `${cell.name}:U${k}` },
   }));
-  const b = w.bias?.data ?? null;
-  const state = (prefix: string): FloatArray[] => cell.states.map((n) => plan[`${prefix}${n}`]);
   // A plain literal with every field, so that the step functions always see one shape of Step.
   const s: Step = {
     B, T, H, t: 0, training,
-    act: activation(cell.name, 'activation', options.activation, 'tanh'),
-    recAct: activation(cell.name, 'recurrentActivation', options.recurrentActivation, 'sigmoid'),
+    act: activation(cell.name, 'activation', flags.activation, 'tanh'),
+    recAct: activation(cell.name, 'recurrentActivation', flags.recurrentActivation, 'sigmoid'),
     gates: rows.gates[0], dGates: plan.dGates,
     prev: cell.states.map((n) => rows[n][0]), next: cell.states.map((n) => rows[n][1]),
     // ∂L/∂ the new states in float64 whatever the dtype: the sum the step's statements go on with.
     dNext: training ? cell.states.map((n) => workspace.float64(`${cell.name}:d${n}New`, B * H)) : [],
-    dPrev: training ? state('d') : [],
+    dPrev: training ? cell.states.map((n) => plan[`d${n}`]) : [],
     buf, rec,
-    recurrentBias: b && cell.recurrentBias ? cell.recurrentBias(b, H) : null,
+    recurrentBias: a.b && cell.recurrentBias ? cell.recurrentBias(a.b as FloatArray, H) : null,
     recurrentMasks: masks?.recurrent ?? null,
   };
-  const returnSequences = options.returnSequences ?? false;
-  return {
-    cell, d, C, x: x.data, w, goBackwards: options.goBackwards ?? false, returnSequences, mask: options.mask ?? null,
-    probe: options.gradientProbe ?? null, workspace, ticket, plan, rows, perStep, input, s,
-    output: new Tensor(allocate(x.dtype, (returnSequences ? T : 1) * B * H), returnSequences ? [B, T, H] : [B, H]),
-  };
+  return { cell, d, C, a, flags, plan, rows, perStep, input, s };
 }
 
 /** Points the step's views at step t. */
@@ -176,17 +205,18 @@ function project(p: Pass, t0: number, n: number): void {
   const rows = n * B;
   const GH = p.cell.gates * H;
   const { xTM, gates } = p.plan;
-  toTimeMajor(xTM, p.x, B, T, D, p.goBackwards, t0, n); // [n·B, D]
-  if (p.w.bias) fillRows(gates, p.cell.inputBias(p.w.bias.data, H), rows, GH); // gates = bx in every row,
+  toTimeMajor(xTM, p.a.x, B, T, D, p.flags.goBackwards, t0, n); // [n·B, D]
+  if (p.a.b) fillRows(gates, p.cell.inputBias(p.a.b as FloatArray, H), rows, GH); // gates = bx in every row,
   else gates.fill(0, 0, rows * GH);
   p.input.forward(gates, xTM, rows); //                                          + (x ⊙ m) W
 }
 
-/** The forward over all steps; returns the final states. */
-function forward(p: Pass, initial: readonly Tensor[] | undefined): Tensor[] {
+/** The forward over all steps: the output and the final states into the pass's arrays. */
+export function forward(p: Pass): void {
   const { B, T, H } = p.d;
+  const initial = p.a.initial;
   p.cell.states.forEach((name, i) => {
-    if (initial) p.plan[name].set(initial[i].data, 0);
+    if (initial) p.plan[name].set(initial[i], 0);
     else p.plan[name].fill(0, 0, B * H);
   });
   for (let t = 0; t < T; t++) {
@@ -195,16 +225,17 @@ function forward(p: Pass, initial: readonly Tensor[] | undefined): Tensor[] {
     carryAndEmit(p, t);
   }
   const last = p.s.training ? T : T & 1;
-  return p.cell.states.map((name) => new Tensor(p.rows[name][last].slice(), [B, H]));
+  p.cell.states.forEach((name, i) => p.a.finals[i].set(p.rows[name][last]));
 }
 
 /** Masked rows carry every state over; then step t's output rows: h, or the previous output where masked. */
 function carryAndEmit(p: Pass, t: number): void {
   const { B, T, H } = p.d;
-  const { mask, s } = p;
-  const out = p.output.data;
+  const { s } = p;
+  const { mask, output: out } = p.a;
+  const { returnSequences } = p.flags;
   const h = s.next[0];
-  const tIn = p.goBackwards ? T - 1 - t : t; // the step in input order, where the mask is read
+  const tIn = p.flags.goBackwards ? T - 1 - t : t; // the step in input order, where the mask is read
   for (let b = 0; b < B; b++) {
     const kept = mask === null || mask[b * T + tIn] !== 0;
     const row = b * H;
@@ -212,7 +243,7 @@ function carryAndEmit(p: Pass, t: number): void {
       const next = s.next[i], prev = s.prev[i];
       for (let j = row; j < row + H; j++) next[j] = prev[j];
     }
-    if (p.returnSequences) {
+    if (returnSequences) {
       const o = (b * T + t) * H;
       if (kept) for (let j = 0; j < H; j++) out[o + j] = h[row + j];
       else if (t > 0) for (let j = 0; j < H; j++) out[o + j] = out[o - H + j];
@@ -229,14 +260,15 @@ function carryAndEmit(p: Pass, t: number): void {
  */
 function arriving(p: Pass, t: number, dOutput: Readonly<FloatArray>): number {
   const { B, T, H } = p.d;
-  const { mask, s } = p;
+  const { s } = p;
+  const mask = p.a.mask;
   const carried = p.plan.dOut;
   const dhNew = s.dNext[0], dh = s.dPrev[0];
-  const tIn = p.goBackwards ? T - 1 - t : t;
+  const tIn = p.flags.goBackwards ? T - 1 - t : t;
   let squares = 0;
   for (let b = 0; b < B; b++) {
     const row = b * H;
-    const fromLoss = p.returnSequences ? (b * T + t) * H : -1;
+    const fromLoss = p.flags.returnSequences ? (b * T + t) * H : -1;
     if (mask !== null && mask[b * T + tIn] === 0) {
       if (fromLoss >= 0) for (let j = 0; j < H; j++) carried[row + j] += dOutput[fromLoss + j]; // out_t = out_{t−1}
       for (let i = 0; i < s.dNext.length; i++) s.dNext[i].fill(0, row, row + H); //                the step's result was not kept
@@ -265,21 +297,20 @@ function arriving(p: Pass, t: number, dOutput: Readonly<FloatArray>): number {
 /**
  * BPTT over the pass: the reversed loop calls the cell's stepBackward; then
  * the weight and input gradients are one product each over all T·B rows.
- * dOutput is ∂L/∂output, dFinal ∂L/∂ the final states.
  */
-function backward(p: Pass, dOutput: Readonly<FloatArray>, dFinal: readonly FloatArray[], grads: SequenceGrads): void {
-  p.workspace.check(p.ticket, p.cell.name);
+export function backward(p: Pass, grads: BlockGrads): void {
   const { B, T, D, H } = p.d;
   const TB = T * B;
-  const { s, plan, probe } = p;
+  const { s, plan } = p;
+  const probe = grads.squares;
   for (const r of s.rec) r.packTransposed();
-  s.dPrev.forEach((d, i) => d.set(dFinal[i]));
+  s.dPrev.forEach((d, i) => d.set(grads.dFinal[i]));
   // Without returnSequences the output is the last step's output: its gradient enters like a masked step's.
-  if (p.returnSequences) plan.dOut.fill(0);
-  else plan.dOut.set(dOutput);
+  if (p.flags.returnSequences) plan.dOut.fill(0);
+  else plan.dOut.set(grads.dOutput);
   for (let t = T - 1; t >= 0; t--) {
-    const squares = arriving(p, t, dOutput);
-    if (probe) probe.hGradNorm[t] = Math.sqrt(squares);
+    const squares = arriving(p, t, grads.dOutput);
+    if (probe) probe[t] = squares;
     p.cell.stepBackward(at(p, t));
   }
   s.dPrev.forEach((d, i) => {
@@ -287,8 +318,8 @@ function backward(p: Pass, dOutput: Readonly<FloatArray>, dFinal: readonly Float
   });
   if (grads.W) p.input.gradWeight(grads.W, plan.xTM, plan.dGates, TB); //           dW += (x ⊙ m)ᵀ dGates
   if (grads.x || probe) p.input.gradInput(plan.dXTM.fill(0), plan.dGates, TB); //   ∂L/∂x = (dGates Wᵀ) ⊙ m
-  if (probe) blockNorms(probe.xGradNorm, plan.dXTM, T, B * D); //                   ‖∂L/∂x_t‖, step by step
-  if (grads.x) addFromTimeMajor(grads.x, plan.dXTM, B, T, D, p.goBackwards); //     back to [B, T, D] in input order
+  if (probe) stepSquares(probe.subarray(T), plan.dXTM, T, B * D); //              Σ (∂L/∂x_t)², step by step
+  if (grads.x) addFromTimeMajor(grads.x, plan.dXTM, B, T, D, p.flags.goBackwards); // back to [B, T, D] in input order
   if (grads.b) sumRows(p.cell.inputBias(grads.b, H), plan.dGates, TB, p.cell.gates * H); // dbx += Σ_rows dGates
   // The recurrent side: dU_g += Σ_t (a_t ⊙ m_g)ᵀ δ_t, ONE product over the cached a of all T·B rows per product, not T small ones.
   p.cell.products.forEach((q, k) => {
@@ -302,17 +333,24 @@ function backward(p: Pass, dOutput: Readonly<FloatArray>, dFinal: readonly Float
  * The cell over a whole sequence x [B, T, D]: output [B, T, H]
  * (returnSequences, in processing order) or [B, H], and the final states.
  * In training (the tape records and an input requires a gradient) the whole
- * sequence is ONE tape node whose backward is the hand-written BPTT.
+ * sequence is ONE tape node whose backward is the hand-written BPTT. The
+ * batch runs in row blocks, on as many threads as setNumThreads allows
+ * (threads/blocks.ts); the result is the same bits on any number of threads.
  */
 export function runSequence(cell: Cell, x: Tensor, w: CellWeights, options: SequenceOptions = {}): SequenceResult {
   const d = validate(cell, x, w, options);
   const inputs = sequenceInputs(x, w, options);
   const training = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  const p = preparePass(cell, x, w, options, d, training);
-  const states = forward(p, options.initialState);
-  const output = p.output;
+  const workspace = options.workspace ?? new Workspace();
+  // Only the training plans hold what a backward reads, so only training passes take a ticket.
+  const ticket = training ? workspace.begin() : workspace.current;
+  const run = runBlocks(cell, x, w, { ...options, workspace }, d, training);
+  const { output, states } = run;
   if (training) {
-    record(cell.name, inputs, [output, ...states], () => backward(p, gradOf(output), states.map(gradOf), sequenceGrads(x, w, options)));
+    record(cell.name, inputs, [output, ...states], () => {
+      workspace.check(ticket, cell.name);
+      run.backward(gradOf(output), states.map(gradOf), sequenceGrads(x, w, options), options.gradientProbe ?? null);
+    });
   }
   return { output, states };
 }
@@ -333,8 +371,11 @@ export function referenceSequence(cell: Cell, x: Tensor, w: CellWeights, options
  */
 export function traceSequence(cell: Cell, x: Tensor, w: CellWeights, options: SequenceOptions = {}): Record<string, Tensor> {
   const d = validate(cell, x, w, options);
-  const p = preparePass(cell, x, w, options, d, true); // its ticket: an outstanding backward must not read the overwritten buffers
-  forward(p, options.initialState);
+  const workspace = options.workspace ?? new Workspace();
+  workspace.begin(); // a ticket: an outstanding backward must not read the buffers the trace overwrites
+  const a = wholeArrays(cell, x, w, options, d);
+  const p = preparePass(cell, d, a, passFlags(options), workspace, cell.name, true);
+  forward(p);
   const GH = cell.gates * d.H;
   const trace: Record<string, Tensor> = {};
   cell.gateNames.forEach((name, k) => { trace[name] = traced(p.plan.gates, GH, k * d.H, d, x.dtype); });

@@ -43,6 +43,7 @@ export type {
   IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, TrainingConfig, WeightSpec, WeightDType,
 } from './io/artifacts.ts';
 export { VERSION } from './version.ts';
+export { setNumThreads, getNumThreads } from '../cells/threads/pool.ts';
 export { EarlyStopping, type Callback, type EarlyStoppingOptions, type HookResult, type Logs, type TrainingModel } from './callbacks.ts';
 export { ModelCheckpoint, BackupAndRestore, type ModelCheckpointOptions, type BackupAndRestoreOptions } from './checkpoint.ts';
 export { getLoss, LOSSES, type LossName } from './losses.ts';

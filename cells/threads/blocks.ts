@@ -1,0 +1,135 @@
+/**
+ * The batch in row blocks. The rows of a batch never meet inside a recurrent
+ * layer, so a call is cut into a fixed number of row blocks, a function of B
+ * alone, each run as a pass of its own (sequence.ts `preparePass`) by the
+ * calling thread or a worker. Each block adds its weight gradients into a
+ * slot of its own; the slots are summed in block order. So the result is the
+ * same bits whichever thread ran which block, on any number of threads.
+ *
+ * Letters: B batch, T timesteps, D input features, H units, NB row blocks.
+ */
+import { Tensor, allocate, type FloatArray } from '../../autograd/index.ts';
+import type { CellWeights, GradientProbe, SequenceDims, SequenceGrads, SequenceOptions } from '../common.ts';
+import type { Cell } from '../cell.ts';
+import { maskLayout } from '../projection.ts';
+import { backward, forward, preparePass, type BlockArrays, type BlockGrads, type Pass, type PassFlags } from '../sequence.ts';
+import type { Workspace } from '../workspace.ts';
+import { Flag, Op } from './protocol.ts';
+import { has, layout, slotSizes, type Job, type JobViews } from './regions.ts';
+
+/** A block holds at least this many rows, and a batch is cut into at most MAX_BLOCKS. */
+export const BLOCK_ROWS = 8;
+export const MAX_BLOCKS = 12;
+
+/** Where each row block starts, and B at the end: clamp(⌊B / BLOCK_ROWS⌋, 1, MAX_BLOCKS) blocks of nearly equal size. */
+export function rowBlocks(B: number): number[] {
+  const n = Math.max(1, Math.min(MAX_BLOCKS, Math.floor(B / BLOCK_ROWS)));
+  return Array.from({ length: n + 1 }, (_, k) => Math.floor((k * B) / n));
+}
+
+/** The blocks thread i of n runs: a contiguous range, the same in a forward and its backward. */
+function share(blocks: number, threads: number, i: number): [number, number] {
+  return [Math.floor((i * blocks) / threads), Math.floor(((i + 1) * blocks) / threads)];
+}
+
+/** What a thread keeps of a workspace: the workspace its plans live in, and its blocks' passes of the latest training forward. */
+export interface ThreadState {
+  workspace: Workspace;
+  passes: Pass[];
+}
+
+/** out[k] = Σ x² over the k-th of `count` runs of `size` numbers. */
+export function stepSquares(out: Float64Array, x: Readonly<FloatArray>, count: number, size: number): void {
+  for (let k = 0; k < count; k++) {
+    let sum = 0;
+    for (let i = k * size, end = i + size; i < end; i++) sum += x[i] * x[i];
+    out[k] = sum;
+  }
+}
+
+export function passFlags(options: SequenceOptions): PassFlags {
+  return {
+    goBackwards: options.goBackwards ?? false, returnSequences: options.returnSequences ?? false,
+    activation: options.activation, recurrentActivation: options.recurrentActivation,
+  };
+}
+
+/** The whole batch's arrays of a call, with a fresh output and fresh final states. */
+export function wholeArrays(cell: Cell, x: Tensor, w: CellWeights, options: SequenceOptions, { B, T, H }: SequenceDims): BlockArrays {
+  return {
+    x: x.data, W: w.kernel.data, U: w.recurrentKernel.data, b: w.bias?.data ?? null, mask: options.mask ?? null,
+    dropoutMasks: options.dropoutMasks ?? null, initial: options.initialState?.map((t) => t.data) ?? null,
+    output: allocate(x.dtype, ((options.returnSequences ?? false) ? T : 1) * B * H), finals: cell.states.map(() => allocate(x.dtype, B * H)),
+  };
+}
+
+/** Rows r0 … r1 − 1 of per-row arrays of `width` numbers per row; a mask shared by the gates stays shared. */
+function rowsOf<A extends Readonly<FloatArray>>(list: readonly A[] | null, r0: number, r1: number, width: number): A[] | null {
+  if (!list) return null;
+  const cut = new Map<A, A>();
+  return list.map((m) => {
+    if (!cut.has(m)) cut.set(m, m.subarray(r0 * width, r1 * width) as A);
+    return cut.get(m)!;
+  });
+}
+
+function blockOf(a: BlockArrays, { T, D, H }: SequenceDims, r0: number, r1: number, returnSequences: boolean): BlockArrays {
+  const out = (returnSequences ? T : 1) * H;
+  const m = a.dropoutMasks;
+  return {
+    x: a.x.subarray(r0 * T * D, r1 * T * D), W: a.W, U: a.U, b: a.b, mask: a.mask && a.mask.subarray(r0 * T, r1 * T),
+    dropoutMasks: m && { input: rowsOf(m.input, r0, r1, D), recurrent: rowsOf(m.recurrent, r0, r1, H) },
+    initial: rowsOf(a.initial, r0, r1, H), output: a.output.subarray(r0 * out, r1 * out), finals: rowsOf(a.finals, r0, r1, H)!,
+  };
+}
+
+/** The views a job's blocks work on, and for a backward on the calling thread alone, where W, U and b of one block go directly. */
+export interface Views extends JobViews {
+  direct: Pick<SequenceGrads, 'W' | 'U' | 'b'> | null;
+  /** dx and dInitial start at zero here and are added to the caller's afterwards (a region), else they are the caller's. */
+  zeroed: boolean;
+}
+
+function blockGrads(v: Views, job: Job, k: number, r0: number, r1: number): BlockGrads {
+  const { T, D, H } = job.d;
+  const out = (job.flags.returnSequences ? T : 1) * H;
+  const size = slotSizes(job.cell, job.d);
+  const slot = v.direct ? null : v.slots.subarray(k * size.total, (k + 1) * size.total);
+  const squares = has(job, Flag.Probe) ? v.squares.subarray(k * 2 * T, (k + 1) * 2 * T) : null;
+  const rows = (a: FloatArray, width: number): FloatArray => a.subarray(r0 * width, r1 * width);
+  if (slot) slot.fill(0);
+  const dx = has(job, Flag.WantX) ? rows(v.dx, T * D) : null;
+  const initial = v.dInitial.map((d, i) => (has(job, Flag.WantInitial << i) ? rows(d, H) : null));
+  if (v.zeroed) for (const t of [dx, ...initial]) t?.fill(0);
+  const pick = (bit: number, from: number, n: number, direct: FloatArray | null | undefined): FloatArray | null =>
+    !has(job, bit) ? null : slot ? slot.subarray(from, from + n) : direct ?? null;
+  return {
+    dOutput: rows(v.dOutput, out), dFinal: v.dFinal.map((d) => rows(d, H)), x: dx, initial, squares,
+    W: pick(Flag.WantW, 0, size.W, v.direct?.W), U: pick(Flag.WantU, size.W, size.U, v.direct?.U), b: pick(Flag.WantB, size.W + size.U, size.b, v.direct?.b),
+  };
+}
+
+/** Thread i's part of a job: its blocks' forwards (kept for the backward in training) or their backwards. */
+export function runShare(state: ThreadState, job: Job, v: Views, i: number): void {
+  const starts = rowBlocks(job.d.B);
+  const [k0, k1] = share(starts.length - 1, job.threads, i);
+  const training = has(job, Flag.Training);
+  const single = starts.length === 2;
+  for (let k = k0; k < k1; k++) {
+    const r0 = starts[k], r1 = starts[k + 1];
+    if (job.op === Op.Forward) {
+      const a = single ? v.a : blockOf(v.a, job.d, r0, r1, job.flags.returnSequences);
+      const name = single ? job.cell.name : `${job.cell.name}#${k}`;
+      const p = preparePass(job.cell, { ...job.d, B: r1 - r0 }, a, job.flags, state.workspace, name, training);
+      forward(p);
+      if (training) state.passes[k] = p;
+    } else {
+      backward(state.passes[k], blockGrads(v, job, k, r0, r1));
+    }
+  }
+}
+
+/** What the views of a region need beside the layout. */
+export function regionViews(job: Job, sab: SharedArrayBuffer): Views {
+  return { ...layout(job, rowBlocks(job.d.B).length - 1).views(sab), direct: null, zeroed: true };
+}
