@@ -1,8 +1,11 @@
 /**
- * Training callbacks: the hooks `fit` calls, and EarlyStopping. Every hook
- * may be async: `fit` awaits what it returns before it goes on, so a
+ * Training callbacks: the hooks `fit`, `evaluate` and `predict` call, and
+ * EarlyStopping, TerminateOnNaN and LambdaCallback. Every hook of fit and
+ * evaluate may be async: they await what it returns before they go on, so a
  * checkpoint written in `onEpochEnd` is complete before the next epoch
- * begins. ModelCheckpoint and BackupAndRestore live in checkpoint.ts.
+ * begins; `predict` is synchronous and calls its hooks without waiting.
+ * ModelCheckpoint and BackupAndRestore live in checkpoint.ts, the
+ * learning-rate callbacks in lr-callbacks.ts, CSVLogger in csv-logger.ts.
  */
 import type { Tensor } from '../autograd/index.ts';
 import type { Optimizer } from '../optim/index.ts';
@@ -42,16 +45,60 @@ export interface TrainingModel {
 export type HookResult = void | Promise<void>;
 
 /**
- * Hooks `fit` calls, each awaited. `epoch` and `batch` count from 0;
+ * Keras's hooks. `fit` calls the training ones, `evaluate` the test ones
+ * and `predict` the predict ones. `epoch` and `batch` count from 0;
  * `onTrainEnd` runs when the epochs are done or a callback stopped
- * training, not when training failed with an error.
+ * training, not when training failed with an error. A batch whose loss is
+ * not finite reaches `onBatchEnd` with that loss (its update is not made):
+ * a hook that sets `stopTraining` then ends training quietly
+ * (TerminateOnNaN); otherwise `fit` fails with the error.
  */
 export interface Callback {
   onTrainBegin?(model: TrainingModel): HookResult;
   onEpochBegin?(epoch: number): HookResult;
+  /** Before each training batch is drawn. */
+  onBatchBegin?(batch: number): HookResult;
+  /** After each training batch: the running logs of the epoch, `loss` being this batch's. */
   onBatchEnd?(batch: number, logs: Logs): HookResult;
   onEpochEnd?(epoch: number, logs: Logs): HookResult;
   onTrainEnd?(logs: Logs): HookResult;
+  /** Before `evaluate` runs its batches. */
+  onTestBegin?(): HookResult;
+  /** After `evaluate`, with its results. */
+  onTestEnd?(logs: Logs): HookResult;
+  /** Before `predict` runs its batches (not awaited: predict is synchronous). */
+  onPredictBegin?(): void;
+  /** After `predict` (not awaited). */
+  onPredictEnd?(): void;
+}
+
+/** The names of the hooks, in the order Keras lists them. */
+export const HOOKS = [
+  'onTrainBegin', 'onEpochBegin', 'onBatchBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd',
+  'onTestBegin', 'onTestEnd', 'onPredictBegin', 'onPredictEnd',
+] as const;
+
+/** Checks a `callbacks` option: a list of objects. `where` names the call ('fit'). */
+export function checkCallbacks(where: string, callbacks: unknown): Callback[] {
+  if (!Array.isArray(callbacks)) throw new Error(`${where}: callbacks must be a list of callbacks, got ${callbacks === null ? 'null' : typeof callbacks}`);
+  callbacks.forEach((cb: unknown, i) => {
+    if (cb === null || typeof cb !== 'object') throw new Error(`${where}: callbacks[${i}] must be an object with hooks (${HOOKS.join(', ')}), got ${cb === null ? 'null' : typeof cb}`);
+  });
+  return callbacks as Callback[];
+}
+
+/**
+ * What a training step throws when the loss (or a gradient) is not a finite
+ * number: the weights are as they were before the batch.
+ */
+export class NonFiniteLossError extends Error {
+  /** The loss of the batch (finite when a gradient was the problem). */
+  readonly loss: number;
+  constructor(message: string, loss: number) {
+    super(message);
+    this.name = 'NonFiniteLossError';
+    this.loss = loss;
+  }
 }
 
 /** 1 when smaller is better ('min'), −1 when larger is ('max'); 'auto' is max for names containing 'acc'. */
@@ -134,5 +181,60 @@ export class EarlyStopping implements Callback {
     if (this.restoreBestWeights && this.bestWeights && this.stoppedEpoch >= 0) {
       this.model!.weightTensors().forEach((w, i) => w.data.set(this.bestWeights![i]));
     }
+  }
+}
+
+/**
+ * Keras's TerminateOnNaN: ends training after the first batch whose loss is
+ * NaN or infinite. Unrolled makes no update from such a batch, so the
+ * weights stay those of the batch before; `fit` returns the History of the
+ * epochs that ended instead of failing.
+ */
+export class TerminateOnNaN implements Callback {
+  private model: TrainingModel | null = null;
+  /** The batch (within its epoch, from 0) whose loss ended training, or -1. */
+  stoppedBatch = -1;
+
+  onTrainBegin(model: TrainingModel): void {
+    this.model = model;
+    this.stoppedBatch = -1;
+  }
+
+  onBatchEnd(batch: number, logs: Logs): void {
+    const loss = logs.loss;
+    if (loss !== undefined && !Number.isFinite(loss) && this.model) {
+      this.stoppedBatch = batch;
+      this.model.stopTraining = true;
+    }
+  }
+}
+
+/** The hooks of a LambdaCallback: any of Callback's, as plain functions. */
+export type LambdaHooks = { [K in (typeof HOOKS)[number]]?: NonNullable<Callback[K]> };
+
+/**
+ * Keras's LambdaCallback: a callback made of functions, e.g.
+ * `new LambdaCallback({ onEpochEnd: (epoch, logs) => console.log(epoch, logs.loss) })`.
+ */
+export class LambdaCallback implements Callback {
+  onTrainBegin?: NonNullable<Callback['onTrainBegin']>;
+  onEpochBegin?: NonNullable<Callback['onEpochBegin']>;
+  onBatchBegin?: NonNullable<Callback['onBatchBegin']>;
+  onBatchEnd?: NonNullable<Callback['onBatchEnd']>;
+  onEpochEnd?: NonNullable<Callback['onEpochEnd']>;
+  onTrainEnd?: NonNullable<Callback['onTrainEnd']>;
+  onTestBegin?: NonNullable<Callback['onTestBegin']>;
+  onTestEnd?: NonNullable<Callback['onTestEnd']>;
+  onPredictBegin?: NonNullable<Callback['onPredictBegin']>;
+  onPredictEnd?: NonNullable<Callback['onPredictEnd']>;
+
+  constructor(hooks: LambdaHooks) {
+    const given: unknown = hooks;
+    if (given === null || typeof given !== 'object') throw new Error(`LambdaCallback: expected an object of hooks (${HOOKS.join(', ')}), got ${given === null ? 'null' : typeof given}`);
+    for (const [key, fn] of Object.entries(given)) {
+      if (!(HOOKS as readonly string[]).includes(key)) throw new Error(`LambdaCallback: unknown hook '${key}'; known: ${HOOKS.join(', ')}`);
+      if (typeof fn !== 'function') throw new Error(`LambdaCallback: ${key} must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    }
+    Object.assign(this, hooks);
   }
 }

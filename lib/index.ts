@@ -43,8 +43,17 @@ export type {
   IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, TrainingConfig, WeightSpec, WeightDType,
 } from './io/artifacts.ts';
 export { VERSION } from './version.ts';
-export { setNumThreads, getNumThreads } from '../cells/threads/pool.ts';
-export { EarlyStopping, type Callback, type EarlyStoppingOptions, type HookResult, type Logs, type TrainingModel } from './callbacks.ts';
+export {
+  EarlyStopping, TerminateOnNaN, LambdaCallback, NonFiniteLossError,
+  type Callback, type EarlyStoppingOptions, type HookResult, type LambdaHooks, type Logs, type TrainingModel,
+} from './callbacks.ts';
+export { LearningRateScheduler, ReduceLROnPlateau, type Schedule, type ReduceLROnPlateauOptions } from './lr-callbacks.ts';
+export { CSVLogger, type CSVLoggerOptions } from './csv-logger.ts';
+export {
+  initializers, getInitializer, Initializer,
+  type InitializerSpec, type InitializerIdentifier, type InitializerConfig, type VarianceScalingOptions,
+} from './initializers.ts';
+export { regularizers, getRegularizer, Regularizer, L1L2, type RegularizerSpec } from './regularizers.ts';
 export { ModelCheckpoint, BackupAndRestore, type ModelCheckpointOptions, type BackupAndRestoreOptions } from './checkpoint.ts';
 export { getLoss, LOSSES, type LossName } from './losses.ts';
 export { getMetric, type MetricName } from './metrics.ts';

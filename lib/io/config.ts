@@ -10,7 +10,8 @@
  * the layer's default.
  */
 import type { ActivationName } from '../../cells/common.ts';
-import type { InitializerName } from '../../cells/init.ts';
+import { initializerFromFile, initializerToTfjs, type Initializer } from '../initializers.ts';
+import { regularizerFromFile, regularizerToTfjs, type Regularizer } from '../regularizers.ts';
 import { Activation } from '../layers/activation.ts';
 import { Bidirectional, type MergeMode } from '../layers/bidirectional.ts';
 import { DENSE_ACTIVATIONS, Dense, type DenseActivation } from '../layers/dense.ts';
@@ -81,15 +82,9 @@ function writtenActivation(layer: RNN, name: ActivationName): string {
   return name;
 }
 
-function initializerConfig(name: InitializerName): JsonObject {
-  switch (name) {
-    case 'glorotUniform':
-      return { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } };
-    case 'orthogonal': return { class_name: 'Orthogonal', config: { gain: 1, seed: null } };
-    case 'zeros': return { class_name: 'Zeros', config: {} };
-    case 'ones': return { class_name: 'Ones', config: {} };
-    case 'randomUniform': return { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } };
-  }
+/** An initializer as TF.js writes it (initializers.ts). */
+function initializerConfig(init: Initializer): JsonObject {
+  return initializerToTfjs(init);
 }
 
 function recurrentConfig(layer: FusedRNN): JsonObject {
@@ -103,13 +98,16 @@ function recurrentConfig(layer: FusedRNN): JsonObject {
   if (!(layer instanceof SimpleRNN)) config.recurrent_activation = writtenActivation(layer, o.recurrentActivation ?? 'sigmoid');
   Object.assign(config, {
     use_bias: o.useBias ?? true,
-    kernel_initializer: initializerConfig(o.kernelInitializer ?? 'glorotUniform'),
-    recurrent_initializer: initializerConfig(o.recurrentInitializer ?? 'orthogonal'),
-    bias_initializer: initializerConfig(o.biasInitializer ?? 'zeros'),
+    kernel_initializer: initializerConfig(layer.initializers.kernel),
+    recurrent_initializer: initializerConfig(layer.initializers.recurrent),
+    bias_initializer: initializerConfig(layer.initializers.bias),
   });
   if (layer instanceof LSTM) config.unit_forget_bias = layer.options.unitForgetBias ?? true;
   Object.assign(config, {
-    kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
+    kernel_regularizer: regularizerToTfjs(layer.regularizers.kernel),
+    recurrent_regularizer: regularizerToTfjs(layer.regularizers.recurrent),
+    bias_regularizer: regularizerToTfjs(layer.regularizers.bias),
+    activity_regularizer: regularizerToTfjs(layer.activityRegularizer),
     kernel_constraint: null, recurrent_constraint: null, bias_constraint: null,
     dropout: layer.dropout,
     recurrent_dropout: layer.recurrentDropout,
@@ -136,8 +134,10 @@ export function layerToConfig(layer: Layer, batchInputShape?: ReadonlyArray<numb
     config = {
       input_dim: layer.inputDim,
       output_dim: layer.outputDim,
-      embeddings_initializer: initializerConfig('randomUniform'),
-      embeddings_regularizer: null, activity_regularizer: null, embeddings_constraint: null,
+      embeddings_initializer: initializerConfig(layer.embeddingsInitializer),
+      embeddings_regularizer: regularizerToTfjs(layer.embeddingsRegularizer),
+      activity_regularizer: regularizerToTfjs(layer.activityRegularizer),
+      embeddings_constraint: null,
       mask_zero: layer.maskZero,
       input_length: layer.inputShape?.[0] ?? null,
       name: layer.name,
@@ -154,7 +154,10 @@ export function layerToConfig(layer: Layer, batchInputShape?: ReadonlyArray<numb
       use_bias: layer.useBias,
       kernel_initializer: initializerConfig(layer.kernelInitializer),
       bias_initializer: initializerConfig(layer.biasInitializer),
-      kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+      kernel_regularizer: regularizerToTfjs(layer.kernelRegularizer),
+      bias_regularizer: regularizerToTfjs(layer.biasRegularizer),
+      activity_regularizer: regularizerToTfjs(layer.activityRegularizer),
+      kernel_constraint: null, bias_constraint: null,
       name: layer.name,
       trainable: layer.trainable,
     };
@@ -190,37 +193,27 @@ export function layerToConfig(layer: Layer, batchInputShape?: ReadonlyArray<numb
 
 // ---------------------------------------------------------------- reading
 
-const REGULARIZERS = [
-  'kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'embeddings_regularizer',
-  'kernel_constraint', 'recurrent_constraint', 'bias_constraint', 'embeddings_constraint',
-];
-const NO_REGULARIZERS = 'Unrolled has no regularizers or constraints, and dropping one would train a different model';
+const CONSTRAINTS = ['kernel_constraint', 'recurrent_constraint', 'bias_constraint', 'embeddings_constraint'];
+const NO_CONSTRAINTS = 'Unrolled has no weight constraints, and dropping one would train a different model';
 
-/** Our initializer for a Keras/TF.js initializer config, or undefined (the layer's default) for one we do not have. */
-function initializerOf(value: JsonValue | undefined): InitializerName | undefined {
-  if (typeof value === 'string') {
-    // Keras 1 names initializers by string.
-    const byName: Record<string, InitializerName> = {
-      glorot_uniform: 'glorotUniform', orthogonal: 'orthogonal', zero: 'zeros', zeros: 'zeros', one: 'ones', ones: 'ones',
-    };
-    return Object.prototype.hasOwnProperty.call(byName, value) ? byName[value] : undefined;
+/** The regularizer options of a layer from its config keys (`kernel_regularizer` → kernelRegularizer), each present one read. */
+function regularizersOf(r: ConfigReader, keys: readonly string[]): Record<string, Regularizer> {
+  const out: Record<string, Regularizer> = {};
+  for (const key of keys) {
+    const reg = regularizerFromFile(r.raw(key), `${r.where}: ${key}`);
+    if (reg) out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = reg;
   }
-  if (!isObject(value)) return undefined;
-  const cls = own(value, 'class_name');
-  const c = own(value, 'config');
-  const config = isObject(c) ? c : {};
-  switch (cls) {
-    case 'GlorotUniform': return 'glorotUniform';
-    case 'VarianceScaling':
-      return own(config, 'scale') === 1 && own(config, 'mode') === 'fan_avg' && own(config, 'distribution') === 'uniform'
-        ? 'glorotUniform' : undefined;
-    case 'Orthogonal': return (own(config, 'gain') ?? 1) === 1 ? 'orthogonal' : undefined;
-    case 'Zeros': return 'zeros';
-    case 'Ones': return 'ones';
-    case 'RandomUniform':
-      return own(config, 'minval') === -0.05 && own(config, 'maxval') === 0.05 ? 'randomUniform' : undefined;
-    default: return undefined;
+  return out;
+}
+
+/** The initializer options of a layer from its config keys (`kernel_initializer` → kernelInitializer); one Unrolled does not have is left to the default. */
+function initializersOf(r: ConfigReader, keys: readonly string[]): Record<string, Initializer> {
+  const out: Record<string, Initializer> = {};
+  for (const key of keys) {
+    const init = initializerFromFile(r.raw(key), `${r.where}: ${key}`);
+    if (init) out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = init;
   }
+  return out;
 }
 
 /** `dtype`: a string (Keras 2, TF.js) or a DTypePolicy object `{ class_name, config: { name } }` (Keras 3); float32 only. */
@@ -252,7 +245,7 @@ function common(r: ConfigReader, withInput = true): { name?: string; inputShape?
 }
 
 function readRecurrent(cls: string, r: ConfigReader, context: ReadContext): RNN {
-  r.requireAbsent(REGULARIZERS, NO_REGULARIZERS);
+  r.requireAbsent(CONSTRAINTS, NO_CONSTRAINTS);
   r.requireValue('time_major', false, 'Unrolled reads batch-major sequences only');
   const options: RecurrentOptions = {
     ...common(r),
@@ -264,13 +257,9 @@ function readRecurrent(cls: string, r: ConfigReader, context: ReadContext): RNN 
     stateful: r.bool('stateful', false),
     dropout: r.number('dropout', 0),
     recurrentDropout: r.number('recurrent_dropout', 0),
+    ...initializersOf(r, ['kernel_initializer', 'recurrent_initializer', 'bias_initializer']),
+    ...regularizersOf(r, ['kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer']),
   };
-  const kernel = initializerOf(r.raw('kernel_initializer'));
-  const recurrent = initializerOf(r.raw('recurrent_initializer'));
-  const bias = initializerOf(r.raw('bias_initializer'));
-  if (kernel) options.kernelInitializer = kernel;
-  if (recurrent) options.recurrentInitializer = recurrent;
-  if (bias) options.biasInitializer = bias;
   const units = r.positiveInt('units');
   if (cls === 'SimpleRNN') return new SimpleRNN(units, options);
   // TF.js and Keras 2 default to hard_sigmoid when the key is absent.
@@ -326,7 +315,7 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
       return new InputLayer({ inputShape, ...(name === undefined ? {} : { name }), ...(batch === null ? {} : { batchSize: batch }) });
     }
     case 'Embedding': {
-      r.requireAbsent(REGULARIZERS, NO_REGULARIZERS);
+      r.requireAbsent(CONSTRAINTS, NO_CONSTRAINTS);
       const options = common(r);
       const length = r.raw('input_length');
       const inputLength = Array.isArray(length) && length.length === 1 ? length[0] : length;
@@ -337,6 +326,8 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
         ...options,
         maskZero: r.bool('mask_zero', false),
         ...(typeof inputLength === 'number' && !options.inputShape ? { inputLength } : {}),
+        ...initializersOf(r, ['embeddings_initializer']),
+        ...regularizersOf(r, ['embeddings_regularizer', 'activity_regularizer']),
       });
     }
     case 'RNN':
@@ -346,15 +337,13 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
     case 'GRU':
       return readRecurrent(cls, r, context);
     case 'Dense': {
-      r.requireAbsent(REGULARIZERS, NO_REGULARIZERS);
-      const kernel = initializerOf(r.raw('kernel_initializer'));
-      const bias = initializerOf(r.raw('bias_initializer'));
+      r.requireAbsent(CONSTRAINTS, NO_CONSTRAINTS);
       return new Dense(r.positiveInt('units'), {
         ...common(r),
         activation: r.oneOf<DenseActivation>('activation', DENSE_ACTIVATIONS, 'linear'),
         useBias: r.bool('use_bias', true),
-        ...(kernel ? { kernelInitializer: kernel } : {}),
-        ...(bias ? { biasInitializer: bias } : {}),
+        ...initializersOf(r, ['kernel_initializer', 'bias_initializer']),
+        ...regularizersOf(r, ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer']),
       });
     }
     case 'Activation':

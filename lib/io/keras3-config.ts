@@ -23,7 +23,8 @@
  * a first one already copied into its layer's config.
  */
 import type { ActivationName } from '../../cells/common.ts';
-import type { InitializerName } from '../../cells/init.ts';
+import { initializerToKeras, type Initializer } from '../initializers.ts';
+import type { Regularizer } from '../regularizers.ts';
 import type { Optimizer } from '../../optim/index.ts';
 import { Adam, RMSprop, SGD } from '../../optim/index.ts';
 import { Activation } from '../layers/activation.ts';
@@ -163,15 +164,20 @@ function layerBase(s: Serializer, name: string, trainable: boolean, policy: Kera
   return { name, trainable, dtype: dtypePolicy(s, policy) };
 }
 
-function initializer(s: Serializer, obj: KerasObject, name: InitializerName): PyDict {
-  switch (name) {
-    case 'glorotUniform': return s.object(obj, 'keras.initializers', 'GlorotUniform', () => ({ seed: null }));
-    case 'orthogonal': return s.object(obj, 'keras.initializers', 'Orthogonal', () => ({ seed: null, gain: float(1) }));
-    case 'zeros': return s.object(obj, 'keras.initializers', 'Zeros', () => ({}));
-    case 'ones': return s.object(obj, 'keras.initializers', 'Ones', () => ({}));
-    case 'randomUniform':
-      return s.object(obj, 'keras.initializers', 'RandomUniform', () => ({ seed: null, minval: float(-0.05), maxval: float(0.05) }));
-  }
+/** An initializer as Keras 3 serializes it (initializers.ts), its numbers Python floats. */
+function initializer(s: Serializer, obj: KerasObject, init: Initializer): PyDict {
+  const { className, config } = initializerToKeras(init);
+  const py: PyDict = {};
+  for (const [k, v] of Object.entries(config)) py[k] = typeof v === 'number' ? float(v) : v;
+  return s.object(obj, 'keras.initializers', className, () => py);
+}
+
+/** A regularizer as Keras 3 serializes it (L1L2 { l1, l2 }), or null. */
+function regularizer(s: Serializer, r: Regularizer | null): PyDict | null {
+  if (r === null) return null;
+  const config: PyDict = {};
+  for (const [k, v] of Object.entries(r.getConfig())) config[k] = float(v);
+  return s.object(r, 'keras.regularizers', r.className, () => config);
 }
 
 /** A cell activation under its Keras 3 name; TF.js's hard_sigmoid has none and is refused rather than renamed. */
@@ -207,12 +213,15 @@ function recurrentConfig(s: Serializer, layer: RNN, objects: LayerObjects, zeroO
     const c: PyDict = { units: layer.units, activation };
     if (recurrentActivation !== null) c.recurrent_activation = recurrentActivation;
     c.use_bias = o.useBias ?? true;
-    c.kernel_initializer = initializer(s, kernel, o.kernelInitializer ?? 'glorotUniform');
-    c.recurrent_initializer = initializer(s, recurrent, o.recurrentInitializer ?? 'orthogonal');
-    c.bias_initializer = initializer(s, bias, o.biasInitializer ?? 'zeros');
+    c.kernel_initializer = initializer(s, kernel, layer.initializers.kernel);
+    c.recurrent_initializer = initializer(s, recurrent, layer.initializers.recurrent);
+    c.bias_initializer = initializer(s, bias, layer.initializers.bias);
     if (layer instanceof LSTM) c.unit_forget_bias = layer.options.unitForgetBias ?? true;
     Object.assign(c, {
-      kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
+      kernel_regularizer: regularizer(s, layer.regularizers.kernel),
+      recurrent_regularizer: regularizer(s, layer.regularizers.recurrent),
+      bias_regularizer: regularizer(s, layer.regularizers.bias),
+      activity_regularizer: regularizer(s, layer.activityRegularizer),
       kernel_constraint: null, recurrent_constraint: null, bias_constraint: null,
       dropout: float(layer.dropout), recurrent_dropout: float(layer.recurrentDropout),
     });
@@ -254,6 +263,7 @@ function serializeLayer(
     return s.object(layer, 'keras.layers', layer.className, () => recurrentConfig(s, layer, objects, false), build);
   }
   if (layer instanceof Dense) {
+    if (layer.activityRegularizer) throw new Error(`${layer.name} (Dense): Keras 3's Dense config has no activity_regularizer, so a .keras file would lose it; save in the TF.js format`);
     return s.object(layer, 'keras.layers', 'Dense', () => ({
       ...base(),
       units: layer.units,
@@ -261,7 +271,9 @@ function serializeLayer(
       use_bias: layer.useBias,
       kernel_initializer: initializer(s, {}, layer.kernelInitializer),
       bias_initializer: initializer(s, {}, layer.biasInitializer),
-      kernel_regularizer: null, bias_regularizer: null, kernel_constraint: null, bias_constraint: null,
+      kernel_regularizer: regularizer(s, layer.kernelRegularizer),
+      bias_regularizer: regularizer(s, layer.biasRegularizer),
+      kernel_constraint: null, bias_constraint: null,
     }), build);
   }
   if (layer instanceof Embedding) {
@@ -269,8 +281,10 @@ function serializeLayer(
       ...base(),
       input_dim: layer.inputDim,
       output_dim: layer.outputDim,
-      embeddings_initializer: initializer(s, {}, 'randomUniform'),
-      embeddings_regularizer: null, activity_regularizer: null, embeddings_constraint: null,
+      embeddings_initializer: initializer(s, {}, layer.embeddingsInitializer),
+      embeddings_regularizer: regularizer(s, layer.embeddingsRegularizer),
+      activity_regularizer: regularizer(s, layer.activityRegularizer),
+      embeddings_constraint: null,
       mask_zero: layer.maskZero,
     }), build);
   }

@@ -2,7 +2,8 @@
 import {
   Tensor, add, matmul, relu, reshape, sigmoid, softmax, tanh,
 } from '../../autograd/index.ts';
-import { initialize, type InitializerName } from '../../cells/init.ts';
+import { getInitializer, type Initializer, type InitializerSpec } from '../initializers.ts';
+import { getRegularizer, weightRegularizers, type Regularizer, type RegularizerSpec } from '../regularizers.ts';
 import { Layer, checkOptions, type LayerOptions, type ShapeSpec } from './layer.ts';
 
 export type DenseActivation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax';
@@ -10,11 +11,21 @@ export type DenseActivation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax'
 export interface DenseOptions extends LayerOptions {
   activation?: DenseActivation;
   useBias?: boolean;
-  kernelInitializer?: InitializerName;
-  biasInitializer?: InitializerName;
+  /** How the kernel starts (default 'glorotUniform'): a name, an initializer or { className, config }. */
+  kernelInitializer?: InitializerSpec;
+  /** How the bias starts (default 'zeros'). */
+  biasInitializer?: InitializerSpec;
+  /** A penalty on the kernel added to the loss: 'l1', 'l2', 'l1_l2' or a regularizer. */
+  kernelRegularizer?: RegularizerSpec;
+  biasRegularizer?: RegularizerSpec;
+  /** A penalty on the layer's output (divided by the batch size) added to the loss. */
+  activityRegularizer?: RegularizerSpec;
 }
 
-const KNOWN = ['name', 'inputShape', 'dtype', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'];
+const KNOWN = [
+  'name', 'inputShape', 'dtype', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer',
+  'kernelRegularizer', 'biasRegularizer', 'activityRegularizer',
+];
 export const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softmax'];
 
 /**
@@ -29,8 +40,10 @@ export class Dense extends Layer {
   readonly units: number;
   readonly activation: DenseActivation;
   readonly useBias: boolean;
-  readonly kernelInitializer: InitializerName;
-  readonly biasInitializer: InitializerName;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
   /** [in, units]. */
   kernel: Tensor | null = null;
   /** [units]. */
@@ -47,8 +60,12 @@ export class Dense extends Layer {
     this.units = units;
     this.activation = activation;
     this.useBias = options.useBias ?? true;
-    this.kernelInitializer = options.kernelInitializer ?? 'glorotUniform';
-    this.biasInitializer = options.biasInitializer ?? 'zeros';
+    const where = `${this.name} (Dense)`;
+    this.kernelInitializer = getInitializer(options.kernelInitializer ?? 'glorotUniform', `${where}: kernelInitializer`);
+    this.biasInitializer = getInitializer(options.biasInitializer ?? 'zeros', `${where}: biasInitializer`);
+    this.kernelRegularizer = options.kernelRegularizer === undefined ? null : getRegularizer(options.kernelRegularizer, `${where}: kernelRegularizer`);
+    this.biasRegularizer = options.biasRegularizer === undefined ? null : getRegularizer(options.biasRegularizer, `${where}: biasRegularizer`);
+    this.setActivityRegularizer(options.activityRegularizer);
   }
 
   override weights(): Tensor[] {
@@ -72,11 +89,13 @@ export class Dense extends Layer {
 
   protected override buildWeights(inputShape: ShapeSpec): void {
     const features = inputShape[inputShape.length - 1] as number;
-    this.kernel = initialize(this.kernelInitializer, [features, this.units], this.dtype);
+    this.kernel = this.kernelInitializer.apply([features, this.units], this.dtype);
     this.kernel.requiresGrad = true;
+    if (this.kernelRegularizer) weightRegularizers.set(this.kernel, this.kernelRegularizer);
     if (this.useBias) {
-      this.bias = initialize(this.biasInitializer, [this.units], this.dtype);
+      this.bias = this.biasInitializer.apply([this.units], this.dtype);
       this.bias.requiresGrad = true;
+      if (this.biasRegularizer) weightRegularizers.set(this.bias, this.biasRegularizer);
     }
   }
 
@@ -89,7 +108,9 @@ export class Dense extends Layer {
     let z = matmul(flat, this.kernel!);
     if (this.bias) z = add(z, this.bias);
     if (x.rank !== 2) z = reshape(z, [...x.shape.slice(0, -1), this.units]);
-    return activate(this.activation, z);
+    const y = activate(this.activation, z);
+    this.penalizeActivity([y]);
+    return y;
   }
 }
 

@@ -1,6 +1,7 @@
 /** Embedding: integer ids [B, T] → vectors [B, T, outputDim], a row lookup in a trainable table. */
 import { Tensor, allocate, gather, type FloatArray } from '../../autograd/index.ts';
-import { initialize } from '../../cells/init.ts';
+import { getInitializer, type Initializer, type InitializerSpec } from '../initializers.ts';
+import { getRegularizer, weightRegularizers, type Regularizer, type RegularizerSpec } from '../regularizers.ts';
 import { Layer, checkOptions, type LayerOptions, type ShapeSpec } from './layer.ts';
 
 export interface EmbeddingOptions extends LayerOptions {
@@ -8,16 +9,24 @@ export interface EmbeddingOptions extends LayerOptions {
   maskZero?: boolean;
   /** Length of the input sequences, when fixed (shown by summary()). */
   inputLength?: number;
+  /** How the table starts (default 'randomUniform', U(−0.05, 0.05) as Keras): a name, an initializer or { className, config }. */
+  embeddingsInitializer?: InitializerSpec;
+  /** A penalty on the table added to the loss: 'l1', 'l2', 'l1_l2' or a regularizer. */
+  embeddingsRegularizer?: RegularizerSpec;
+  /** A penalty on the looked-up vectors (divided by the batch size) added to the loss. */
+  activityRegularizer?: RegularizerSpec;
 }
 
-const KNOWN = ['name', 'inputShape', 'dtype', 'maskZero', 'inputLength'];
+const KNOWN = ['name', 'inputShape', 'dtype', 'maskZero', 'inputLength', 'embeddingsInitializer', 'embeddingsRegularizer', 'activityRegularizer'];
 
 export class Embedding extends Layer {
   readonly className = 'Embedding';
   readonly inputDim: number;
   readonly outputDim: number;
   readonly maskZero: boolean;
-  /** [inputDim, outputDim], uniform(−0.05, 0.05) as Keras. */
+  readonly embeddingsInitializer: Initializer;
+  readonly embeddingsRegularizer: Regularizer | null;
+  /** [inputDim, outputDim]. */
   embeddings: Tensor | null = null;
 
   constructor(inputDim: number, outputDim: number, options: EmbeddingOptions = {}) {
@@ -30,6 +39,11 @@ export class Embedding extends Layer {
     this.inputDim = inputDim;
     this.outputDim = outputDim;
     this.maskZero = options.maskZero ?? false;
+    const where = `${this.name} (Embedding)`;
+    this.embeddingsInitializer = getInitializer(options.embeddingsInitializer ?? 'randomUniform', `${where}: embeddingsInitializer`);
+    const reg = options.embeddingsRegularizer;
+    this.embeddingsRegularizer = reg === undefined ? null : getRegularizer(reg, `${where}: embeddingsRegularizer`);
+    this.setActivityRegularizer(options.activityRegularizer);
   }
 
   override weights(): Tensor[] {
@@ -48,8 +62,9 @@ export class Embedding extends Layer {
   }
 
   protected override buildWeights(): void {
-    const table = initialize('randomUniform', [this.inputDim, this.outputDim], this.dtype);
+    const table = this.embeddingsInitializer.apply([this.inputDim, this.outputDim], this.dtype);
     table.requiresGrad = true;
+    if (this.embeddingsRegularizer) weightRegularizers.set(table, this.embeddingsRegularizer);
     this.embeddings = table;
   }
 
@@ -58,7 +73,9 @@ export class Embedding extends Layer {
       throw new Error(`${this.name} (Embedding): expects input [batch, timesteps], got shape [${x.shape.join(',')}]`);
     }
     // The backward of gather scatter-adds into the rows that were used.
-    return gather(this.embeddings!, x.data, x.shape, `${this.name} (Embedding)`);
+    const y = gather(this.embeddings!, x.data, x.shape, `${this.name} (Embedding)`);
+    this.penalizeActivity([y]);
+    return y;
   }
 
   override computeMask(x: Tensor, mask: FloatArray | null): FloatArray | null {

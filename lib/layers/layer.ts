@@ -9,9 +9,10 @@
  * tensors (a recurrent layer: its input, then its initial states) and give
  * several (with returnState: the output, then the final states).
  */
-import { Tensor, formatShape, type DType, type FloatArray } from '../../autograd/index.ts';
+import { Tensor, formatShape, mulScalar, type DType, type FloatArray } from '../../autograd/index.ts';
 import { describeValue } from '../model/inputs.ts';
 import { Node, SymbolicTensor } from '../model/symbolic.ts';
+import { getRegularizer, type Regularizer, type RegularizerSpec } from '../regularizers.ts';
 
 /** A shape with the batch dimension first; `null` marks a dimension not known in advance. */
 export type ShapeSpec = ReadonlyArray<number | null>;
@@ -62,6 +63,27 @@ export interface LayerOptions {
   inputShape?: ReadonlyArray<number | null>;
   /** Storage type of the weights (default: the dtype of the first input, float32 unless it is float64). */
   dtype?: DType;
+  /** False freezes the layer: training leaves its weights as they are (default true). */
+  trainable?: boolean;
+}
+
+/** The penalty lists of the forward passes under way (see collectPenalties); the innermost last. */
+const penaltyLists: Tensor[][] = [];
+
+/**
+ * Runs `fn` (a forward pass) and returns its value with the activity
+ * penalties the layers it ran added (Keras's `add_loss` in `__call__`):
+ * one scalar tensor per output of each application of a layer that has an
+ * activityRegularizer.
+ */
+export function collectPenalties<T>(fn: () => T): { value: T; penalties: Tensor[] } {
+  const penalties: Tensor[] = [];
+  penaltyLists.push(penalties);
+  try {
+    return { value: fn(), penalties };
+  } finally {
+    penaltyLists.pop();
+  }
 }
 
 const nameCounts = new Map<string, number>();
@@ -98,10 +120,15 @@ export function shapeList(shape: ShapeSpec | readonly ShapeSpec[]): ShapeSpec[] 
   return isShapeList(shape) ? [...shape] : [shape as ShapeSpec];
 }
 
+/**
+ * Rejects any key of `options` not in `known`. A layer's options (a list
+ * with `name`) also take `trainable`, which the base class reads.
+ */
 export function checkOptions(layer: string, options: object, known: readonly string[]): void {
+  const all = known.includes('name') && !known.includes('trainable') ? [...known, 'trainable'] : known;
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new Error(`${layer}: unknown option '${key}'; known: ${known.join(', ')}`);
+    if (!all.includes(key)) {
+      throw new Error(`${layer}: unknown option '${key}'; known: ${all.join(', ')}`);
     }
   }
 }
@@ -112,7 +139,10 @@ export abstract class Layer {
   readonly inputShape: ReadonlyArray<number | null> | undefined;
   /** Whether `dtype` was given; if not, the first input's dtype decides it when the layer is built. */
   readonly dtypeGiven: boolean;
-  trainable = true;
+  /** False freezes the layer: `fit` leaves its weights bit for bit, `summary()` counts them as non-trainable. */
+  trainable: boolean;
+  /** The penalty on each of the layer's outputs, or null (set by the layers that take `activityRegularizer`). */
+  protected activityRegularizerValue: Regularizer | null = null;
   built = false;
   /** The graph nodes that apply this layer, in the order they were made (Keras's inbound nodes). */
   readonly inboundNodes: Node[] = [];
@@ -129,6 +159,33 @@ export abstract class Layer {
     this.ownDtype = options.dtype ?? 'float32';
     this.dtypeGiven = options.dtype !== undefined;
     this.inputShape = options.inputShape;
+    const trainable: unknown = options.trainable ?? true;
+    if (typeof trainable !== 'boolean') throw new Error(`${this.name}: trainable must be true or false, got ${describeValue(trainable)}`);
+    this.trainable = trainable;
+  }
+
+  /** The regularizer of the layer's outputs (Keras's activity_regularizer), or null. */
+  get activityRegularizer(): Regularizer | null {
+    return this.activityRegularizerValue;
+  }
+
+  /** Resolves the `activityRegularizer` option of a layer that takes it. */
+  protected setActivityRegularizer(spec: RegularizerSpec | undefined): void {
+    this.activityRegularizerValue = spec === undefined ? null : getRegularizer(spec, `${this.name} (${this.className}): activityRegularizer`);
+  }
+
+  /**
+   * Adds the activity penalty of each output, divided by its batch size (as
+   * Keras does), to the forward pass under way (collectPenalties), if any.
+   */
+  protected penalizeActivity(outputs: readonly Tensor[]): void {
+    const regularizer = this.activityRegularizerValue;
+    const list = penaltyLists[penaltyLists.length - 1];
+    if (!regularizer || !list) return;
+    for (const y of outputs) {
+      const p = regularizer.apply(y);
+      list.push(y.rank > 0 && y.shape[0] > 0 ? mulScalar(p, 1 / y.shape[0]) : p);
+    }
   }
 
   /** Storage type of the weights. */

@@ -12,7 +12,8 @@ import {
   type ActivationName, type CellWeights, type SequenceOptions, type SequenceResult,
 } from '../../cells/common.ts';
 import { CELLS, type CellEntry } from '../../cells/index.ts';
-import type { InitializerName } from '../../cells/init.ts';
+import { getInitializer, type Initializer, type InitializerSpec } from '../initializers.ts';
+import { recurrentRegularizers, regularizeWeights, type RecurrentRegularizers, type RegularizerSpec } from '../regularizers.ts';
 import { runSequence } from '../../cells/sequence.ts';
 import { BuiltinCell, GRUCell, LSTMCell, SimpleRNNCell, cellOptionsOf } from './cells/builtin.ts';
 import { checkOptions, type CallContext, type ShapeSpec } from './layer.ts';
@@ -30,9 +31,16 @@ export interface RecurrentOptions<S extends boolean = boolean> extends RNNOption
   dropout?: number;
   /** Fraction of the state units dropped in training. */
   recurrentDropout?: number;
-  kernelInitializer?: InitializerName;
-  recurrentInitializer?: InitializerName;
-  biasInitializer?: InitializerName;
+  /** How each weight starts (Keras's defaults: 'glorotUniform', 'orthogonal', 'zeros'): a name, an initializer or { className, config }. */
+  kernelInitializer?: InitializerSpec;
+  recurrentInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  /** Penalties on the weights added to the loss: 'l1', 'l2', 'l1_l2' or a regularizer. */
+  kernelRegularizer?: RegularizerSpec;
+  recurrentRegularizer?: RegularizerSpec;
+  biasRegularizer?: RegularizerSpec;
+  /** A penalty on the layer's outputs (each divided by the batch size) added to the loss. */
+  activityRegularizer?: RegularizerSpec;
 }
 
 /** SimpleRNN's options: those of every recurrent layer but recurrentActivation (it has no gates). */
@@ -51,7 +59,7 @@ export interface GruOptions<S extends boolean = boolean> extends RecurrentOption
 const KNOWN = [
   'name', 'inputShape', 'dtype', 'activation', 'recurrentActivation', 'useBias', 'returnSequences',
   'returnState', 'goBackwards', 'stateful', 'dropout', 'recurrentDropout', 'kernelInitializer',
-  'recurrentInitializer', 'biasInitializer',
+  'recurrentInitializer', 'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer',
 ];
 
 /** A units count that is not a positive integer: an error naming the layer. */
@@ -79,6 +87,27 @@ export abstract class FusedRNN<S extends boolean = boolean> extends RNN<S> {
     this.units = units;
     this.dropout = options.dropout ?? 0;
     this.recurrentDropout = options.recurrentDropout ?? 0;
+    // The subclass's className is not set yet here; the cell knows the kind.
+    const where = `${this.name} (${cell.kind})`;
+    this.initializers = {
+      kernel: getInitializer(options.kernelInitializer ?? 'glorotUniform', `${where}: kernelInitializer`),
+      recurrent: getInitializer(options.recurrentInitializer ?? 'orthogonal', `${where}: recurrentInitializer`),
+      bias: getInitializer(options.biasInitializer ?? 'zeros', `${where}: biasInitializer`),
+    };
+    this.regularizers = recurrentRegularizers(where, options);
+    this.setActivityRegularizer(options.activityRegularizer);
+  }
+
+  /** The initializers of the kernel, the recurrent kernel and the bias. */
+  readonly initializers: { kernel: Initializer; recurrent: Initializer; bias: Initializer };
+  /** The regularizers of the kernel, the recurrent kernel and the bias (null for none). */
+  readonly regularizers: RecurrentRegularizers;
+
+  /** Every output (with returnState the states too) pays the activity penalty, as in Keras. */
+  override callAll(inputs: readonly Tensor[], context: CallContext): Tensor[] {
+    const outputs = super.callAll(inputs, context);
+    this.penalizeActivity(outputs);
+    return outputs;
   }
 
   /** The weights in the layout of cells/ (those of the layer's cell), null before the layer is built. */
@@ -99,7 +128,9 @@ export abstract class FusedRNN<S extends boolean = boolean> extends RNN<S> {
   }
 
   protected override buildWeights(inputShape: ShapeSpec): void {
-    this.cell.useWeights(this.makeWeights(inputShape[2] as number));
+    const w = this.makeWeights(inputShape[2] as number);
+    regularizeWeights(w, this.regularizers);
+    this.cell.useWeights(w);
   }
 
   /** The fused pass, with the batch's dropout masks in training. */
@@ -122,13 +153,13 @@ export abstract class FusedRNN<S extends boolean = boolean> extends RNN<S> {
     });
   }
 
-  protected initOptions(): { useBias: boolean; dtype: DType; kernelInitializer?: InitializerName; recurrentInitializer?: InitializerName; biasInitializer?: InitializerName } {
+  protected initOptions(): { useBias: boolean; dtype: DType; kernelInitializer: Initializer; recurrentInitializer: Initializer; biasInitializer: Initializer } {
     return {
       useBias: this.options.useBias ?? true,
       dtype: this.dtype,
-      kernelInitializer: this.options.kernelInitializer,
-      recurrentInitializer: this.options.recurrentInitializer,
-      biasInitializer: this.options.biasInitializer,
+      kernelInitializer: this.initializers.kernel,
+      recurrentInitializer: this.initializers.recurrent,
+      biasInitializer: this.initializers.bias,
     };
   }
 }

@@ -14,15 +14,16 @@
  */
 import { files, hdf5Writer } from '#platform';
 import {
-  Tensor, concat, formatShape, noGrad, permutation, type DType, type FloatArray, type TensorLike,
+  Tensor, add, concat, formatShape, noGrad, permutation, type DType, type FloatArray, type TensorLike,
 } from '../../autograd/index.ts';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../../optim/index.ts';
-import type { Callback, Logs, TrainingModel } from '../callbacks.ts';
+import { NonFiniteLossError, checkCallbacks, type Callback, type Logs, type TrainingModel } from '../callbacks.ts';
 import type { IOHandler, SaveResult } from '../io/artifacts.ts';
 import { kerasFileKind } from '../io/keras-paths.ts';
 import { saveModel, type SaveOptions } from '../io/save.ts';
 import { loadWeightsFrom, saveWeightsTo } from '../io/weights.ts';
-import { Layer, formatShapeSpec, type CallContext, type ShapeSpec } from '../layers/layer.ts';
+import { Layer, collectPenalties, formatShapeSpec, type CallContext, type ShapeSpec } from '../layers/layer.ts';
+import { weightPenalty } from '../regularizers.ts';
 import { Loss, resolveLoss, type LossIdentifier, type LossName } from '../losses.ts';
 import { MeanMetricWrapper, Metric, getMetric, metricKeyOf, type MetricIdentifier, type MetricName } from '../metrics.ts';
 import { EpochProgress, metricsRepeatingLoss } from '../progress.ts';
@@ -103,6 +104,8 @@ export interface FitGeneratorOptions {
 
 export interface EvaluateOptions {
   batchSize?: number;
+  /** Hooks called by evaluate: onTestBegin, onTestEnd (each awaited). */
+  callbacks?: Callback[];
   /** A weight per sample ([N]) or per timestep ([N, T]), as in fit (tensors only). */
   sampleWeight?: ModelData;
   /** For a generator: how many batches to draw. */
@@ -113,6 +116,8 @@ export interface EvaluateOptions {
 export class History {
   readonly history: Record<string, number[]> = {};
   readonly epoch: number[] = [];
+  /** The run's settings, as Keras's History.params: epochs, steps per epoch, verbose. */
+  params: { epochs: number; steps: number; verbose: 0 | 1 | 2 } = { epochs: 0, steps: 0, verbose: 1 };
 
   record(epoch: number, logs: Logs): void {
     this.epoch.push(epoch);
@@ -659,15 +664,24 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
 
   // ---------------------------------------------------------------- training
 
-  /** Runs the graph on checked inputs. */
+  /** The activity penalties of the last forward pass (regularizers.ts), for lossesOf. */
+  private activityPenalties: Tensor[] = [];
+
+  /** Runs the graph on checked inputs; keeps the pass's activity penalties for lossesOf. */
   private forward(xs: readonly Tensor[], training: boolean): Tensor[] {
     this.ensureBuilt(xs);
-    return runGraph(this.requireGraph('running'), xs, { training }).outputs;
+    const graph = this.requireGraph('running');
+    const { value, penalties } = collectPenalties(() => runGraph(graph, xs, { training }).outputs);
+    this.activityPenalties = penalties;
+    return value;
   }
 
   /** Each output's loss (Σ w·l / N with the batch's sample weights) and the total weighted by lossWeights. */
   private lossesOf(compiled: Compiled, outs: readonly Tensor[], batch: Pair, where: string): { total: Tensor; parts: Tensor[] } {
-    return weightedLosses(where, compiled.outputs, outs, batch.ys, batch.ws);
+    const { total, parts } = weightedLosses(where, compiled.outputs, outs, batch.ys, batch.ws);
+    // The regularizers' penalties are part of the total, as in Keras (not of the per-output losses).
+    const penalties = [...this.activityPenalties, ...[weightPenalty(this.trainableWeights())].filter((p): p is Tensor => p !== null)];
+    return { total: penalties.reduce((sum, p) => add(sum, p), total), parts };
   }
 
   /** Adds the batch to every metric's state. */
@@ -691,7 +705,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     const { total, parts } = this.lossesOf(compiled, outs, batch, where);
     const value = total.item();
     if (!Number.isFinite(value)) {
-      throw new Error(`${this.name}: loss is ${value} at ${where}; training stopped and the weights are as they were before this batch`);
+      throw new NonFiniteLossError(`${this.name}: loss is ${value} at ${where}; training stopped and the weights are as they were before this batch`, value);
     }
     total.backward();
     for (const p of params) {
@@ -699,7 +713,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
       if (!g) continue;
       for (let i = 0; i < g.length; i++) {
         if (!Number.isFinite(g[i])) {
-          throw new Error(`${this.name}: a gradient is ${g[i]} at ${where}; training stopped and the weights are as they were before this batch`);
+          throw new NonFiniteLossError(`${this.name}: a gradient is ${g[i]} at ${where}; training stopped and the weights are as they were before this batch`, value);
         }
       }
     }
@@ -846,12 +860,10 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     batchesOf: (epoch: number) => Promise<{ next: () => Promise<Pair>; where: () => string }>,
     validate: (() => Promise<Logs>) | null,
   ): Promise<History> {
-    const { epochs, steps, verbose, callbacks } = loop;
-    if (!Array.isArray(callbacks)) throw new Error(`fit: callbacks must be a list of callbacks, got ${describeValue(callbacks)}`);
-    callbacks.forEach((cb, i) => {
-      if (cb === null || typeof cb !== 'object') throw new Error(`fit: callbacks[${i}] must be an object with hooks (onEpochEnd, …), got ${describeValue(cb)}`);
-    });
+    const { epochs, steps, verbose } = loop;
+    const callbacks = checkCallbacks('fit', loop.callbacks);
     const history = new History();
+    history.params = { epochs, steps, verbose };
     this.stopTraining = false;
     this.initialEpoch = loop.initialEpoch;
     for (const cb of callbacks) await cb.onTrainBegin?.(this);
@@ -866,10 +878,20 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
       const batches = await batchesOf(epoch);
       const sums = this.emptySums(compiled);
       this.resetMetrics(compiled);
-      for (let s = 0; s < steps; s++) {
+      for (let s = 0; s < steps && !this.stopTraining; s++) {
+        for (const cb of callbacks) await cb.onBatchBegin?.(s);
         const batch = await batches.next();
         weighted ||= batch.ws.some((w) => w !== null);
-        const result = this.step(compiled, batch, batches.where());
+        let result: { loss: number; outputLosses: number[] };
+        try {
+          result = this.step(compiled, batch, batches.where());
+        } catch (e) {
+          // A batch with a non-finite loss made no update; a hook may end training quietly (TerminateOnNaN).
+          if (!(e instanceof NonFiniteLossError)) throw e;
+          for (const cb of callbacks) await cb.onBatchEnd?.(s, { ...this.logsOf(compiled, '', sums), loss: e.loss });
+          if (!this.stopTraining) throw e;
+          break;
+        }
         this.addSums(sums, result, batch.xs[0].shape[0]);
         const running = this.logsOf(compiled, '', sums);
         for (const cb of callbacks) {
@@ -930,23 +952,33 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
   evaluate(data: BatchSource, options: EvaluateOptions): Promise<Logs>;
   async evaluate(a: ModelData | BatchSource, b?: ModelData | EvaluateOptions, c?: EvaluateOptions): Promise<Logs> {
     const compiled = this.requireCompiled('evaluate');
+    const withHooks = async (options: EvaluateOptions, run: () => Promise<Logs>): Promise<Logs> => {
+      const callbacks = checkCallbacks('evaluate', options.callbacks ?? []);
+      for (const cb of callbacks) await cb.onTestBegin?.();
+      const logs = await run();
+      for (const cb of callbacks) await cb.onTestEnd?.(logs);
+      return logs;
+    };
     if (isBatchSource(a)) {
       const options = (b ?? {}) as EvaluateOptions;
-      checkKeys('evaluate', options, ['batchSize', 'steps']);
+      checkKeys('evaluate', options, ['batchSize', 'steps', 'callbacks']);
       const steps = numberOption('evaluate', 'steps', options.steps, Number.NaN, 'positive integer');
       if (Number.isNaN(steps)) throw new Error('evaluate: a generator needs a positive integer steps');
-      return this.evaluateBatches(compiled, puller(a, 'evaluate'), steps, '');
+      return withHooks(options, () => this.evaluateBatches(compiled, puller(a, 'evaluate'), steps, ''));
     }
     const options = c ?? {};
-    checkKeys('evaluate', options, ['batchSize', 'steps', 'sampleWeight']);
+    checkKeys('evaluate', options, ['batchSize', 'steps', 'sampleWeight', 'callbacks']);
     const batchSize = numberOption('evaluate', 'batchSize', options.batchSize, 32, 'positive integer');
-    return this.evaluatePair(compiled, this.pair('evaluate', a, b, options.sampleWeight), batchSize, '');
+    const pair = this.pair('evaluate', a, b, options.sampleWeight);
+    return withHooks(options, () => this.evaluatePair(compiled, pair, batchSize, ''));
   }
 
   /** The model's outputs for `x`, in batches, without recording gradients: one Tensor, or one per output. */
-  predict(x: ModelData, options: { batchSize?: number } = {}): Predicted<O> {
-    checkKeys('predict', options, ['batchSize']);
+  predict(x: ModelData, options: { batchSize?: number; callbacks?: Callback[] } = {}): Predicted<O> {
+    checkKeys('predict', options, ['batchSize', 'callbacks']);
     const batchSize = numberOption('predict', 'batchSize', options.batchSize, 32, 'positive integer');
+    const callbacks = checkCallbacks('predict', options.callbacks ?? []);
+    for (const cb of callbacks) cb.onPredictBegin?.();
     const xs = this.feeds('predict', x).map(([, t]) => t);
     const n = xs[0].shape[0];
     const all = Int32Array.from({ length: n }, (_, i) => i);
@@ -957,6 +989,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
       }
       return parts[0].map((_, k) => (parts.length === 1 ? parts[0][k] : concat(parts.map((p) => p[k]), 0)));
     });
+    for (const cb of callbacks) cb.onPredictEnd?.();
     return (this.outputsListed ? outputs : outputs[0]) as Predicted<O>;
   }
 

@@ -132,13 +132,13 @@ test('11: malformed JSON in model.json names the file', async () => {
 
 // ------------------------------------------------------------------- case 12
 
-test('12a: a kernel_regularizer (L2) is refused, naming the layer and the key, not silently dropped', async () => {
+test('12a: a kernel_constraint (MaxNorm) is refused, naming the layer and the key, not silently dropped', async () => {
   const dir = copyFixture('time_distributed_lstm');
   const folder = readFolder(dir);
-  layersOf(folder.json)[1].config.kernel_regularizer = { class_name: 'L1L2', config: { l1: 0, l2: 0.01 } };
+  layersOf(folder.json)[1].config.kernel_constraint = { class_name: 'MaxNorm', config: { max_value: 2, axis: 0 } };
   writeFolder(dir, folder);
   const message = await loadError(dir);
-  assertMentions(message, modelJson(dir), /'lstm_LSTM2'/, /'kernel_regularizer'/, /L1L2/, /regularizer/);
+  assertMentions(message, modelJson(dir), /'lstm_LSTM2'/, /'kernel_constraint'/, /MaxNorm/, /constraint/);
 });
 
 test("12b: an unsupported activation ('selu') is refused, naming the layer and the key", async () => {

@@ -270,11 +270,11 @@ test('a layer class Unrolled does not read', async () => {
   assertMentions(await errorOf(() => readKeras(bytes, FILE)), [FILE, 'config.json → layers[3]', "'Conv1D'", 'not supported', 'InputLayer, Embedding']);
 });
 
-test('a layer option Unrolled cannot honour is refused, not dropped (a regularizer); a compile_config it cannot honour (a schedule) loads the model uncompiled', async () => {
-  const regularized = editConfig((c) => {
-    c.config.layers[3].config.kernel_regularizer = { module: 'keras.regularizers', class_name: 'L2', config: { l2: 0.01 }, registered_name: null };
+test('a layer option Unrolled cannot honour is refused, not dropped (a constraint); a compile_config it cannot honour (a schedule) loads the model uncompiled', async () => {
+  const constrained = editConfig((c) => {
+    c.config.layers[3].config.kernel_constraint = { module: 'keras.constraints', class_name: 'MaxNorm', config: { max_value: 2, axis: 0 }, registered_name: null };
   });
-  assertMentions(await errorOf(() => readKeras(regularized, FILE)), [FILE, 'layers[3]', 'kernel_regularizer', 'regularizers']);
+  assertMentions(await errorOf(() => readKeras(constrained, FILE)), [FILE, 'layers[3]', 'kernel_constraint', 'constraints']);
   const scheduled = editConfig((c) => {
     c.compile_config.optimizer.config.learning_rate = {
       module: 'keras.optimizers.schedules', class_name: 'ExponentialDecay', config: { initial_learning_rate: 0.1, decay_steps: 10, decay_rate: 0.9 }, registered_name: null,
