@@ -43,6 +43,7 @@ export type {
   IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, TrainingConfig, WeightSpec, WeightDType,
 } from './io/artifacts.ts';
 export { VERSION } from './version.ts';
+export { setNumThreads, getNumThreads } from '../cells/threads/pool.ts';
 export {
   EarlyStopping, TerminateOnNaN, LambdaCallback, NonFiniteLossError,
   type Callback, type EarlyStoppingOptions, type HookResult, type LambdaHooks, type Logs, type TrainingModel,
