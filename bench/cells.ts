@@ -14,6 +14,10 @@
  * interleaved, medians of the CPU time of 7 runs after a warm-up; printed as
  * sample·steps per second (B·T / time) with the fused / reference ratio.
  *
+ * Then cells run by RNN(cell), step by step on the tape, against the fused
+ * LSTM layer (the same sizes): RNN(LSTMCell) and RNN(PeepholeLSTMCell), each
+ * first checked against the fused LSTM given its weights (zero peepholes).
+ *
  * Run: npm run bench:cells
  */
 import { Tensor, backward, noGrad, randomUniform, setSeed, type FloatArray } from '../autograd/index.ts';
@@ -21,6 +25,7 @@ import { Workspace, type CellWeights } from '../cells/common.ts';
 import { fmt, formatLoad, interleaved, machine, markdownTable, relativeDiff, type Measured, type TimingOptions } from './timing.ts';
 import { ratioVerdict, say, verdictWord } from './text.ts';
 import { VARIANTS, type CellVariant } from './variants.ts';
+import { LSTM, LSTMCell, PeepholeLSTMCell, RNN, type Layer } from '../lib/index.ts';
 
 const B = 128; // batch
 const T = 100; // timesteps
@@ -96,6 +101,43 @@ async function benchVariant(v: CellVariant): Promise<Row> {
 
 const rate = (m: Measured): number => (B * T) / (m.cpuMs / 1000); // sample·steps per second
 
+/** One training pass of a layer: forward, backward of Σ output ⊙ dOut; the output and ∂L/∂x. */
+function layerPass(layer: Layer, x: Tensor, dOut: FloatArray): FloatArray[] {
+  for (const w of layer.weights()) w.zeroGrad();
+  x.zeroGrad();
+  const y = layer.apply(x) as Tensor;
+  backward(y, dOut);
+  return [y.data.slice(), (x.grad ?? new Float32Array(x.size)).slice()];
+}
+
+/** The cost of a cell run by RNN(cell) beside the fused LSTM: forward and forward + backward, checked first. */
+async function benchOwnCells(): Promise<boolean> {
+  const x = randomUniform([B, T, D], -1, 1);
+  x.requiresGrad = true;
+  const dOut = randomUniform([B, H], -1, 1).data;
+  const fused = new LSTM(H);
+  const layers: Array<[string, Layer]> = [['LSTM (fused)', fused], ['RNN(LSTMCell)', new RNN(new LSTMCell(H))], ['RNN(PeepholeLSTMCell)', new RNN(new PeepholeLSTMCell(H))]];
+  for (const [, l] of layers) l.build([null, T, D]);
+  for (const [, l] of layers.slice(1)) l.setWeights([...fused.getWeights(), ...l.getWeights().slice(3)]);
+  const expected = layerPass(fused, x, dOut);
+  const diffs = layers.map(([, l]) => {
+    const got = layerPass(l, x, dOut);
+    return Math.max(relativeDiff(got[0], expected[0]).rel, relativeDiff(got[1], expected[1]).rel);
+  });
+  if (!diffs.every((d) => d <= TOLERANCE)) {
+    console.error(`RNN(cell) and the fused LSTM disagree: ${diffs.map((d, k) => `${layers[k][0]} ${d.toExponential(2)}`).join(', ')}; not timed`);
+    return false;
+  }
+  const timed = await interleaved(layers.flatMap(([, l]) => [() => noGrad(() => l.apply(x)), () => layerPass(l, x, dOut)]), TIMING);
+  const rows = layers.map(([label], k) => {
+    const [fwd, train] = [timed[2 * k], timed[2 * k + 1]];
+    return [label, diffs[k].toExponential(1), fmt(fwd.cpuMs), fmt(train.cpuMs), fmt(rate(train)), `${(train.cpuMs / timed[1].cpuMs).toFixed(1)}×`];
+  });
+  say(`\nCells run by RNN(cell) on the tape against the fused LSTM layer (H=${H}, B=${B}, T=${T}, D=${D}, float32; the cells given the LSTM's weights, zero peepholes; cost / fused = forward + backward time over the fused layer's):\n`);
+  console.log(markdownTable(['layer', 'rel diff (y, dx)', 'forward ms', 'fwd+bwd ms', 'rate fwd+bwd', 'cost / fused'], rows, [false, true, true, true, true, true]));
+  return true;
+}
+
 async function main(): Promise<void> {
   setSeed(1234);
   const start = machine();
@@ -129,7 +171,8 @@ async function main(): Promise<void> {
   const end = machine();
   say(`\nTarget: fused LSTM forward+backward ${verdict.goal} the reference: ${verdict.value} — ${verdictWord(verdict.pass)}.`);
   say(`Load average at end ${formatLoad(end.load)} (${end.cores} cores; a shared machine: medians of CPU time, not wall time).`);
-  if (rows.some((r) => !r.ok)) process.exitCode = 1; // a wrong result fails the run; a missed target is reported above
+  const cellsOk = await benchOwnCells();
+  if (rows.some((r) => !r.ok) || !cellsOk) process.exitCode = 1; // a wrong result fails the run; a missed target is reported above
 }
 
 await main();

@@ -8,6 +8,7 @@ import { autogradCases } from './autograd/cases.ts';
 import { gruCases, lstmCases, simpleRnnCases } from './cells/cases.ts';
 import { libCases } from './lib/cases.ts';
 import { functionalCases } from './lib/functional-cases.ts';
+import { rnnCellCases } from './lib/cells/cases.ts';
 
 const suites: Array<[string, GradCase[]]> = [
   ['autograd', autogradCases],
@@ -16,6 +17,7 @@ const suites: Array<[string, GradCase[]]> = [
   ['gru', gruCases],
   ['lib', libCases],
   ['functional', functionalCases],
+  ['rnn-cells', rnnCellCases],
 ];
 
 const rows: string[][] = [];

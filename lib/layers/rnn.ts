@@ -172,6 +172,8 @@ export class RNN<S extends boolean = boolean> extends Layer {
     if (x.rank !== 3) {
       throw new Error(`${this.name} (${this.className}): expects input [batch, timesteps, features], got shape ${formatShape(x.shape)}`);
     }
+    const mismatch = this.builtFor(x.shape[2]);
+    if (mismatch) throw new Error(`${this.name} (${this.className}): input has ${x.shape[2]} features but ${mismatch}`);
     const B = x.shape[0];
     let initial = initialState;
     if (!initial && this.stateful && this.states) {

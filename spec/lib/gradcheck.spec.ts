@@ -2,8 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describe } from '../../autograd/gradcheck.ts';
 import { libCases } from './cases.ts';
+import { rnnCellCases } from './cells/cases.ts';
 
-for (const c of libCases) {
+for (const c of [...libCases, ...rnnCellCases]) {
   test(`gradcheck ${c.name}`, () => {
     const report = c.run();
     assert.ok(report.worst !== null, `${c.name}: no element was checked`);
