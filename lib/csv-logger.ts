@@ -19,7 +19,7 @@ export interface CSVLoggerOptions {
   append?: boolean;
 }
 
-/** A value as Python's csv module writes Keras's floats; a field holding the separator, a quote or a line break is quoted. */
+/** One field: quoted (quotes doubled) when it holds the separator, a quote or a line break, as Python's csv module does. */
 function field(v: string, separator: string): string {
   return v.includes(separator) || /["\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

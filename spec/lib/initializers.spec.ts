@@ -4,10 +4,13 @@
  * by their statistics; names in Keras's and TF.js's spellings, objects and
  * configs; bad values named.
  */
+import * as tf from '@tensorflow/tfjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { normal, random, setSeed } from '../../autograd/index.ts';
 import { computeFans } from '../../cells/init.ts';
+import { layerFromConfig, layerToConfig } from '../../lib/io/config.ts';
+import { Dense, Embedding, LSTM, SimpleRNN, clearSession } from '../../lib/index.ts';
 import { getInitializer, initializerFromFile, initializers, type Initializer } from '../../lib/initializers.ts';
 
 function draw(init: Initializer, shape: number[], seed = 7): Float64Array {
@@ -156,6 +159,42 @@ test('files: Keras 1 names, Keras 3 class names and aliases; a seed in a file is
   assert.is(initializerFromFile({ class_name: 'IdentityInitializer', config: { gain: 2 } }, 'f')?.getConfig().gain, 2);
   assert.is(initializerFromFile({ class_name: 'LeCunNormal', config: { seed: 42 } }, 'f')?.className, 'LecunNormal');
   assert.is(initializerFromFile({ class_name: 'STFTInitializer', config: {} }, 'f'), undefined);
+});
+
+test('the layers take them: Dense, Embedding, SimpleRNN (IRNN: identity recurrent kernel) and LSTM', () => {
+  clearSession();
+  const dense = new Dense(2, { kernelInitializer: { className: 'Constant', config: { value: 0.25 } }, biasInitializer: 'ones' });
+  dense.build([null, 3]);
+  assert.equal([...dense.kernel!.data], new Array(6).fill(0.25));
+  assert.equal([...dense.bias!.data], [1, 1]);
+  const emb = new Embedding(4, 2, { embeddingsInitializer: initializers.constant(-1) });
+  emb.build([null, 3]);
+  assert.equal([...emb.embeddings!.data], new Array(8).fill(-1));
+  const irnn = new SimpleRNN(3, { activation: 'relu', recurrentInitializer: initializers.identity({ gain: 1 }), kernelInitializer: 'he_normal' });
+  irnn.build([null, 5, 2]);
+  assert.equal([...irnn.cellWeights!.recurrentKernel.data], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  const lstm = new LSTM(2, { recurrentInitializer: 'identity', biasInitializer: initializers.constant(0.5) });
+  lstm.build([null, 5, 1]);
+  // Keras's eye(2, 8); the bias: the initializer's, with the forget block at 1 (unitForgetBias).
+  assert.equal([...lstm.cellWeights!.recurrentKernel.data], [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  assert.equal([...lstm.cellWeights!.bias!.data], [0.5, 0.5, 1, 1, 0.5, 0.5, 0.5, 0.5]);
+  assert.throws(() => new LSTM(2, { kernelInitializer: 'glorot' as 'glorotUniform' }), /lstm_1 \(LSTM\): kernelInitializer: initializer 'glorot' is unknown/);
+});
+
+test('in model.json as TF.js writes them (TF.js in this process), and read back under the same names', () => {
+  const names = ['glorotNormal', 'glorotUniform', 'heNormal', 'heUniform', 'leCunNormal', 'leCunUniform', 'orthogonal', 'identity', 'zeros', 'ones', 'randomNormal', 'randomUniform', 'truncatedNormal'] as const;
+  for (const name of names) {
+    clearSession();
+    const ours = layerToConfig(new Dense(2, { kernelInitializer: name })).config.kernel_initializer;
+    const theirs = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2], kernelInitializer: name })] }).toJSON(null, false) as unknown as
+      { config: { layers: Array<{ config: { kernel_initializer: unknown } }> } };
+    assert.equal(ours, theirs.config.layers[0].config.kernel_initializer, name);
+    const back = layerFromConfig({ class_name: 'Dense', config: { units: 2, kernel_initializer: ours ?? null } }, { file: 'spec', weightShape: () => undefined }) as Dense;
+    assert.is(back.kernelInitializer.className, getInitializer(name).className, `${name} read back`);
+  }
+  const constant = layerToConfig(new Dense(2, { kernelInitializer: initializers.constant(0.5) })).config.kernel_initializer;
+  assert.equal(constant, { class_name: 'Constant', config: { value: 0.5 } });
+  assert.throws(() => layerToConfig(new Dense(2, { kernelInitializer: initializers.varianceScaling({ distribution: 'untruncated_normal' }) })), /distribution 'untruncated_normal' has no name in the TF.js format/);
 });
 
 test.run();
