@@ -38,7 +38,6 @@
  * loads for inference, and `compile()` makes it trainable. The optimizer's
  * state (`optimizer_weights`) is not restored; training starts it afresh.
  */
-import { InputLayer } from '../layers/input-layer.ts';
 import type { Layer } from '../layers/layer.ts';
 import type { Model, ModelOutputs } from '../model/model.ts';
 import type { SymbolicTensor } from '../model/symbolic.ts';
@@ -48,7 +47,7 @@ import { Adam, RMSprop, SGD, type Optimizer, type OptimizerSlots } from '../../o
 import { openHdf5, Hdf5Group } from './hdf5.ts';
 import { describe, isObject, own, parseJson, type JsonObject, type JsonValue } from './json.ts';
 import { keras1Entry, keras1Weights, type FileWeight } from './keras1.ts';
-import { compileOptionsOf, modelFromEntry, sequentialOf } from './load.ts';
+import { compileOptionsOf, modelFromEntry, sequentialOf, statefulInput } from './load.ts';
 import { optimizerFromConfig } from './training-config.ts';
 
 /** The class names of a model used as a layer. */
@@ -85,25 +84,6 @@ function sequentialEntries(model: JsonValue, where: string): { name: string | un
     return { name: typeof name === 'string' ? name : undefined, entries: own(config, 'layers') as JsonValue[] };
   }
   throw new Error(`${where}: the Sequential config must be a list of layers or { name, layers }, got ${describe(config)}`);
-}
-
-/**
- * The InputLayer that keeps a stateful Sequential model's fixed batch size:
- * Keras builds a stateful layer's states for the batch size of the first
- * layer's `batch_input_shape` and takes batches of that size only, so the
- * model keeps it (and writes it to a .keras file). Without a stateful
- * layer, a fixed batch size is dropped and any batch size predicts.
- */
-function statefulInput(entries: readonly JsonValue[]): InputLayer[] {
-  if (!JSON.stringify(entries).includes('"stateful":true')) return [];
-  const first = entries[0];
-  const config = isObject(first) ? own(first, 'config') : undefined;
-  const shape = isObject(config) ? own(config, 'batch_input_shape') : undefined;
-  if (!Array.isArray(shape) || shape.length < 2 || !Number.isSafeInteger(shape[0]) || (shape[0] as number) <= 0) return [];
-  const rest = shape.slice(1);
-  if (!rest.every((d) => d === null || (Number.isSafeInteger(d) && (d as number) > 0))) return [];
-  const name = own(config as JsonObject, 'name');
-  return [new InputLayer({ inputShape: rest as Array<number | null>, batchSize: shape[0] as number, ...(typeof name === 'string' ? { name: `${name}_input` } : {}) })];
 }
 
 /** The weights the file holds for each layer it lists, in `weight_names` order; shapes known, values read on demand. */

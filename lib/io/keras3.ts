@@ -266,6 +266,25 @@ function requireFixedInputs(model: Model): void {
   }
 }
 
+/**
+ * A model used as a layer is built in Keras from its own inputs, so one
+ * with stateful layers needs a fixed batch size of its own: the outer
+ * model's does not reach it.
+ */
+function requireFixedNested(model: Model): void {
+  for (const layer of model.layers) {
+    if (!isModelLayer(layer)) continue;
+    const inner = layer as Model;
+    const stateful = statefulLayers(inner.layers);
+    const shapes = inner.className === 'Sequential' ? [inner.batchInputShape!] : inner.inputs.map((t) => t.shape);
+    const free = shapes.find((s) => s[0] === null);
+    if (stateful.length > 0 && free) {
+      throw new Error(`${model.name}: ${stateful[0].name} (${stateful[0].className}) in the nested model '${inner.name}' is stateful, and Keras needs a fixed batch size to load a stateful layer, but '${inner.name}' takes inputs of batch shape ${formatShapeSpec(free)}; build '${inner.name}' with a fixed batch size too (an InputLayer with batchSize, or input({ batchShape }))`);
+    }
+    requireFixedNested(inner);
+  }
+}
+
 function requireWriter(model: Model, what: string, writer: Hdf5Writer | null): Hdf5Writer {
   if (writer) return writer;
   throw new Error(`${model.name}: writing ${what} needs Node.js (its HDF5 writer), and this is the browser build of Unrolled; save in the TF.js format (an IOHandler) instead`);
@@ -290,6 +309,7 @@ export async function writeKeras(model: Model, options: SaveOptions = {}, writer
   }
   const h5 = requireWriter(model, 'a .keras file', writer);
   requireBuilt(model, 'saving a .keras file');
+  requireFixedNested(model);
   let compiled = null;
   if (options.includeOptimizer) {
     if (!model.optimizer) throw new Error(`${model.name}: save({ includeOptimizer: true }) needs a compiled model; call compile() first`);

@@ -146,6 +146,28 @@ export function sequentialOf(layers: readonly Layer[], name: string | undefined,
   return model;
 }
 
+/**
+ * The InputLayer that keeps a stateful Sequential model's fixed batch size
+ * (TF.js and Keras ≤ 2 write it in the first layer's `batch_input_shape`):
+ * Keras and TF.js build a stateful layer's states for that batch size and
+ * take batches of that size only, so the model keeps it (and writes it
+ * again). Without a stateful layer, a fixed batch size is dropped and any
+ * batch size predicts.
+ */
+export function statefulInput(entries: readonly JsonValue[]): InputLayer[] {
+  if (!JSON.stringify(entries).includes('"stateful":true')) return [];
+  const first = entries[0];
+  // An InputLayer entry keeps its batch size itself.
+  if (!isObject(first) || own(first, 'class_name') === 'InputLayer') return [];
+  const config = own(first, 'config');
+  const shape = isObject(config) ? own(config, 'batch_input_shape') : undefined;
+  if (!Array.isArray(shape) || shape.length < 2 || !Number.isSafeInteger(shape[0]) || (shape[0] as number) <= 0) return [];
+  const rest = shape.slice(1);
+  if (!rest.every((d) => d === null || (Number.isSafeInteger(d) && (d as number) > 0))) return [];
+  const name = own(config as JsonObject, 'name');
+  return [new InputLayer({ inputShape: rest as Array<number | null>, batchSize: shape[0] as number, ...(typeof name === 'string' ? { name: `${name}_input` } : {}) })];
+}
+
 /** The class names of a model inside a model file. */
 const MODEL_CLASSES = ['Sequential', 'Model', 'Functional'];
 
@@ -162,7 +184,7 @@ export function modelFromEntry(entry: JsonObject, context: ReadContext, where: s
     const layers = entries.map((e, i) => (isObject(e) && MODEL_CLASSES.includes(own(e, 'class_name') as string)
       ? modelFromEntry(e, context, `${where}, layer ${i}`)
       : layerOf(e, context, `${where}, layer ${i}`, i === 0)));
-    return sequentialOf(layers, name, where);
+    return sequentialOf([...statefulInput(entries), ...layers], name, where);
   }
   if (cls === 'Model' || cls === 'Functional') return functionalOf(own(entry, 'config'), context, where);
   throw new Error(`${where}: the model is a ${describe(cls)}; supported: ${MODEL_CLASSES.join(', ')}`);

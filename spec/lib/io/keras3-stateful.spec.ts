@@ -124,6 +124,25 @@ test('a stateful layer without a fixed batch size: the batch size of its states 
   assertMentions(await errorOf(() => writeKeras(functional)), ["g (GRU) is stateful", "input 'x' has batch shape (None, 4, 3)", 'input({ batchShape })']);
 });
 
+test('a stateful layer in a nested model without a fixed batch size of its own is refused on saving, naming both models', async () => {
+  const inner = new Sequential([new LSTM(4, { stateful: true, inputShape: [4, 3] })], { name: 'inner' });
+  const outer = new Sequential([new InputLayer({ inputShape: [4, 3], batchSize: 2 }), inner, new Dense(1)], { name: 'outer' });
+  assertMentions(await errorOf(() => writeKeras(outer)), ["outer: lstm (LSTM) in the nested model 'inner' is stateful", 'Keras needs a fixed batch size', 'batch shape (None, 4, 3)', 'InputLayer with batchSize']);
+  const h = input({ shape: [4, 3], name: 'h' });
+  const nested = new Model({ inputs: h, outputs: new GRU(2, { stateful: true, name: 'g' }).apply(h), name: 'nested' });
+  const x = input({ batchShape: [2, 4, 3], name: 'x' });
+  const functional = new Model({ inputs: x, outputs: new Dense(1).apply(nested.apply(x)), name: 'top' });
+  assertMentions(await errorOf(() => writeKeras(functional)), ["top: g (GRU) in the nested model 'nested' is stateful", 'batch shape (None, 4, 3)', 'input({ batchShape })']);
+  // With a fixed batch size of its own, the nested model is written and read back, states carried bit for bit.
+  const fixed = new Sequential([new InputLayer({ inputShape: [4, 3], batchSize: 2 }), new LSTM(4, { stateful: true })], { name: 'fixed' });
+  const model = new Sequential([new InputLayer({ inputShape: [4, 3], batchSize: 2 }), fixed, new Dense(1)], { name: 'outer2' });
+  const back = await readKeras(await writeKeras(model), 'nested-stateful.keras');
+  for (let i = 0; i < 2; i++) {
+    const b = randomUniform([2, 4, 3], -1, 1);
+    assertSameBits(back.predict(b) as Tensor, model.predict(b), `batch ${i}`);
+  }
+});
+
 test('a stateful model through .weights.h5: the same groups as the .keras file, read back bit for bit', async () => {
   const model = stateful();
   const bytes = await writeKerasWeights(model);
