@@ -13,7 +13,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  Bidirectional, Dense, Dropout, GRU, LSTM, Model, Sequential, SimpleRNN, TimeDistributed, clearSession, input, tensor, type SymbolicTensor, type Tensor,
+  Activation, Bidirectional, Dense, Dropout, Embedding, GRU, InputLayer, LSTM, Masking, Model, RepeatVector, Sequential, SimpleRNN, TimeDistributed,
+  clearSession, input, tensor, type SymbolicTensor, type Tensor,
 } from '../../../lib/index.ts';
 import { openHdf5 } from '../../../lib/io/hdf5.ts';
 import { readKerasH5 } from '../../../lib/io/keras-h5.ts';
@@ -413,6 +414,51 @@ test('hdf5: a chunked dataset declaring 4 GiB in a small file, and attributes in
     for (let i = 0; i < 12; i++) f.create_attribute(`a${i}`, i);
   }, { libver: 'latest' });
   assert.throws(() => openHdf5(dense, 'dense.h5').attributeNames(), (e: Error) => e.message.includes('dense.h5: its attributes are kept in dense storage'));
+});
+
+test('tf.keras Embedding(mask_zero), RepeatVector, Masking, Activation and Bidirectional in every merge mode load as the model built in Unrolled', async () => {
+  for (const mode of ['concat', 'sum', 'mul', 'ave'] as const) {
+    clearSession();
+    const reference = new Sequential([
+      new InputLayer({ inputShape: [5] }), new Embedding(10, 3, { maskZero: true }), new LSTM(3), new RepeatVector(2),
+      new Masking({ maskValue: 0 }), new Bidirectional(new SimpleRNN(2, { returnSequences: true }), { mergeMode: mode }), new Activation('tanh'),
+    ]);
+    const v = randomize(reference);
+    const rnn = (name: string, units: number, extra: object): object => ({ name, units, activation: 'tanh', use_bias: true, ...extra });
+    const config = {
+      class_name: 'Sequential',
+      config: {
+        name: 'sequential',
+        layers: [
+          { class_name: 'InputLayer', config: { batch_input_shape: [null, 5], dtype: 'float32', sparse: false, ragged: false, name: 'embedding_input' } },
+          { class_name: 'Embedding', config: { name: 'embedding', input_dim: 10, output_dim: 3, mask_zero: true, input_length: 5 } },
+          { class_name: 'LSTM', config: rnn('lstm', 3, { recurrent_activation: 'sigmoid', return_sequences: false }) },
+          { class_name: 'RepeatVector', config: { name: 'repeat_vector', n: 2 } },
+          { class_name: 'Masking', config: { name: 'masking', mask_value: 0.0 } },
+          { class_name: 'Bidirectional', config: { name: 'bidirectional', merge_mode: mode, layer: { class_name: 'SimpleRNN', config: rnn('simple_rnn', 2, { return_sequences: true }) } } },
+          { class_name: 'Activation', config: { name: 'activation', activation: 'tanh' } },
+        ],
+      },
+    };
+    const names = ['kernel', 'recurrent_kernel', 'bias'];
+    const bytes = kerasFile({ keras_version: '2.4.0', backend: 'tensorflow', model_config: JSON.stringify(config) }, [
+      { name: 'embedding', weights: [stored('embedding/embeddings:0', v[0])] },
+      { name: 'lstm', weights: names.map((n, i) => stored(`lstm/lstm_cell/${n}:0`, v[1 + i])) },
+      { name: 'repeat_vector', weights: [] },
+      { name: 'masking', weights: [] },
+      { name: 'bidirectional', weights: [
+        ...names.map((n, i) => stored(`bidirectional/forward_simple_rnn/simple_rnn_cell/${n}:0`, v[4 + i])),
+        ...names.map((n, i) => stored(`bidirectional/backward_simple_rnn/simple_rnn_cell/${n}:0`, v[7 + i])),
+      ] },
+      { name: 'activation', weights: [] },
+    ]);
+    const loaded = await readKerasH5(bytes, `layers-${mode}.h5`);
+    assert.equal(loaded.layers.map((l) => l.className), ['Embedding', 'LSTM', 'RepeatVector', 'Masking', 'Bidirectional', 'Activation'], mode);
+    assert.is((loaded.layers[0] as Embedding).maskZero, true);
+    assert.is((loaded.layers[4] as Bidirectional).mergeMode, mode);
+    // Ids with zeros (masked by the Embedding) and without.
+    assertSamePredictions(`tf.keras layers, ${mode}`, loaded, reference, tensor([[1, 2, 0, 0, 0], [3, 4, 5, 6, 7], [9, 0, 0, 0, 0]]));
+  }
 });
 
 test.run();
