@@ -11,7 +11,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   Bidirectional, Dense, Embedding, LSTM, PeepholeLSTMCell, RNN, RNNCell, Sequential, SimpleRNN, Tensor,
-  clearSession, gradcheck, ops, randomNormal, setSeed, tensor, type CellConfig, type ShapeSpec,
+  LSTMCell, clearSession, gradcheck, initializers, ops, randomNormal, registerCell, regularizers, setSeed, tensor,
+  type CellConfig, type ShapeSpec,
 } from '../../lib/index.ts';
 import { maxAbsDiff } from './helpers.ts';
 
@@ -188,6 +189,41 @@ test('gradcheck of a model: a float32 model is checked in float64 and keeps its 
     assert.ok(w.data === before[i][0] && w.dtype === 'float32', `weight ${i} is its own float32 array again`);
     assert.ok(maxAbsDiff(w.data, before[i][1]) === 0, `weight ${i} unchanged`);
   });
+});
+
+test('a built-in cell takes the layers\' initializers and regularizers: a constant kernel, and an L2 penalty on it in the loss', async () => {
+  setSeed(26);
+  const cell = new LSTMCell(2, { kernelInitializer: initializers.constant(0.5), kernelRegularizer: regularizers.l2(0.1) });
+  const model = new Sequential([new RNN(cell, { inputShape: [3, 2] }), new Dense(1)]);
+  model.compile({ optimizer: 'sgd', loss: 'mse' });
+  const x = randomNormal([4, 3, 2]);
+  const y = randomNormal([4, 1]);
+  assert.equal(Array.from(cell.weights()[0].data), new Array(16).fill(0.5));
+  const pred = model.predict(x) as Tensor;
+  let mse = 0;
+  for (let i = 0; i < 4; i++) mse += (pred.data[i] - y.data[i]) ** 2 / 4;
+  const penalty = 0.1 * 16 * 0.25; // 0.1 · Σ W², W = 0.5 everywhere, [2, 8]
+  const loss = (await model.evaluate(x, y)).loss as number;
+  assert.ok(Math.abs(loss - (mse + penalty)) < 1e-6, `loss ${loss} = mse ${mse} + 0.1·ΣW² ${penalty}`);
+  assert.throws(() => new RNN(new LSTMCell(2, { kernelInitializer: 'glorot' as 'glorotUniform' })).apply(x), /LSTMCell: kernelInitializer: initializer 'glorot' is unknown/);
+});
+
+test('registerCell takes classes extending RNNCell, under a name no built-in cell has', () => {
+  assert.throws(() => registerCell({} as never), /registerCell: takes a class extending RNNCell/);
+  class LSTMCellCopy extends MinimalRNNCell {
+    static readonly className = 'LSTMCell';
+  }
+  assert.throws(() => registerCell(LSTMCellCopy), /registerCell: LSTMCell is a built-in cell's name/);
+  registerCell(MinimalRNNCell);
+  registerCell(MinimalRNNCell);
+  const Other = class MinimalRNNCell extends RNNCell {
+    readonly stateSize = 1;
+    readonly outputSize = 1;
+    call(x: Tensor, s: Tensor[]): [Tensor, Tensor[]] {
+      return [x, s];
+    }
+  };
+  assert.throws(() => registerCell(Other), /registerCell: another class is registered as MinimalRNNCell/);
 });
 
 test.run();

@@ -14,7 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   Bidirectional, Dense, GRUCell, LSTMCell, PeepholeLSTMCell, RNN, RNNCell, Sequential, SimpleRNNCell, Tensor,
-  clearSession, loadModel, ops, randomUniform, registerCell, setSeed, type CellConfig, type ModelArtifacts, type ShapeSpec,
+  L1L2, clearSession, loadModel, ops, randomUniform, registerCell, regularizers, setSeed, type CellConfig, type ModelArtifacts, type ShapeSpec,
 } from '../../lib/index.ts';
 import { assertClose, filesHandler, maxAbsDiff } from './io/tfjs-helpers.ts';
 
@@ -82,6 +82,21 @@ test('TF.js → Unrolled: tf.layers.rnn of an lstmCell and of a stack of cells (
   const expected = (theirs.predict(tf.tensor(Array.from(x.data), x.shape)) as tf.Tensor).dataSync();
   assertClose('tf.layers.rnn', (model.predict(x) as Tensor).data, expected);
   assert.ok((model.layers[1] as RNN).cell.className === 'StackedRNNCells');
+});
+
+test('a built-in cell\'s regularizer is written in its cell config and read back (TF.js reads the file too)', async () => {
+  setSeed(40);
+  const model = new Sequential([new RNN(new GRUCell(2, { resetAfter: false, recurrentRegularizer: regularizers.l1l2({ l1: 0.01, l2: 0.02 }) }), { inputShape: [3, 2] })]);
+  const dir = join(scratch, 'regularized');
+  await model.save(dir);
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: { config: { layers: Array<{ config: { cell: { config: Record<string, unknown> } } }> } } };
+  assert.equal(json.modelTopology.config.layers[0].config.cell.config.recurrent_regularizer, { class_name: 'L1L2', config: { l1: 0.01, l2: 0.02 } });
+  const back = await loadModel(dir);
+  const r = ((back.layers[0] as RNN).cell as GRUCell).options.recurrentRegularizer;
+  assert.ok(r instanceof L1L2 && r.l1 === 0.01 && r.l2 === 0.02, 'the regularizer comes back');
+  const theirs = await tf.loadLayersModel(filesHandler(dir));
+  const x = features(2, 3, 2, 41);
+  assertClose('regularized GRUCell', (model.predict(x) as Tensor).data, (theirs.predict(tf.tensor(Array.from(x.data), x.shape)) as tf.Tensor).dataSync());
 });
 
 /** h = tanh(x W + h U) ⊙ scale, a cell with a config of its own. */

@@ -12,7 +12,8 @@
 import type { Tensor } from '../../../autograd/index.ts';
 import type { ActivationName, CellWeights } from '../../../cells/common.ts';
 import { CELLS, type CellClass as FusedClass } from '../../../cells/index.ts';
-import type { InitializerName } from '../../../cells/init.ts';
+import { Initializer, getInitializer, type InitializerSpec } from '../../initializers.ts';
+import { Regularizer, recurrentRegularizers, regularizeWeights, type RecurrentRegularizers, type RegularizerSpec } from '../../regularizers.ts';
 import { checkOptions, type ShapeSpec } from '../layer.ts';
 import { RNNCell, type CellConfig } from './cell.ts';
 
@@ -21,9 +22,14 @@ export interface SimpleRnnCellOptions {
   name?: string;
   activation?: ActivationName;
   useBias?: boolean;
-  kernelInitializer?: InitializerName;
-  recurrentInitializer?: InitializerName;
-  biasInitializer?: InitializerName;
+  /** How each weight starts (Keras's defaults: 'glorotUniform', 'orthogonal', 'zeros'): a name, an initializer or { className, config }. */
+  kernelInitializer?: InitializerSpec;
+  recurrentInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  /** Penalties on the weights added to the loss: 'l1', 'l2', 'l1_l2', a regularizer or { className, config }. */
+  kernelRegularizer?: RegularizerSpec;
+  recurrentRegularizer?: RegularizerSpec;
+  biasRegularizer?: RegularizerSpec;
 }
 
 /** The gated cells' options: their gates' activation too. */
@@ -43,7 +49,9 @@ export interface GruCellOptions extends GatedCellOptions {
 
 type AnyCellOptions = LstmCellOptions & GruCellOptions;
 
-const SIMPLE_KEYS = ['name', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer'];
+const SIMPLE_KEYS = [
+  'name', 'activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer',
+];
 const GATED_KEYS = [...SIMPLE_KEYS, 'recurrentActivation'];
 const KEYS: Readonly<Record<FusedClass, readonly string[]>> = {
   SimpleRNN: SIMPLE_KEYS, LSTM: [...GATED_KEYS, 'unitForgetBias'], GRU: [...GATED_KEYS, 'resetAfter'],
@@ -78,6 +86,24 @@ export abstract class BuiltinCell extends RNNCell {
     this.outputSize = units;
   }
 
+  /**
+   * The initializers and regularizers of the kernel, the recurrent kernel and
+   * the bias, resolved when the cell builds its weights (a fused layer makes
+   * its weights itself, and resolves them under its own name).
+   */
+  private settings(): { init: Record<'kernel' | 'recurrent' | 'bias', Initializer>; regularizers: RecurrentRegularizers } {
+    const o = this.options;
+    const title = this.className;
+    return {
+      init: {
+        kernel: getInitializer(o.kernelInitializer ?? 'glorotUniform', `${title}: kernelInitializer`),
+        recurrent: getInitializer(o.recurrentInitializer ?? 'orthogonal', `${title}: recurrentInitializer`),
+        bias: getInitializer(o.biasInitializer ?? 'zeros', `${title}: biasInitializer`),
+      },
+      regularizers: recurrentRegularizers(title, o),
+    };
+  }
+
   override get stateNames(): string[] {
     return CELLS[this.kind].states === 2 ? ['h', 'c'] : ['h'];
   }
@@ -86,11 +112,14 @@ export abstract class BuiltinCell extends RNNCell {
     const D = inputShape[inputShape.length - 1];
     if (D === null || D === undefined) throw new Error(`${this.className}: needs the number of input features, got input shape ${String(inputShape)}`);
     const o = this.options;
-    this.useWeights(CELLS[this.kind].init(D, this.units, {
+    const { init, regularizers } = this.settings();
+    const w = CELLS[this.kind].init(D, this.units, {
       useBias: o.useBias ?? true, dtype: this.dtype,
-      kernelInitializer: o.kernelInitializer, recurrentInitializer: o.recurrentInitializer, biasInitializer: o.biasInitializer,
+      kernelInitializer: init.kernel, recurrentInitializer: init.recurrent, biasInitializer: init.bias,
       unitForgetBias: o.unitForgetBias ?? true, resetAfter: o.resetAfter ?? true,
-    }));
+    });
+    regularizeWeights(w, regularizers);
+    this.useWeights(w);
   }
 
   /** Takes `w` as the cell's weights (a fused layer hands its cell the weights it made); the cell is then built. */
@@ -116,9 +145,13 @@ export abstract class BuiltinCell extends RNNCell {
     return [next[0], next];
   }
 
+  /** units and the options, initializers and regularizers as { className, config }. */
   override getConfig(): CellConfig {
     const config: CellConfig = { units: this.units, name: this.name };
-    for (const [k, v] of Object.entries(this.options)) if (v !== undefined) config[k] = v as string | boolean;
+    for (const [k, v] of Object.entries(this.options)) {
+      if (v instanceof Initializer || v instanceof Regularizer) config[k] = { className: v.className, config: v.getConfig() };
+      else if (v !== undefined) config[k] = v as CellConfig[string];
+    }
     return config;
   }
 

@@ -17,15 +17,15 @@
  * Letters: B batch, D input features; a state or output of size n is [B, n].
  */
 import { Tensor, formatShape, type DType } from '../../../autograd/index.ts';
-import { initialize, type InitializerName } from '../../../cells/init.ts';
+import { getInitializer, type InitializerSpec } from '../../initializers.ts';
 import { uniqueName, type ShapeSpec } from '../layer.ts';
 
 /** A cell's configuration: plain JSON values, enough for the cell's constructor to make the same cell again. */
 export type CellConfig = { [key: string]: CellConfigValue };
 export type CellConfigValue = null | boolean | number | string | CellConfigValue[] | { [key: string]: CellConfigValue };
 
-/** How a weight starts: a named initializer (Keras's defaults by name), or a function making the tensor. */
-export type WeightInitializer = InitializerName | ((shape: readonly number[], dtype: DType) => Tensor);
+/** How a weight starts: an initializer (a name such as 'glorotUniform', an initializer object, { className, config }), or a function making the tensor. */
+export type WeightInitializer = InitializerSpec | ((shape: readonly number[], dtype: DType) => Tensor);
 
 /** A cell class as the layers and the files see it: its constructor, and `fromConfig` (default: the constructor with the config). */
 export interface CellClass {
@@ -105,10 +105,7 @@ export abstract class RNNCell {
     if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
       throw new Error(`${where}: shape must be a list of positive integers, got ${formatShape(shape)}`);
     }
-    if (typeof initializer === 'string' && shape.length > 2) {
-      throw new Error(`${where}: a named initializer makes weights of rank 1 or 2, got shape ${formatShape(shape)}; pass a function (shape, dtype) => Tensor`);
-    }
-    const t = typeof initializer === 'string' ? initialize(initializer, shape, this.dtype) : initializer(shape, this.dtype);
+    const t = typeof initializer === 'function' ? initializer(shape, this.dtype) : getInitializer(initializer, where).apply(shape, this.dtype);
     if (!(t instanceof Tensor) || formatShape(t.shape) !== formatShape(shape) || t.dtype !== this.dtype) {
       const got = t instanceof Tensor ? `${t.dtype} ${formatShape(t.shape)}` : String(t);
       throw new Error(`${where}: the initializer must give a ${this.dtype} tensor of shape ${formatShape(shape)}, got ${got}`);

@@ -21,7 +21,7 @@
 import { Tensor, allocate, type DType } from '../../../autograd/index.ts';
 import * as ops from '../../../autograd/ops.ts';
 import { activation, type ActivationName } from '../../../cells/common.ts';
-import { initialize, type InitializerName } from '../../../cells/init.ts';
+import { Initializer, getInitializer, type InitializerSpec } from '../../initializers.ts';
 import { checkOptions, type ShapeSpec } from '../layer.ts';
 import { RNNCell, type CellConfig } from './cell.ts';
 
@@ -32,11 +32,11 @@ export interface PeepholeLstmCellOptions {
   useBias?: boolean;
   /** Start the forget-gate bias at 1 (default true, as LSTM). */
   unitForgetBias?: boolean;
-  kernelInitializer?: InitializerName;
-  recurrentInitializer?: InitializerName;
-  biasInitializer?: InitializerName;
+  kernelInitializer?: InitializerSpec;
+  recurrentInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
   /** How p_i, p_f, p_o start (default zeros: a fresh cell starts as the LSTM). */
-  peepholeInitializer?: InitializerName;
+  peepholeInitializer?: InitializerSpec;
 }
 
 const KEYS = ['name', 'activation', 'recurrentActivation', 'useBias', 'unitForgetBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'peepholeInitializer'];
@@ -72,13 +72,13 @@ export class PeepholeLSTMCell extends RNNCell {
     this.addWeight('kernel', [D!, 4 * H], o.kernelInitializer ?? 'glorotUniform');
     this.addWeight('recurrent_kernel', [H, 4 * H], o.recurrentInitializer ?? 'orthogonal');
     if (o.useBias ?? true) {
+      const init = getInitializer(o.biasInitializer ?? 'zeros', 'PeepholeLSTMCell: biasInitializer');
       this.addWeight('bias', [4 * H], (_, dtype: DType) => {
-        const init = o.biasInitializer ?? 'zeros';
-        if (!(o.unitForgetBias ?? true)) return initialize(init, [4 * H], dtype);
+        if (!(o.unitForgetBias ?? true)) return init.apply([4 * H], dtype);
         const b = allocate(dtype, 4 * H); // [b_i | 1 | b_c | b_o], as LSTM's unit_forget_bias
-        b.set(initialize(init, [H], dtype).data, 0);
+        b.set(init.apply([H], dtype).data, 0);
         b.fill(1, H, 2 * H);
-        b.set(initialize(init, [2 * H], dtype).data, 2 * H);
+        b.set(init.apply([2 * H], dtype).data, 2 * H);
         return new Tensor(b, [4 * H]);
       });
     }
@@ -105,9 +105,13 @@ export class PeepholeLSTMCell extends RNNCell {
     return [h, [h, c]];
   }
 
+  /** units and the options, an initializer object as { className, config }. */
   override getConfig(): CellConfig {
     const config: CellConfig = { units: this.units, name: this.name };
-    for (const [k, v] of Object.entries(this.options)) if (v !== undefined && k !== 'name') config[k] = v as string | boolean;
+    for (const [k, v] of Object.entries(this.options)) {
+      if (v instanceof Initializer) config[k] = { className: v.className, config: v.getConfig() };
+      else if (v !== undefined && k !== 'name') config[k] = v as CellConfig[string];
+    }
     return config;
   }
 
