@@ -76,38 +76,32 @@ export function gemmNaive<T extends FloatArray>(
  *
  * JavaScript has no SIMD, so every multiply-add is a scalar multiply and add,
  * and every array read also pays an index computation and checks (about 8
- * instructions, against 1 for the multiply). The naive loop reads and writes
- * `out` once per multiply-add. Here a 2×4 block of `out` lives in 8 locals for
- * the whole k loop: per step of k the kernel reads 2 numbers of op(a) and 4
- * of op(b) and does 8 multiply-adds, and `out` is touched once per block.
- * What made V8's code fastest (Node 20, V8 11.3, x64, measured): index sums
- * written `(i + c) | 0`, which V8 then knows are small integers (no overflow
- * checks), and the packed operands in a plain Array of doubles rather than a
- * Float64Array (fewer checks per read): 1.4× the 3×4 tile on Float64Array
- * that came before. 3×4, 4×4 and 4×8 tiles and float32 panels were slower. A last odd row takes a 1×4 tile, so one row (a batch of
- * one: gemv) costs no zero row.
+ * instructions, against 1 for the multiply). Here a 2×4 block of `out` lives
+ * in 8 locals for the whole k loop: per step of k the kernel reads 2 numbers
+ * of op(a) and 4 of op(b) for 8 multiply-adds, and `out` is touched once per
+ * block. What made V8's code fastest (Node 20, V8 11.3, x64, measured): index
+ * sums written `(i + c) | 0`, which V8 then knows are small integers (no
+ * overflow checks), and the packed operands in a plain Array of doubles
+ * rather than a Float64Array: 1.4× the 3×4 tile on a Float64Array before it.
+ * 3×4, 4×4 and 4×8 tiles and float32 panels were slower. A last odd row takes
+ * a 1×4 tile, so one row (a batch of one: gemv) computes no zero row.
  *
- * So that those reads are adjacent and the same whatever the transposes and
- * strides, the operands are first copied ("packed") into one Array (K = depth
- * of one block, at most KC):
- *   a panel   [K, MR]            2 rows of op(a), one k-step after another
- *   b panels  [⌈n/NR⌉, K, NR]    op(b) in panels of 4 columns, one k-step after another
- * Each transpose case only changes the loop order of the copy, chosen so that
- * it reads memory in order. Packing also turns float32 into float64 once, so
- * the kernel sees one kind of array whichever dtype the caller uses; sums are
- * taken in float64. Columns beyond n are packed as zeros, so the kernel always
- * computes full columns and only its store is clipped.
+ * So that those reads are adjacent whatever the transposes and strides, the
+ * operands are first copied ("packed") into one Array (K = depth of one
+ * block, at most KC): the a panel [K, MR], 2 rows of op(a) one k-step after
+ * another, then the b panels [⌈n/NR⌉, K, NR], op(b) in panels of 4 columns.
+ * The copy's loop order follows memory. Packing also turns float32 into
+ * float64 once, so the kernel sees one kind of array; sums are taken in
+ * float64. Columns past n are packed as zeros and only the store is clipped.
  *
- * Every element of out is summed the same way whatever m, the tile and the
- * row it falls in: over k in order within each KC block, from 0, then added
- * to out. So the rows of a product are bit-identical to the same rows
- * computed in a product of fewer rows (a batch cut into row blocks).
- *
- * k is cut into blocks of KC so that the packed b of one block stays in cache
- * while every panel of a sweeps across it, and so that the scratch stays small
- * when k is long (k = B·T in weight gradients). A right operand used by many
- * products (the recurrent kernel U, at every step of a sequence) can be
- * packed once with `packRight` and passed to `gemmPacked`.
+ * Every element of out is summed the same way whatever m and the tile its row
+ * falls in: over k in order within each KC block, from 0, then added to out.
+ * So a product's rows are bit-identical to the same rows computed alone (a
+ * batch cut into row blocks). k is cut into blocks of KC so that the packed b
+ * of one block stays in cache while every panel of a sweeps across it, and
+ * the scratch stays small when k is long (k = B·T in weight gradients). A
+ * right operand used by many products (the recurrent kernel U, at every step)
+ * can be packed once with `packRight` and passed to `gemmPacked`.
  */
 // The tile kernels below are written out by hand for MR = 2, NR = 4, with literal 2s and 4s:
 // V8 reloads a module constant from its context at every use.
@@ -116,7 +110,7 @@ const NR = 4; // columns of out per tile
 const KC = 256; // depth of one packed block of k
 const A_PANEL = MR * KC; // room for the packed a panel, at the start of every packed buffer
 
-/** A packed Array of doubles (V8 keeps its elements as unboxed float64) of at least n numbers. */
+/** `reuse` (or a new Array) grown to n numbers: pushed doubles, so V8 keeps the elements unboxed float64. */
 function doubles(n: number, reuse: number[] | null = null): number[] {
   const d = reuse ?? [];
   while (d.length < n) d.push(0.5);
@@ -129,16 +123,35 @@ let scratch = doubles(A_PANEL + NR * KC); // [MR·KC] a panel, then [⌈n/NR⌉,
 export function gemm<T extends FloatArray>(
   out: T, a: Readonly<FloatArray>, b: Readonly<FloatArray>, m: number, k: number, n: number, options: GemmOptions = PLAIN,
 ): T {
-  setLayout(m, k, n, options);
-  clearOut(out, options.accumulate);
-  if (m === 0 || n === 0) return out;
+  gemmSharedRight([{ out, a, m, options }], b, k, n, options);
+  return out;
+}
+
+/** One product of `gemmSharedRight`: out [m, n] = op(a) · op(b) (+= when accumulating); a's and out's options as for gemm. */
+export interface LeftProduct { out: FloatArray; a: Readonly<FloatArray>; m: number; options: GemmOptions }
+
+/**
+ * Several products with the same right operand op(b) [k, n] (b's transB,
+ * ldb and offsetB in `bOptions`), as many gemm calls would compute them, bit
+ * for bit, but each block of op(b) packed once for all of them: the weight
+ * gradients of the input and the recurrent kernel, both xᵀ·dZ over one dZ.
+ */
+export function gemmSharedRight(products: readonly LeftProduct[], b: Readonly<FloatArray>, k: number, n: number, bOptions: GemmOptions): void {
+  for (const p of products) {
+    setLayout(p.m, k, n, p.options);
+    clearOut(p.out, p.options.accumulate);
+  }
+  if (n === 0) return;
   scratch = doubles(A_PANEL + Math.ceil(n / NR) * Math.min(k, KC) * NR, scratch);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
+    setLayout(0, k, n, bOptions);
     packB(scratch, A_PANEL, b, p0, kc);
-    blockProduct(out, a, scratch, A_PANEL, p0, kc);
+    for (const p of products) {
+      setLayout(p.m, k, n, p.options);
+      blockProduct(p.out, p.a, scratch, A_PANEL, p0, kc);
+    }
   }
-  return out;
 }
 
 /** op(b) [k, n] packed once for many products `gemmPacked(out, a, packed, m)`. */
@@ -261,8 +274,7 @@ function tile(out: FloatArray, i0: number, j0: number, pk: number[], bi: number,
     c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
     c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
   }
-  const { ldc } = L;
-  const o = L.offsetC + i0 * ldc + j0;
+  const ldc = L.ldc, o = L.offsetC + i0 * ldc + j0;
   if (j0 + NR <= L.n) {
     out[o] += c00; out[o + 1] += c01; out[o + 2] += c02; out[o + 3] += c03;
     out[o + ldc] += c10; out[o + ldc + 1] += c11; out[o + ldc + 2] += c12; out[o + ldc + 3] += c13;

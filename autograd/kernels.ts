@@ -5,7 +5,7 @@
  */
 import type { FloatArray } from './tensor.ts';
 
-export { gemm, gemmNaive, gemmPacked, packRight, type GemmOptions, type PackedRight } from './gemm.ts';
+export { gemm, gemmNaive, gemmPacked, gemmSharedRight, packRight, type GemmOptions, type LeftProduct, type PackedRight } from './gemm.ts';
 
 /** out[r, :] = row for every row r of a [rows, cols] matrix; row is [cols]. */
 export function fillRows<T extends FloatArray>(out: T, row: Readonly<FloatArray>, rows: number, cols: number): T {

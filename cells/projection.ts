@@ -20,7 +20,7 @@
  * once per pass, and Wᵀ once per backward.
  */
 import {
-  addColumns, addMaskedRows, gemm, gemmPacked, maskRows,
+  addColumns, addMaskedRows, gemm, gemmPacked, gemmSharedRight, maskRows,
   type FloatArray, type GemmOptions, type PackedRight,
 } from '../autograd/index.ts';
 import type { Workspace } from './common.ts';
@@ -127,5 +127,22 @@ export class Projection {
   /** dW_g += (a ⊙ m_g)ᵀ · dOut[:, g], over `rows` rows at once. dW [K, colsW]. */
   gradWeight(dW: FloatArray, a: Readonly<FloatArray>, dOut: Readonly<FloatArray>, rows: number): void {
     for (let g = 0; g < this.wgt.length; g++) gemm(dW, this.masked(a, g, rows), dOut, this.l.K, rows, this.width, this.wgt[g]);
+  }
+
+  /**
+   * `gradWeight(dW, a, dOut, rows)` of each part, the same bits, but with dOut
+   * packed once for all of them when they read it alike (one gemm each over
+   * the same columns: the input kernel's and an LSTM's or SimpleRNN's
+   * recurrent kernel's, both over dGates); otherwise one gradWeight each.
+   */
+  static gradWeights(parts: ReadonlyArray<readonly [Projection, FloatArray, Readonly<FloatArray>]>, dOut: Readonly<FloatArray>, rows: number): void {
+    const first = parts[0]?.[0];
+    const alike = (p: Projection): boolean => p.wgt.length === 1 && p.width === first.width && p.wgt[0].offsetB === first.wgt[0].offsetB && p.wgt[0].ldb === first.wgt[0].ldb;
+    if (!first || !parts.every(([p]) => alike(p))) {
+      for (const [p, dW, a] of parts) p.gradWeight(dW, a, dOut, rows);
+      return;
+    }
+    const products = parts.map(([p, dW, a]) => ({ out: dW, a: p.masked(a, 0, rows), m: p.l.K, options: p.wgt[0] }));
+    gemmSharedRight(products, dOut, rows, first.width, first.wgt[0]);
   }
 }

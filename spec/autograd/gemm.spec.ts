@@ -9,7 +9,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { gemm, gemmNaive, gemmPacked, packRight, type PackedRight } from '../../autograd/gemm.ts';
+import { gemm, gemmNaive, gemmPacked, gemmSharedRight, packRight, type PackedRight } from '../../autograd/gemm.ts';
 import type { DType, FloatArray } from '../../autograd/tensor.ts';
 import { setSeed, uniform } from '../../autograd/random.ts';
 import { assertClose } from './expect.ts';
@@ -171,6 +171,26 @@ test('rows are bit-identical whatever m: a product cut into row blocks (1, 2 and
           assert.ok(Object.is(gotPacked[i], whole[i]), `${what}: packed rows ${r0}…${r1 - 1}: [${i}] ${gotPacked[i]} vs ${whole[i]}`);
         }
       }
+    }
+  }
+});
+
+test('gemmSharedRight: products of one right operand, each the same bits as its own gemm', () => {
+  setSeed('shared right');
+  const [k, n] = [300, 9]; // k spans two packed blocks
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const transB of [false, true]) {
+      const b = randomArray(k * n, dtype);
+      const parts = [[5, true, true], [4, false, false], [1, true, true]] as const; // m, transA, accumulate
+      const as = parts.map(([m]) => randomArray(m * k, dtype));
+      const outs = parts.map(([m]) => randomArray(m * n, dtype));
+      const want = parts.map(([m, transA, accumulate], i) => gemm(outs[i].slice(), as[i], b, m, k, n, { transA, transB, accumulate }));
+      const got = outs.map((o) => o.slice());
+      gemmSharedRight(parts.map(([m, transA, accumulate], i) => ({ out: got[i], a: as[i], m, options: { transA, accumulate } })), b, k, n, { transB });
+      parts.forEach(([m], i) => {
+        const j = want[i].findIndex((v, e) => !Object.is(v, got[i][e]));
+        assert.is(j, -1, `${dtype} transB=${transB} product ${i} (m=${m}) at [${j}]: ${got[i][j]} vs ${want[i][j]}`);
+      });
     }
   }
 });
