@@ -23,7 +23,7 @@
  * Run alone: `npm run explain [-- --full | --smoke] [--out DIR]`, which is
  * `npm start -- --only explain`: the page also gets its section in out/index.html.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import seedrandom from 'seedrandom';
@@ -34,6 +34,7 @@ import {
 import { gradientFlow, traceLayer, type GradientFlow } from '../lib/explain.ts';
 import { escapeXml, heatmap, lineChart, type MarkerShape, type Series } from '../lib/plot.ts';
 import { TASKS, addingProblem, type TaskBatch } from './tasks.ts';
+import { writeOutput } from './report.ts';
 import { say } from './terminal.ts';
 import type { ExampleFigure, ExampleOptions, ExampleResult } from './types.ts';
 
@@ -566,9 +567,9 @@ export async function run(options: ExampleOptions, log: (line: string) => void =
 
   mkdirSync(options.outDir, { recursive: true });
   const sections = figures(outcomes, s);
-  for (const section of sections) for (const f of section.figures) writeFileSync(join(options.outDir, f.file), f.svg);
+  for (const section of sections) for (const f of section.figures) writeOutput(join(options.outDir, f.file), f.svg);
   const html = join(options.outDir, 'explain.html');
-  writeFileSync(html, page(table, reachTable, sections, s, totalSeconds));
+  writeOutput(html, page(table, reachTable, sections, s, totalSeconds));
   log(`Figures and ${html} written.`);
 
   // The report page shows the training curves; explain.html has every figure.

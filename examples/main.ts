@@ -12,13 +12,13 @@
  * Exit code 0 when everything ran, 1 when an example or a figure failed, 2 for a bad
  * command line.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { outputWidth, wrapText } from '../lib/progress.ts';
 import { trainingCurves, type CurveMetric } from '../lib/plot.ts';
 import { curveCaption } from './captions.ts';
-import { formatSeconds, updateReport, type ReportFigure, type ReportSection } from './report.ts';
+import { formatSeconds, updateReport, writeOutput, type ReportFigure, type ReportSection } from './report.ts';
 import { say } from './terminal.ts';
 import type { ExampleOptions, ExampleResult, TrainingRun } from './types.ts';
 
@@ -179,7 +179,7 @@ export function writeFigures(run: TrainingRun, outDir: string): { figures: Repor
   for (const metric of metrics.filter((m) => m in run.history)) {
     const file = `${run.id}-${metric}.svg`;
     try {
-      writeFileSync(join(outDir, file), trainingCurves(run.history, { metric, title: run.title, x: run.x, xLabel: run.xLabel }));
+      writeOutput(join(outDir, file), trainingCurves(run.history, { metric, title: run.title, x: run.x, xLabel: run.xLabel }));
       figures.push({ file, caption: `${run.title}: ${curveCaption(run.history, metric, run.x, unit)}` });
     } catch (e) {
       errors.push(`${file}: ${(e as Error).message}`);
@@ -208,7 +208,7 @@ export function writeReport(outcomes: Outcome[], outDir: string, command: string
     }
     for (const figure of outcome.result?.figures ?? []) {
       if (!claim(outcome, figure.file)) continue;
-      writeFileSync(join(outDir, figure.file), figure.svg);
+      writeOutput(join(outDir, figure.file), figure.svg);
       outcome.figures.push({ file: figure.file, caption: figure.caption });
     }
   }

@@ -9,9 +9,17 @@
  * figure files are gone loses those figures; a report.json that cannot be
  * read is replaced.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFilesAtomically } from '../lib/platform/atomic.ts';
+import { files } from '../lib/platform/node.ts';
+import { requireFiles } from '../lib/platform/types.ts';
 import { escapeXml } from '../lib/plot.ts';
+
+/** Writes an output file of the examples atomically (a reader of out/ sees the old file or the new one, never half of one). */
+export function writeOutput(path: string, data: string): void {
+  writeFilesAtomically(requireFiles(files, 'examples'), [{ path, data }]);
+}
 
 export interface ReportFigure {
   /** A file name relative to the page, e.g. `text-lstm-acc.svg`. */
@@ -93,8 +101,8 @@ export function updateReport(outDir: string, fresh: readonly ReportSection[], or
   const keys = new Set(fresh.map((s) => s.key));
   const rank = (key: string): number => (order.includes(key) ? order.indexOf(key) : order.length);
   const sections = [...storedSections(outDir).filter((s) => !keys.has(s.key)), ...fresh].sort((a, b) => rank(a.key) - rank(b.key));
-  writeFileSync(join(outDir, STORE), `${JSON.stringify({ sections }, null, 1)}\n`);
-  writeFileSync(join(outDir, 'index.html'), reportHtml(sections, pagesIn(outDir), updated));
+  writeOutput(join(outDir, STORE), `${JSON.stringify({ sections }, null, 1)}\n`);
+  writeOutput(join(outDir, 'index.html'), reportHtml(sections, pagesIn(outDir), updated));
   return sections;
 }
 
