@@ -6,6 +6,7 @@
  *   npm run bench -- --quick    a small grid (H 32, 128 × B 1, 32 × T 10, 100) and the peer comparisons at the target shapes (about 2 minutes)
  *   npm run bench -- --only=costs | --only=peers
  *
+ * The cell costs run on one thread; the peers on one thread and on two.
  * Prints markdown tables on stdout (progress goes to stderr) and writes
  * bench/out/bench.json and SVG charts in bench/out/. Every variant is checked
  * for a correct result before it is timed. Times are medians of the
@@ -21,12 +22,15 @@ import {
   type CostResult, type Fit, type Grid, type MemoryFit, type MemoryPoint,
 } from './costs.ts';
 import {
-  BRAIN_NOTES, LOSS_TOLERANCE, WEIGHT_TOLERANCE, compareBrain, comparePeers, peerTable, wasmInfo,
+  BRAIN_NOTES, LOSS_TOLERANCE, WEIGHT_TOLERANCE, compareBrain, comparePeers, peerTable, torchTable, wasmInfo,
   type BrainResult, type PeerCase, type PeerResult, type WasmInfo,
 } from './peers.ts';
+import { TORCH_HINT, TORCH_LOSS_TOLERANCE, TORCH_WEIGHT_TOLERANCE, torchInfo, type TorchInfo } from './pytorch.ts';
+import { threadMemory, type ThreadMemory } from './threads.ts';
+import { getNumThreads, setNumThreads } from '../lib/index.ts';
 import { targetTable, targets } from './targets.ts';
 import { note, say } from './text.ts';
-import { cpuNow, formatLoad, machine, median, type TimingOptions } from './timing.ts';
+import { cpuNow, formatBytes, formatLoad, machine, markdownTable, median, type TimingOptions } from './timing.ts';
 import { VARIANTS, stepFlops, variant } from './variants.ts';
 
 interface Mode {
@@ -41,15 +45,26 @@ interface Mode {
 const D = 32;
 const both = ['tfjs-cpu', 'tfjs-wasm'] as const;
 
-/** The shapes of the peer targets; LSTM(128) on TF.js cpu only in the full run (it takes long and has no target). */
+/**
+ * The shapes of the peer targets: against TF.js wasm, Unrolled on one thread
+ * in CPU time and on two threads in wall time (2 cores); SimpleRNN against
+ * TF.js cpu. LSTM(128) on TF.js cpu only in the full run (it takes long and
+ * has no target).
+ */
 function peerCases(full: boolean): PeerCase[] {
   return [
-    { cell: 'lstm', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-cpu': 10, 'tfjs-wasm': 3 } },
-    { cell: 'gruResetBefore', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-cpu': 10, 'tfjs-wasm': 3 } },
-    { cell: 'simpleRnn', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-cpu': 5 } },
-    { cell: 'lstm', H: 128, B: 128, T: 100, D, engines: full ? both : ['tfjs-wasm'], targets: { 'tfjs-wasm': 1.5 } },
+    { cell: 'lstm', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-wasm': 3 }, twoCores: 5, torch: true },
+    { cell: 'gruResetBefore', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-wasm': 3.5 }, twoCores: 6 },
+    { cell: 'lstm', H: 128, B: 128, T: 50, D, engines: full ? both : ['tfjs-wasm'], targets: { 'tfjs-wasm': 2 }, twoCores: 3.5, torch: true },
+    { cell: 'simpleRnn', H: 32, B: 128, T: 100, D, engines: both, targets: { 'tfjs-cpu': 8 }, torch: true },
   ];
 }
+
+/** The shapes whose training memory on two threads is compared with one thread's. */
+const MEMORY_CASES = [
+  { cell: 'lstm', dims: { B: 128, T: 100, D, H: 32 } },
+  { cell: 'lstm', dims: { B: 128, T: 50, D, H: 128 } },
+] as const;
 
 function modeOf(args: readonly string[]): Mode {
   if (args.includes('--quick')) {
@@ -152,6 +167,8 @@ async function main(): Promise<void> {
   say(`Machine: ${start.cpu}, ${start.cores} cores, Node ${start.node}; load average at start ${formatLoad(start.load)}.`);
   say('Times are medians of the process CPU time over interleaved runs after a warm-up (a shared, noisy machine: load from other processes moves single runs; medians of CPU time move less).\n');
 
+  const threads = getNumThreads();
+  setNumThreads(1);
   let costs: CostResult | null = null;
   let fits: Fit[] = [];
   let memory: MemoryPoint[] = [];
@@ -193,13 +210,20 @@ async function main(): Promise<void> {
   let peers: PeerResult[] = [];
   let brain: BrainResult | null = null;
   let wasm: WasmInfo | null = null;
+  let torch: TorchInfo | null = null;
+  let memoryThreads: ThreadMemory[] = [];
+  let peerLoad: string | null = null;
   if (only === null || only === 'peers') {
     const info = await wasmInfo();
+    torch = torchInfo();
+    const loadBefore = machine().load;
     for (const c of mode.peers) {
       const t0 = performance.now();
-      peers.push(await comparePeers(c, mode.peerTiming));
+      peers.push(await comparePeers(c, mode.peerTiming, torch !== null));
       log(`  peers ${peers[peers.length - 1].label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
+    peerLoad = `${formatLoad(loadBefore)} before, ${formatLoad(machine().load)} after`;
+    memoryThreads = MEMORY_CASES.map((m) => threadMemory(m.cell, m.dims));
     brain = await compareBrain(mode.brain.H, mode.brain.T, mode.brain.D, mode.peerTiming);
     log('  peers brain.js: done');
     const wasmRuns = peers.flatMap((p) => p.engines.filter((e) => e.engine === 'tfjs-wasm'));
@@ -211,17 +235,30 @@ async function main(): Promise<void> {
       `Checked first: the first step's loss (tolerance ${LOSS_TOLERANCE}) and every weight after it (tolerance ${WEIGHT_TOLERANCE}) agree. ` +
       `GRU: TF.js has only resetAfter=false, so that variant is compared. Engines interleaved (Unrolled, TF.js cpu, TF.js wasm, …), medians of ${mode.peerTiming.runs} runs after ${mode.peerTiming.warmup} warm-up; peer / Unrolled = how many times faster Unrolled is. Every model has D=${D} inputs; weights: max diff = the largest difference of any weight after the first step.`);
     say(`TF.js wasm backend: SIMD ${wasm.simd ? 'on' : 'off'}, threads ${wasm.threads} (multithread support under Node: ${wasm.multithreadSupported}); ` +
-      `median CPU/wall of its runs ${wasm.cpuPerWall?.toFixed(2) ?? '—'} (about 1 or less: one busy thread; V8's own background GC and compiler threads, counted in the process CPU time of every engine, can lift it a little above 1). Unrolled runs on one thread.\n`);
+      `median CPU/wall of its runs ${wasm.cpuPerWall?.toFixed(2) ?? '—'} (about 1 or less: one busy thread; V8's own background GC and compiler threads, counted in the process CPU time of every engine, can lift it a little above 1). All models: B=128, D=32.`);
+    say(`Unrolled on 2 threads (setNumThreads(2)): the calling thread and one worker; its rows give its CPU time (both threads) and wall time, and TF.js wasm, 2 cores is TF.js wasm's wall time over it. Load average over the peer runs (1, 5, 15 min): ${peerLoad}.\n`);
     console.log(peerTable(peers, brain));
     say('\nbrain.js LSTMTimeStep, ' + BRAIN_NOTES.join('; ') + '.');
+    console.log('\n## PyTorch\n');
+    if (torch) {
+      say(`PyTorch ${torch.version} (system Python, BLAS ${torch.blas}) on one thread (torch.set_num_threads(1)), the same step from the same weights on the same batch, timed in its own process after the others; checked first: the first loss (tolerance ${TORCH_LOSS_TOLERANCE}) and the weights after it (tolerance ${TORCH_WEIGHT_TOLERANCE}; Keras's RMSprop written with torch ops, as torch.optim.RMSprop adds ε outside the root). Unrolled / PyTorch above 1: PyTorch is that many times faster.\n`);
+      console.log(torchTable(peers));
+    } else {
+      say(TORCH_HINT);
+    }
+    console.log('\n## Threads: training memory\n');
+    say('The bytes one training pass holds (loss = Σ output) on one thread and on two: every row block\'s buffer plan wherever it runs, the blocks\' gradient slots, and on two threads the shared region holding the call\'s inputs, outputs and gradients (see bench/threads.ts).\n');
+    console.log(markdownTable(['pass', '1 thread', '2 threads', 'region', '2 / 1'],
+      memoryThreads.map((m) => [m.label, formatBytes(m.one), formatBytes(m.two), formatBytes(m.region), `${m.ratio.toFixed(3)}×`]), [false, true, true, true, true]));
   }
+  setNumThreads(threads);
 
-  const list = targets(fits, peers, memFits);
+  const list = targets(fits, peers, memFits, memoryThreads);
   if (list.length > 0) {
     console.log('\n## Targets\n');
     console.log(targetTable(list));
     for (const t of list) if (t.note) say(`\n${t.note}`);
-    say('\n(gemm ≥ 3 GFLOP/s at 128×64×128 and 512³: see npm run bench:gemm.)');
+    say('\n(gemm ≥ 6 GFLOP/s at 128×32×128 and ≥ 7 at 512³: see npm run bench:gemm.)');
   }
 
   const end = machine();
@@ -246,7 +283,7 @@ async function main(): Promise<void> {
       cells: Object.fromEntries(VARIANTS.map((v) => [v.key, { label: v.label, G: v.gates, E: v.elementwise }])),
     },
     grid: mode.grid, checks: costs?.checks ?? [], costs: costs?.rows ?? [], scaling: fits, memory, memoryFits: memFits,
-    peers, brain, wasm, targets: list,
+    peers, brain, wasm, torch, memoryThreads, peerLoad, targets: list,
   };
   writeFileSync(join(dir, `bench${suffix}.json`), `${JSON.stringify(json, null, 2)}\n`);
   log(`wrote ${join(dir, `bench${suffix}.json`)}${written.length ? ` and ${written.join(', ')}` : ''}`);

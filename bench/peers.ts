@@ -17,15 +17,19 @@
  *   time (batch 1), D inputs, H units, T steps. What differs is stated with the
  *   result (see BRAIN_NOTES).
  *
- * The engines run in turn (A B C A B C …), medians of CPU time after a warm-up;
- * each peer is reported as its time divided by Unrolled's (how many times
- * faster Unrolled is).
+ * The engines run in turn (A B C A B C …), medians after a warm-up; each
+ * peer is reported as its time divided by Unrolled's (how many times faster
+ * Unrolled is): against Unrolled on one thread in CPU time, and against
+ * Unrolled on two threads in wall time ("2 cores": TF.js wasm runs one thread
+ * under Node, its best configuration here). PyTorch, where the system Python
+ * has it, is timed after them on one thread (pytorch.ts).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Dense, RMSprop, Sequential, setSeed, tensor, type Tensor } from '../lib/index.ts';
+import { Dense, RMSprop, Sequential, getNumThreads, setNumThreads, setSeed, tensor, type Tensor } from '../lib/index.ts';
 import { uniform } from '../autograd/index.ts';
 import { cpuNow, fmt, interleaved, markdownTable, maxAbsDiff, type Measured, type TimingOptions } from './timing.ts';
+import { TORCH_LOSS_TOLERANCE, TORCH_WEIGHT_TOLERANCE, timeTorch, torchHas, type TorchTiming } from './pytorch.ts';
 import { ratioVerdict, verdictWord } from './text.ts';
 import { variant, type VariantKey } from './variants.ts';
 
@@ -41,8 +45,12 @@ export interface PeerCase {
   T: number;
   D: number;
   engines: readonly Engine[];
-  /** The speed ratio Unrolled must reach against an engine (peer time / Unrolled time), where there is a target. */
+  /** The speed ratio Unrolled on one thread must reach against an engine (peer CPU time / Unrolled CPU time), where there is a target. */
   targets: Partial<Record<Engine, number>>;
+  /** The ratio Unrolled on two threads must reach against TF.js wasm in wall time (2 cores), where there is a target. */
+  twoCores?: number;
+  /** Time the step in PyTorch too (when it is installed). */
+  torch?: boolean;
 }
 
 export interface EngineResult {
@@ -54,16 +62,22 @@ export interface EngineResult {
   weightDiff: number;
   cpuMs: number;
   wallMs: number;
-  /** Peer time / Unrolled time. */
+  /** Peer CPU time / Unrolled CPU time, Unrolled on one thread. */
   ratio: number;
   target: number | null;
+  /** Peer wall time / Unrolled wall time, Unrolled on two threads. */
+  wallRatio2: number;
 }
 
 export interface PeerResult {
   case: PeerCase;
   label: string;
   unrolled: { firstLoss: number; cpuMs: number; wallMs: number };
+  /** Unrolled on two threads: the same step, checked to give the same bits. */
+  unrolled2: { cpuMs: number; wallMs: number };
   engines: EngineResult[];
+  /** PyTorch on one thread, when asked for and installed; with Unrolled's CPU time on one thread and wall time on two over PyTorch's. */
+  torch: (TorchTiming & { ratio1: number; ratio2: number }) | null;
 }
 
 export interface WasmInfo {
@@ -162,14 +176,53 @@ async function lossOf(result: Promise<number | number[]>): Promise<number> {
   return Array.isArray(r) ? r[0] : r;
 }
 
-/** Checks the case in every engine (first loss and weights after one step), then times one training step of each in turn. */
-export async function comparePeers(c: PeerCase, timing: TimingOptions): Promise<PeerResult> {
+/** The bits of every weight of a model, for comparing two runs. */
+function sameWeights(a: readonly Tensor[], b: readonly Tensor[]): boolean {
+  return a.length === b.length && a.every((w, i) => w.data.length === b[i].data.length && w.data.every((v, j) => Object.is(v, b[i].data[j])));
+}
+
+/**
+ * Unrolled on two threads takes the step from the same weights on the same
+ * batch as on one: the loss and every weight after it must be the same bits.
+ */
+function checkTwoThreads(c: PeerCase, initial: readonly Tensor[], ux: Tensor, uy: Tensor, firstLoss: number, after: readonly Tensor[]): Sequential {
+  const threads = getNumThreads();
+  setNumThreads(2);
+  try {
+    const model = unrolledModel(c);
+    model.setWeights(initial.map((w) => w.detach()));
+    const loss = model.trainOnBatch(ux, uy);
+    if (!Object.is(loss, firstLoss) || !sameWeights(model.getWeights(), after)) {
+      throw new Error(`${label(c)}: Unrolled on two threads gave loss ${loss} and other weights than on one thread (loss ${firstLoss}); not timed`);
+    }
+    return model;
+  } finally {
+    setNumThreads(threads);
+  }
+}
+
+/** PyTorch's step from the same weights on the same batch, checked and timed (about as many calls per run as the others). */
+function torchCase(c: PeerCase, data: { x: Float32Array; y: Float32Array }, initial: readonly Tensor[], after: readonly Tensor[], firstLoss: number, timing: TimingOptions, base: Measured): TorchTiming {
+  const reps = Math.max(1, Math.round(timing.runMs / Math.max(base.cpuMs / 4, 1e-3)));
+  const t = timeTorch(c.cell, c, data, initial, after, { runs: timing.runs, warmup: timing.warmup, reps });
+  if (!(Math.abs(t.firstLoss - firstLoss) <= TORCH_LOSS_TOLERANCE && t.weightDiff <= TORCH_WEIGHT_TOLERANCE)) {
+    throw new Error(`${label(c)}: PyTorch disagrees with Unrolled after one step: loss ${t.firstLoss} against ${firstLoss}, weights differ by up to ${t.weightDiff}; not timed`);
+  }
+  return t;
+}
+
+/**
+ * Checks the case in every engine (first loss and weights after one step;
+ * Unrolled on two threads: the same bits as on one), then times one training
+ * step of each in turn: Unrolled on one thread, on two, then each TF.js backend.
+ */
+export async function comparePeers(c: PeerCase, timing: TimingOptions, torch: boolean): Promise<PeerResult> {
   const tf = await loadTF();
   setSeed(`peers ${label(c)}`);
-  const { x, y } = batch(c);
+  const data = batch(c);
   const um = unrolledModel(c);
-  const ux = tensor(x, [c.B, c.T, c.D]);
-  const uy = tensor(y, [c.B, 1]);
+  const ux = tensor(data.x, [c.B, c.T, c.D]);
+  const uy = tensor(data.y, [c.B, 1]);
   const initial = um.getWeights().map((w) => w.detach());
 
   const engines = c.engines.map((engine) => ({ engine, model: null as TFModel | null, x: null as TFTensor | null, y: null as TFTensor | null }));
@@ -177,16 +230,20 @@ export async function comparePeers(c: PeerCase, timing: TimingOptions): Promise<
     // Each engine's model and data live on its own backend, so no tensor moves between backends while timing.
     await tf.setBackend(backendOf(e.engine));
     e.model = tfModel(tf, c, initial);
-    e.x = tf.tensor3d(x, [c.B, c.T, c.D]);
-    e.y = tf.tensor2d(y, [c.B, 1]);
+    e.x = tf.tensor3d(data.x, [c.B, c.T, c.D]);
+    e.y = tf.tensor2d(data.y, [c.B, 1]);
   }
 
   // The check: one step in every engine from the same weights on the same batch (also the first warm-up).
+  const threads = getNumThreads();
+  setNumThreads(1);
   const firstCall: number[] = [];
   let t0 = cpuNow();
   const firstLoss = um.trainOnBatch(ux, uy);
   firstCall.push(cpuNow() - t0);
-  const after = um.getWeights();
+  const after = um.getWeights().map((w) => w.detach());
+  const um2 = checkTwoThreads(c, initial, ux, uy, firstLoss, after);
+  firstCall.push(firstCall[0]);
   const checks: Array<{ firstLoss: number; lossDiff: number; weightDiff: number }> = [];
   for (const e of engines) {
     await tf.setBackend(backendOf(e.engine));
@@ -203,30 +260,35 @@ export async function comparePeers(c: PeerCase, timing: TimingOptions): Promise<
   }
 
   const measured: Measured[] = await interleaved(
-    [() => um.trainOnBatch(ux, uy), ...engines.map((e) => () => e.model!.trainOnBatch(e.x!, e.y!))],
+    [() => um.trainOnBatch(ux, uy), () => um2.trainOnBatch(ux, uy), ...engines.map((e) => () => e.model!.trainOnBatch(e.x!, e.y!))],
     timing,
-    [null, ...engines.map((e) => async () => { await tf.setBackend(backendOf(e.engine)); })],
+    [async () => setNumThreads(1), async () => setNumThreads(2), ...engines.map((e) => async () => { await tf.setBackend(backendOf(e.engine)); })],
     firstCall,
   );
+  setNumThreads(threads);
   for (const e of engines) {
     e.model!.dispose();
     e.x!.dispose();
     e.y!.dispose();
   }
   await tf.setBackend('cpu');
-  const base = measured[0];
+  const [base, two] = measured;
+  const pt = torch && c.torch && torchHas(c.cell) ? torchCase(c, data, initial, after, firstLoss, timing, base) : null;
   return {
     case: c,
     label: label(c),
     unrolled: { firstLoss, cpuMs: base.cpuMs, wallMs: base.wallMs },
+    unrolled2: { cpuMs: two.cpuMs, wallMs: two.wallMs },
     engines: engines.map((e, i) => ({
       engine: e.engine,
       ...checks[i],
-      cpuMs: measured[i + 1].cpuMs,
-      wallMs: measured[i + 1].wallMs,
-      ratio: measured[i + 1].cpuMs / base.cpuMs,
+      cpuMs: measured[i + 2].cpuMs,
+      wallMs: measured[i + 2].wallMs,
+      ratio: measured[i + 2].cpuMs / base.cpuMs,
       target: c.targets[e.engine] ?? null,
+      wallRatio2: measured[i + 2].wallMs / two.wallMs,
     })),
+    torch: pt && { ...pt, ratio1: base.cpuMs / pt.cpuMs, ratio2: two.wallMs / pt.wallMs },
   };
 }
 
@@ -298,27 +360,51 @@ export async function compareBrain(H: number, T: number, D: number, timing: Timi
 
 // ---------------------------------------------------------------- tables
 
+/** A case's model as the tables show it: the cell, units and steps (every case has B = 128, said in the prose). */
+function shortModel(label: string): string {
+  return label.replace(/ B=\d+/, '').replace(/ D=\d+$/, '');
+}
+
 export function peerTable(results: readonly PeerResult[], brain: BrainResult | null): string {
   const model = (label: string) => label.replace(/ D=\d+$/, '');
   const check: string[][] = [];
   const speed: string[][] = [];
+  const verdict = (ratio: number, target: number | null | undefined): [string, string] => {
+    if (target == null) return [`${ratio.toFixed(1)}×`, ''];
+    const v = ratioVerdict(ratio, target);
+    return [v.value, `${v.goal}: ${verdictWord(v.pass)}`];
+  };
   for (const r of results) {
     check.push([model(r.label), 'Unrolled', r.unrolled.firstLoss.toFixed(6), '—']);
-    speed.push([model(r.label), 'Unrolled', fmt(r.unrolled.cpuMs), '1', '', '']);
+    check.push(['', 'Unrolled, 2 threads', 'the same bits', 'the same bits']);
+    speed.push([shortModel(r.label), 'Unrolled, 1 thread', fmt(r.unrolled.cpuMs), fmt(r.unrolled.wallMs), '1', '']);
+    speed.push(['', 'Unrolled, 2 threads', fmt(r.unrolled2.cpuMs), fmt(r.unrolled2.wallMs), '—', '']);
     for (const e of r.engines) {
-      const v = e.target === null ? null : ratioVerdict(e.ratio, e.target);
       check.push(['', `TF.js ${backendOf(e.engine)}`, `${e.firstLoss.toFixed(6)} (${e.lossDiff.toExponential(1)})`, e.weightDiff.toExponential(1)]);
-      speed.push(['', `TF.js ${backendOf(e.engine)}`, fmt(e.cpuMs), v ? v.value : `${e.ratio.toFixed(1)}×`, v ? v.goal : '—', v ? verdictWord(v.pass) : '']);
+      speed.push(['', `TF.js ${backendOf(e.engine)}`, fmt(e.cpuMs), fmt(e.wallMs), ...verdict(e.ratio, e.target)]);
+      if (e.engine === 'tfjs-wasm') speed.push(['', 'TF.js wasm, 2 cores', '', '', ...verdict(e.wallRatio2, r.case.twoCores)]);
+    }
+    if (r.torch) {
+      check.push(['', 'PyTorch', `${r.torch.firstLoss.toFixed(6)} (${Math.abs(r.torch.firstLoss - r.unrolled.firstLoss).toExponential(1)})`, r.torch.weightDiff.toExponential(1)]);
+      speed.push(['', 'PyTorch, 1 thread', fmt(r.torch.cpuMs), fmt(r.torch.wallMs), `${(r.torch.cpuMs / r.unrolled.cpuMs).toFixed(2)}×`, '']);
     }
   }
   if (brain) {
     check.push([model(brain.label), 'Unrolled', `${brain.unrolled.losses[0].toFixed(4)} → ${brain.unrolled.losses[1].toFixed(4)} (20 steps)`, '—']);
     check.push(['', 'brain.js LSTMTimeStep', `${brain.brain.errors[0].toFixed(4)} → ${brain.brain.errors[1].toFixed(4)} (20 steps)`, '—']);
-    speed.push([model(brain.label), 'Unrolled', fmt(brain.unrolled.cpuMs), '1', '', '']);
-    speed.push(['', 'brain.js LSTMTimeStep', fmt(brain.brain.cpuMs), `${brain.ratio.toFixed(1)}×`, '—', '']);
+    speed.push([model(brain.label), 'Unrolled, 1 thread', fmt(brain.unrolled.cpuMs), fmt(brain.unrolled.wallMs), '1', '']);
+    speed.push(['', 'brain.js', fmt(brain.brain.cpuMs), fmt(brain.brain.wallMs), `${brain.ratio.toFixed(1)}×`, '']);
   }
   return [
     markdownTable(['model', 'engine', 'first loss (diff)', 'weights: max diff'], check, [false, false, true, true]),
-    markdownTable(['model', 'engine', 'ms per step', 'peer / Unrolled', 'target', ''], speed, [false, false, true, true, false, false]),
+    markdownTable(['model', 'engine', 'CPU ms', 'wall ms', 'peer / Unrolled', 'target'], speed, [false, false, true, true, true, false]),
   ].join('\n\n');
+}
+
+/** Unrolled over PyTorch, per case where PyTorch ran: on one thread in CPU time, on two threads in wall time. */
+export function torchTable(results: readonly PeerResult[]): string {
+  const rows = results.filter((r) => r.torch).map((r) => [
+    shortModel(r.label), fmt(r.torch!.cpuMs), `${r.torch!.ratio1.toFixed(2)}×`, `${r.torch!.ratio2.toFixed(2)}×`,
+  ]);
+  return markdownTable(['model', 'PyTorch CPU ms', 'Unrolled / PyTorch, 1 thread', 'Unrolled 2 threads / PyTorch (wall)'], rows, [false, true, true, true]);
 }

@@ -5,8 +5,9 @@
  */
 import { MEMORY_T, type Fit, type MemoryFit } from './costs.ts';
 import type { PeerResult } from './peers.ts';
+import type { ThreadMemory } from './threads.ts';
 import { markdownTable } from './timing.ts';
-import { ratioVerdict, verdictWord, withinVerdict } from './text.ts';
+import { agreeing, ratioVerdict, verdictWord, withinVerdict } from './text.ts';
 
 export interface Target {
   what: string;
@@ -20,13 +21,32 @@ export interface Target {
 /** The exponent of time over T: 1 ± this. */
 const T_TOLERANCE = 0.1;
 
-export function targets(fits: readonly Fit[], peers: readonly PeerResult[], memory: readonly MemoryFit[]): Target[] {
+/** Training memory on two threads: at most this many times one thread's. */
+const MEMORY_RATIO = 1.2;
+
+/** The team's aim for LSTM(32) on two threads: within this factor of PyTorch on one thread (wall time). */
+const TORCH_AIM = 2;
+
+export function targets(fits: readonly Fit[], peers: readonly PeerResult[], memory: readonly MemoryFit[], threads: readonly ThreadMemory[] = []): Target[] {
   const list: Target[] = [];
   for (const p of peers) {
+    const model = p.label.replace(/ D=\d+$/, '');
     for (const e of p.engines) {
-      if (e.target === null) continue;
-      list.push({ what: `${p.label.replace(/ D=\d+$/, '')}: step vs TF.js ${e.engine.slice(5)}`, ...ratioVerdict(e.ratio, e.target) });
+      if (e.target !== null) list.push({ what: `${model}: step vs TF.js ${e.engine.slice(5)}`, ...ratioVerdict(e.ratio, e.target) });
+      if (e.engine === 'tfjs-wasm' && p.case.twoCores !== undefined) {
+        list.push({ what: `${model}: 2 threads vs TF.js wasm (wall)`, ...ratioVerdict(e.wallRatio2, p.case.twoCores) });
+      }
     }
+    if (p.torch && p.case.cell === 'lstm' && p.case.H === 32) {
+      const ratio = p.torch.ratio2;
+      const [shown] = agreeing([ratio], ([r]) => r <= TORCH_AIM, ratio <= TORCH_AIM, 2);
+      list.push({ what: `${model}: 2 threads / PyTorch 1 thread (wall)`, value: `${shown}×`, goal: `≤ ${TORCH_AIM}× (aim)`, pass: ratio <= TORCH_AIM });
+    }
+  }
+  for (const m of threads) {
+    const pass = m.ratio <= MEMORY_RATIO;
+    const [shown] = agreeing([m.ratio], ([r]) => r <= MEMORY_RATIO, pass, 2);
+    list.push({ what: `${m.label}: training bytes, 2 threads / 1`, value: `${shown}×`, goal: `≤ ${MEMORY_RATIO}×`, pass });
   }
   const overT = fits.filter((f) => f.over === 'T');
   if (overT.length > 0) {

@@ -129,7 +129,7 @@ const gone = new FinalizationRegistry<{ workspace: number; regions: number[] }>(
   });
 });
 
-/** The workspace's region for one kind of pass, at least `bytes` long (grown by a quarter more when it must grow). */
+/** The workspace's region for one kind of pass, at least `bytes` long. */
 export function regionFor(workspace: Workspace, kind: 'train' | 'infer', bytes: number): Region {
   let h = held.get(workspace);
   if (!h) {
@@ -140,7 +140,9 @@ export function regionFor(workspace: Workspace, kind: 'train' | 'infer', bytes: 
   }
   const old = h.regions[kind];
   if (old && old.sab.byteLength >= bytes) return old;
-  const region: Region = { workspace: h.workspace, id: ++ids, sab: new SharedArrayBuffer(Math.ceil(bytes * 1.25 / 8) * 8) };
+  // The first region is the size asked for; one that must grow takes a quarter more, so that growing shapes replace it rarely.
+  const size = Math.ceil((old ? bytes * 1.25 : bytes) / 8) * 8;
+  const region: Region = { workspace: h.workspace, id: ++ids, sab: new SharedArrayBuffer(size) };
   if (old) forget(h, old);
   h.regions[kind] = region;
   h.ids.regions.push(region.id);
