@@ -26,7 +26,7 @@ import {
   type BrainResult, type PeerCase, type PeerResult, type WasmInfo,
 } from './peers.ts';
 import { TORCH_HINT, TORCH_LOSS_TOLERANCE, TORCH_WEIGHT_TOLERANCE, torchInfo, type TorchInfo } from './pytorch.ts';
-import { threadMemory, type ThreadMemory } from './threads.ts';
+import { parallelHeadroom, threadMemory, type ThreadMemory } from './threads.ts';
 import { getNumThreads, setNumThreads } from '../lib/index.ts';
 import { targetTable, targets } from './targets.ts';
 import { note, say } from './text.ts';
@@ -213,16 +213,20 @@ async function main(): Promise<void> {
   let torch: TorchInfo | null = null;
   let memoryThreads: ThreadMemory[] = [];
   let peerLoad: string | null = null;
+  let cores: number[] = [];
   if (only === null || only === 'peers') {
     const info = await wasmInfo();
     torch = torchInfo();
     const loadBefore = machine().load;
+    const headroom = [await parallelHeadroom()];
     for (const c of mode.peers) {
       const t0 = performance.now();
       peers.push(await comparePeers(c, mode.peerTiming, torch !== null));
       log(`  peers ${peers[peers.length - 1].label}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
+    headroom.push(await parallelHeadroom());
     peerLoad = `${formatLoad(loadBefore)} before, ${formatLoad(machine().load)} after`;
+    cores = headroom;
     memoryThreads = MEMORY_CASES.map((m) => threadMemory(m.cell, m.dims));
     brain = await compareBrain(mode.brain.H, mode.brain.T, mode.brain.D, mode.peerTiming);
     log('  peers brain.js: done');
@@ -236,7 +240,7 @@ async function main(): Promise<void> {
       `GRU: TF.js has only resetAfter=false, so that variant is compared. Engines interleaved (Unrolled, TF.js cpu, TF.js wasm, …), medians of ${mode.peerTiming.runs} runs after ${mode.peerTiming.warmup} warm-up; peer / Unrolled = how many times faster Unrolled is. Every model has D=${D} inputs; weights: max diff = the largest difference of any weight after the first step.`);
     say(`TF.js wasm backend: SIMD ${wasm.simd ? 'on' : 'off'}, threads ${wasm.threads} (multithread support under Node: ${wasm.multithreadSupported}); ` +
       `median CPU/wall of its runs ${wasm.cpuPerWall?.toFixed(2) ?? '—'} (about 1 or less: one busy thread; V8's own background GC and compiler threads, counted in the process CPU time of every engine, can lift it a little above 1). All models: B=128, D=32.`);
-    say(`Unrolled on 2 threads (setNumThreads(2)): the calling thread and one worker; its rows give its CPU time (both threads) and wall time, and TF.js wasm, 2 cores is TF.js wasm's wall time over it. Load average over the peer runs (1, 5, 15 min): ${peerLoad}.\n`);
+    say(`Unrolled on 2 threads (setNumThreads(2)): the calling thread and one worker; its rows give its CPU time (both threads) and wall time, and TF.js wasm, 2 cores is TF.js wasm's wall time over it. Load average over the peer runs (1, 5, 15 min): ${peerLoad}. Cores to be had: an arithmetic loop run twice at once (here and on a worker) went ${cores.map((c) => `${c.toFixed(2)}×`).join(' and ')} as fast as twice in turn, before and after the peer runs (2× on two free cores, 1× on one).\n`);
     console.log(peerTable(peers, brain));
     say('\nbrain.js LSTMTimeStep, ' + BRAIN_NOTES.join('; ') + '.');
     console.log('\n## PyTorch\n');
@@ -283,7 +287,7 @@ async function main(): Promise<void> {
       cells: Object.fromEntries(VARIANTS.map((v) => [v.key, { label: v.label, G: v.gates, E: v.elementwise }])),
     },
     grid: mode.grid, checks: costs?.checks ?? [], costs: costs?.rows ?? [], scaling: fits, memory, memoryFits: memFits,
-    peers, brain, wasm, torch, memoryThreads, peerLoad, targets: list,
+    peers, brain, wasm, torch, memoryThreads, peerLoad, parallelHeadroom: cores, targets: list,
   };
   writeFileSync(join(dir, `bench${suffix}.json`), `${JSON.stringify(json, null, 2)}\n`);
   log(`wrote ${join(dir, `bench${suffix}.json`)}${written.length ? ` and ${written.join(', ')}` : ''}`);

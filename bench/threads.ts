@@ -69,3 +69,33 @@ export function threadMemory(key: VariantKey, dims: { B: number; T: number; D: n
   const two = all + region;
   return { label: `${v.label}(${dims.H}) B=${dims.B} T=${dims.T}`, one: one + slots, two, region, ratio: two / (one + slots) };
 }
+
+/**
+ * How much of two cores the machine gives now: the same arithmetic loop run
+ * twice one after the other, and then twice at once (on this thread and on a
+ * worker); medians of `runs` rounds of their wall-time ratio. 2 means two
+ * free cores, 1 one core's worth; the two-thread figures read against it.
+ */
+export async function parallelHeadroom(runs = 5): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const loop = 'let s = 0; for (let i = 0; i < 5e7; i++) s += (i & 7) * 1e-9; return s;';
+  const worker = new Worker(`const { parentPort } = require('node:worker_threads'); const f = new Function(${JSON.stringify(loop)}); parentPort.on('message', () => parentPort.postMessage(f()));`, { eval: true });
+  const f = new Function(loop) as () => number;
+  const onWorker = (): Promise<unknown> => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(0); });
+  await onWorker();
+  f();
+  const ratios: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let t0 = performance.now();
+    f();
+    f();
+    const serial = performance.now() - t0;
+    t0 = performance.now();
+    const other = onWorker();
+    f();
+    await other;
+    ratios.push(serial / (performance.now() - t0));
+  }
+  await worker.terminate();
+  return ratios.sort((a, b) => a - b)[runs >> 1];
+}
