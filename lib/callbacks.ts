@@ -3,7 +3,9 @@
  * EarlyStopping, TerminateOnNaN and LambdaCallback. Every hook of fit and
  * evaluate may be async: they await what it returns before they go on, so a
  * checkpoint written in `onEpochEnd` is complete before the next epoch
- * begins; `predict` is synchronous and calls its hooks without waiting.
+ * begins. `predict` is synchronous, so its hooks must be too: a predict hook
+ * that returns a Promise (an async function) is an error naming the
+ * callback, since nothing could wait for it.
  * ModelCheckpoint and BackupAndRestore live in checkpoint.ts, the
  * learning-rate callbacks in lr-callbacks.ts, CSVLogger in csv-logger.ts.
  */
@@ -46,7 +48,13 @@ export type HookResult = void | Promise<void>;
 
 /**
  * Keras's hooks. `fit` calls the training ones, `evaluate` the test ones
- * and `predict` the predict ones. `epoch` and `batch` count from 0;
+ * and `predict` the predict ones; `fit` calls the test ones too when it
+ * evaluates the validation data after each epoch (with the logs unprefixed:
+ * `loss`, not `val_loss`), as Keras's fit runs evaluate with its callbacks.
+ * A hook of `onEpochEnd` may add entries to the epoch's logs (the
+ * learning-rate callbacks add `learning_rate`): the callbacks after it in
+ * the list, and the History (recorded after every callback, as Keras's
+ * is), see them. `epoch` and `batch` count from 0;
  * `onTrainEnd` runs when the epochs are done or a callback stopped
  * training, not when training failed with an error. A batch whose loss is
  * not finite reaches `onBatchEnd` with that loss (its update is not made):
@@ -62,21 +70,50 @@ export interface Callback {
   onBatchEnd?(batch: number, logs: Logs): HookResult;
   onEpochEnd?(epoch: number, logs: Logs): HookResult;
   onTrainEnd?(logs: Logs): HookResult;
-  /** Before `evaluate` runs its batches. */
+  /** Before `evaluate` (or fit's validation) runs its batches. */
   onTestBegin?(): HookResult;
-  /** After `evaluate`, with its results. */
+  /** Before each evaluation batch. */
+  onTestBatchBegin?(batch: number): HookResult;
+  /** After each evaluation batch: the running logs of the evaluation. */
+  onTestBatchEnd?(batch: number, logs: Logs): HookResult;
+  /** After `evaluate` (or fit's validation), with its results. */
   onTestEnd?(logs: Logs): HookResult;
-  /** Before `predict` runs its batches (not awaited: predict is synchronous). */
+  /** Before `predict` runs its batches. Synchronous: returning a Promise is an error. */
   onPredictBegin?(): void;
-  /** After `predict` (not awaited). */
+  /** Before each predict batch (synchronous). */
+  onPredictBatchBegin?(batch: number): void;
+  /** After each predict batch (synchronous), with its outputs as Keras's `{"outputs": ...}`: one Tensor, or one per output, as `predict` gives them. */
+  onPredictBatchEnd?(batch: number, logs: { readonly outputs: Tensor | Tensor[] }): void;
+  /** After `predict` (synchronous). */
   onPredictEnd?(): void;
 }
 
-/** The names of the hooks, in the order Keras lists them. */
+/** The names of the hooks, in the order they are called. */
 export const HOOKS = [
   'onTrainBegin', 'onEpochBegin', 'onBatchBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd',
-  'onTestBegin', 'onTestEnd', 'onPredictBegin', 'onPredictEnd',
+  'onTestBegin', 'onTestBatchBegin', 'onTestBatchEnd', 'onTestEnd',
+  'onPredictBegin', 'onPredictBatchBegin', 'onPredictBatchEnd', 'onPredictEnd',
 ] as const;
+
+type PredictHook = 'onPredictBegin' | 'onPredictBatchBegin' | 'onPredictBatchEnd' | 'onPredictEnd';
+
+/**
+ * Calls `hook` of each callback for `predict`, which is synchronous: a hook
+ * that returns a Promise is an error naming the callback and the hook.
+ */
+export function callPredictHook<K extends PredictHook>(callbacks: readonly Callback[], hook: K, ...args: Parameters<NonNullable<Callback[K]>>): void {
+  callbacks.forEach((cb, i) => {
+    const fn = cb[hook] as ((...a: unknown[]) => unknown) | undefined;
+    if (fn === undefined) return;
+    const result = fn.apply(cb, args);
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      // The error below reports the misuse; the Promise's own outcome is not waited for, so it must not also surface as an unhandled rejection.
+      (result as Promise<unknown>).then(undefined, () => {});
+      const kind = cb.constructor === Object ? 'object' : cb.constructor.name;
+      throw new Error(`predict: callbacks[${i}] (${kind}).${hook} returned a Promise, but predict is synchronous and cannot wait for it; make the hook synchronous, or do the asynchronous work before or after predict (fit and evaluate await their hooks)`);
+    }
+  });
+}
 
 /** Checks a `callbacks` option: a list of objects. `where` names the call ('fit'). */
 export function checkCallbacks(where: string, callbacks: unknown): Callback[] {
@@ -224,8 +261,12 @@ export class LambdaCallback implements Callback {
   onEpochEnd?: NonNullable<Callback['onEpochEnd']>;
   onTrainEnd?: NonNullable<Callback['onTrainEnd']>;
   onTestBegin?: NonNullable<Callback['onTestBegin']>;
+  onTestBatchBegin?: NonNullable<Callback['onTestBatchBegin']>;
+  onTestBatchEnd?: NonNullable<Callback['onTestBatchEnd']>;
   onTestEnd?: NonNullable<Callback['onTestEnd']>;
   onPredictBegin?: NonNullable<Callback['onPredictBegin']>;
+  onPredictBatchBegin?: NonNullable<Callback['onPredictBatchBegin']>;
+  onPredictBatchEnd?: NonNullable<Callback['onPredictBatchEnd']>;
   onPredictEnd?: NonNullable<Callback['onPredictEnd']>;
 
   constructor(hooks: LambdaHooks) {

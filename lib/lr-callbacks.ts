@@ -7,6 +7,12 @@
  *   improved by more than `minDelta` for `patience` epochs,
  *   lr ← max(lr · factor, minLr), then `cooldown` epochs pass before the
  *   count starts again.
+ *
+ * Both put the rate the epoch ran with into its logs as `learning_rate`, as
+ * Keras 3's do in on_epoch_end (ReduceLROnPlateau before it lowers the
+ * rate), so the History has a `learning_rate` entry per epoch, after the
+ * loss and metric keys. Callbacks listed after them see it too: list a
+ * CSVLogger after the learning-rate callback for the column, as in Keras.
  */
 import { monitorSign, monitoredValue, type Callback, type Logs, type TrainingModel } from './callbacks.ts';
 
@@ -63,6 +69,10 @@ export class LearningRateScheduler implements Callback {
     }
     if (this.verbose === 1 && lr !== optimizer.learningRate) console.log(`Epoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${lr}.`);
     optimizer.learningRate = lr;
+  }
+
+  onEpochEnd(_epoch: number, logs: Logs): void {
+    logs.learning_rate = optimizerOf('LearningRateScheduler', this.model).learningRate;
   }
 }
 
@@ -128,6 +138,7 @@ export class ReduceLROnPlateau implements Callback {
 
   onEpochEnd(epoch: number, logs: Logs): void {
     const optimizer = optimizerOf('ReduceLROnPlateau', this.model);
+    logs.learning_rate = optimizer.learningRate;
     // Scores are signed so that smaller is better in both modes.
     const score = this.sign * monitoredValue('ReduceLROnPlateau', this.monitor, logs);
     if (this.cooldownCounter > 0) {

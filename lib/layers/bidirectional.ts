@@ -57,6 +57,21 @@ export class Bidirectional<L extends Layer = Layer, M extends MergeMode | null =
     this.innerName = layer.name;
     this.forwardLayer = layer.cloneWith({ name: `forward_${layer.name}` });
     this.backwardLayer = layer.cloneWith({ name: `backward_${layer.name}`, goBackwards: !layer.goBackwards });
+    // As Keras: the copies are frozen when the wrapped layer is, and setting the wrapper's trainable (to a new value) sets both.
+    this.forwardLayer.trainable = layer.trainable;
+    this.backwardLayer.trainable = layer.trainable;
+    let own = this.trainable;
+    Object.defineProperty(this, 'trainable', {
+      enumerable: true,
+      configurable: true,
+      get: () => own,
+      set: (value: boolean) => {
+        if (value === own) return;
+        own = value;
+        this.forwardLayer.trainable = value;
+        this.backwardLayer.trainable = value;
+      },
+    });
   }
 
   /** True when `apply` gives a list: with returnState, or with mergeMode null. */
@@ -70,6 +85,11 @@ export class Bidirectional<L extends Layer = Layer, M extends MergeMode | null =
 
   override weights(): Tensor[] {
     return [...this.forwardLayer.weights(), ...this.backwardLayer.weights()];
+  }
+
+  /** As Keras: the trainable weights of the forward and the backward layer (none when the wrapper is frozen). */
+  override trainableWeights(): Tensor[] {
+    return this.trainable ? [...this.forwardLayer.trainableWeights(), ...this.backwardLayer.trainableWeights()] : [];
   }
 
   override namedWeights(): Array<[string, Tensor]> {

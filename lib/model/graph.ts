@@ -185,11 +185,12 @@ export function inferShapes(graph: Graph, inputShapes: readonly ShapeSpec[]): Sh
   return graph.outputs.map((y) => shapes.get(y)!);
 }
 
-/** `t` fits `x` when the ranks agree and every known dimension matches; returns what does not fit, or null. */
+/** `t` fits `x` when the ranks agree and every known dimension but the batch matches; returns what does not fit, or null. */
 export function shapeMismatch(t: Tensor, x: SymbolicTensor, checkDims: boolean): string | null {
   if (t.rank !== x.rank) return `rank ${t.rank} (${formatShape(t.shape)}) where ${formatShapeSpec(x.shape)} has rank ${x.rank}`;
   if (!checkDims) return null;
-  const axes = x.shape.flatMap((d, i) => (d !== null && d !== t.shape[i] ? [i] : []));
+  // The batch axis is free, as Keras's input_spec leaves it: data is cut into batches, and a stateful layer checks its own batch size.
+  const axes = x.shape.flatMap((d, i) => (i > 0 && d !== null && d !== t.shape[i] ? [i] : []));
   if (axes.length === 0) return null;
   return axes.map((i) => `axis ${i} is ${t.shape[i]}, not ${x.shape[i]}`).join('; ');
 }

@@ -17,12 +17,13 @@ import {
   Tensor, add, concat, formatShape, noGrad, permutation, type DType, type FloatArray, type TensorLike,
 } from '../../autograd/index.ts';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../../optim/index.ts';
-import { NonFiniteLossError, checkCallbacks, type Callback, type Logs, type TrainingModel } from '../callbacks.ts';
+import { NonFiniteLossError, callPredictHook, checkCallbacks, type Callback, type Logs, type TrainingModel } from '../callbacks.ts';
 import type { IOHandler, SaveResult } from '../io/artifacts.ts';
 import { kerasFileKind } from '../io/keras-paths.ts';
 import { saveModel, type SaveOptions } from '../io/save.ts';
 import { loadWeightsFrom, saveWeightsTo } from '../io/weights.ts';
 import { Layer, collectPenalties, formatShapeSpec, type CallContext, type ShapeSpec } from '../layers/layer.ts';
+import { RNN } from '../layers/recurrent.ts';
 import { weightPenalty } from '../regularizers.ts';
 import { Loss, resolveLoss, type LossIdentifier, type LossName } from '../losses.ts';
 import { MeanMetricWrapper, Metric, getMetric, metricKeyOf, type MetricIdentifier, type MetricName } from '../metrics.ts';
@@ -83,7 +84,7 @@ export interface FitOptions {
   classWeight?: ClassWeight;
   /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
-  /** Hooks called during training, each awaited (see callbacks.ts). */
+  /** Hooks called during training, each awaited (see callbacks.ts); the test hooks run for the validation too. */
   callbacks?: Callback[];
   /** The epoch (0-based) to start at, as Keras's `initial_epoch`: epochs `initialEpoch` .. `epochs − 1` run (default 0). */
   initialEpoch?: number;
@@ -104,7 +105,7 @@ export interface FitGeneratorOptions {
 
 export interface EvaluateOptions {
   batchSize?: number;
-  /** Hooks called by evaluate: onTestBegin, onTestEnd (each awaited). */
+  /** Hooks called by evaluate: onTestBegin, onTestBatchBegin/End, onTestEnd (each awaited). */
   callbacks?: Callback[];
   /** A weight per sample ([N]) or per timestep ([N, T]), as in fit (tensors only). */
   sampleWeight?: ModelData;
@@ -193,6 +194,14 @@ interface Sums {
   loss: number;
   outputLosses: number[];
   count: number;
+}
+
+/** Runs the validation of one epoch with fit's callbacks; gives the logs unprefixed. */
+type Validate = (callbacks: readonly Callback[]) => Promise<Logs>;
+
+/** `logs` with every key prefixed (`val_loss`). */
+function prefixed(prefix: string, logs: Logs): Logs {
+  return Object.fromEntries(Object.entries(logs).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
 /** The pair's rows `indices[start..end)`. */
@@ -671,6 +680,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
   private forward(xs: readonly Tensor[], training: boolean): Tensor[] {
     this.ensureBuilt(xs);
     const graph = this.requireGraph('running');
+    checkStatefulBatch(this.name, graph, this.layers, xs);
     const { value, penalties } = collectPenalties(() => runGraph(graph, xs, { training }).outputs);
     this.activityPenalties = penalties;
     return value;
@@ -803,7 +813,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
         },
         where: () => `epoch ${epoch + 1}, batch ${batch}`,
       };
-    }, validation ? () => this.evaluatePair(compiled, validation!, batchSize) : null);
+    }, validation ? (callbacks) => this.evaluatePair(compiled, validation!, batchSize, callbacks) : null);
   }
 
   /** validationData `[x, y]` or `[x, y, sampleWeight]`, checked. */
@@ -823,17 +833,17 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     if (Number.isNaN(steps)) throw new Error('fit: stepsPerEpoch must be a positive integer when fitting on a generator');
     const pull = puller(data, 'fit');
     const val = options.validationData;
-    let validate: (() => Promise<Logs>) | null = null;
+    let validate: Validate | null = null;
     if (val && isBatchSource(val)) {
       const valSteps = options.validationSteps;
       if (!valSteps || !Number.isInteger(valSteps) || valSteps <= 0) {
         throw new Error(`fit: validationSteps must be a positive integer when validationData is a generator, got ${describeValue(valSteps)}`);
       }
       const pullVal = puller(val, 'fit (validationData)');
-      validate = () => this.evaluateBatches(compiled, pullVal, valSteps);
+      validate = (callbacks) => this.evaluateBatches(compiled, pullVal, valSteps, callbacks);
     } else if (val) {
       const v = this.validationPair('fit', val);
-      validate = () => this.evaluatePair(compiled, v, 32);
+      validate = (callbacks) => this.evaluatePair(compiled, v, 32, callbacks);
     }
     const loop = { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [], weighted: false };
     return this.trainLoop(compiled, loop, async (epoch) => {
@@ -858,7 +868,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     compiled: Compiled,
     loop: { epochs: number; initialEpoch: number; steps: number; verbose: 0 | 1 | 2; callbacks: readonly Callback[]; weighted: boolean },
     batchesOf: (epoch: number) => Promise<{ next: () => Promise<Pair>; where: () => string }>,
-    validate: (() => Promise<Logs>) | null,
+    validate: Validate | null,
   ): Promise<History> {
     const { epochs, steps, verbose } = loop;
     const callbacks = checkCallbacks('fit', loop.callbacks);
@@ -903,16 +913,18 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
         if (s % 8 === 7) await new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
       }
       logs = this.logsOf(compiled, '', sums);
-      if (validate) logs = { ...logs, ...(await validate()) };
+      // As Keras's fit: the validation is an evaluate with the same callbacks (its test hooks), its keys prefixed val_.
+      if (validate) logs = { ...logs, ...prefixed('val_', await validate(callbacks)) };
       progress?.end(logs);
-      history.record(epoch, logs);
+      // A hook may add to the logs (learning_rate); the History records them after every callback, as Keras's does.
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
+      history.record(epoch, logs);
     }
     for (const cb of callbacks) await cb.onTrainEnd?.(logs);
     return history;
   }
 
-  private evaluatePair(compiled: Compiled, p: Pair, batchSize: number, prefix = 'val_'): Promise<Logs> {
+  private evaluatePair(compiled: Compiled, p: Pair, batchSize: number, callbacks: readonly Callback[]): Promise<Logs> {
     const n = p.xs[0].shape[0];
     const all = Int32Array.from({ length: n }, (_, i) => i);
     let start = 0;
@@ -921,30 +933,39 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
       const batch = pairRows(p, all, start, end);
       start = end;
       return batch;
-    }, Math.ceil(n / batchSize), prefix);
+    }, Math.ceil(n / batchSize), callbacks);
   }
 
-  private evaluateBatches(compiled: Compiled, pull: Pull, steps: number, prefix = 'val_'): Promise<Logs> {
+  private evaluateBatches(compiled: Compiled, pull: Pull, steps: number, callbacks: readonly Callback[]): Promise<Logs> {
     return this.evaluateChecked(compiled, async () => {
       const [bx, by, bw] = await pull();
       return this.pair('evaluate', bx, by, bw);
-    }, steps, prefix);
+    }, steps, callbacks);
   }
 
-  /** Loss and metrics over `steps` batches, the metrics started afresh. */
-  private async evaluateChecked(compiled: Compiled, next: () => Promise<Pair>, steps: number, prefix: string): Promise<Logs> {
+  /**
+   * Loss and metrics over `steps` batches, the metrics started afresh, with
+   * the callbacks' test hooks (each awaited) around the run and each batch.
+   */
+  private async evaluateChecked(compiled: Compiled, next: () => Promise<Pair>, steps: number, callbacks: readonly Callback[]): Promise<Logs> {
+    for (const cb of callbacks) await cb.onTestBegin?.();
     const sums = this.emptySums(compiled);
     this.resetMetrics(compiled);
     for (let s = 0; s < steps; s++) {
+      for (const cb of callbacks) await cb.onTestBatchBegin?.(s);
       const batch = await next();
       noGrad(() => {
         const outs = this.forward(batch.xs, false);
-        const { total, parts } = this.lossesOf(compiled, outs, batch, prefix === '' ? 'evaluate' : 'fit (validationData)');
+        const { total, parts } = this.lossesOf(compiled, outs, batch, 'evaluate');
         this.updateMetrics(compiled, outs, batch.ys);
         this.addSums(sums, { loss: total.item(), outputLosses: parts.map((l) => l.item()) }, batch.xs[0].shape[0]);
       });
+      const running = this.logsOf(compiled, '', sums);
+      for (const cb of callbacks) await cb.onTestBatchEnd?.(s, running);
     }
-    return this.logsOf(compiled, prefix, sums);
+    const logs = this.logsOf(compiled, '', sums);
+    for (const cb of callbacks) await cb.onTestEnd?.(logs);
+    return logs;
   }
 
   /** Loss and metrics over `x`, `y` (or `steps` batches of a generator), e.g. `{ loss, acc }`; `sampleWeight` weighs the loss as in fit. */
@@ -952,44 +973,43 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
   evaluate(data: BatchSource, options: EvaluateOptions): Promise<Logs>;
   async evaluate(a: ModelData | BatchSource, b?: ModelData | EvaluateOptions, c?: EvaluateOptions): Promise<Logs> {
     const compiled = this.requireCompiled('evaluate');
-    const withHooks = async (options: EvaluateOptions, run: () => Promise<Logs>): Promise<Logs> => {
-      const callbacks = checkCallbacks('evaluate', options.callbacks ?? []);
-      for (const cb of callbacks) await cb.onTestBegin?.();
-      const logs = await run();
-      for (const cb of callbacks) await cb.onTestEnd?.(logs);
-      return logs;
-    };
     if (isBatchSource(a)) {
       const options = (b ?? {}) as EvaluateOptions;
       checkKeys('evaluate', options, ['batchSize', 'steps', 'callbacks']);
       const steps = numberOption('evaluate', 'steps', options.steps, Number.NaN, 'positive integer');
       if (Number.isNaN(steps)) throw new Error('evaluate: a generator needs a positive integer steps');
-      return withHooks(options, () => this.evaluateBatches(compiled, puller(a, 'evaluate'), steps, ''));
+      return this.evaluateBatches(compiled, puller(a, 'evaluate'), steps, checkCallbacks('evaluate', options.callbacks ?? []));
     }
     const options = c ?? {};
     checkKeys('evaluate', options, ['batchSize', 'steps', 'sampleWeight', 'callbacks']);
     const batchSize = numberOption('evaluate', 'batchSize', options.batchSize, 32, 'positive integer');
+    const callbacks = checkCallbacks('evaluate', options.callbacks ?? []);
     const pair = this.pair('evaluate', a, b, options.sampleWeight);
-    return withHooks(options, () => this.evaluatePair(compiled, pair, batchSize, ''));
+    return this.evaluatePair(compiled, pair, batchSize, callbacks);
   }
 
-  /** The model's outputs for `x`, in batches, without recording gradients: one Tensor, or one per output. */
+  /**
+   * The model's outputs for `x`, in batches, without recording gradients:
+   * one Tensor, or one per output. Synchronous, and so are the predict hooks
+   * of `callbacks` it calls: a hook that returns a Promise is an error.
+   */
   predict(x: ModelData, options: { batchSize?: number; callbacks?: Callback[] } = {}): Predicted<O> {
     checkKeys('predict', options, ['batchSize', 'callbacks']);
     const batchSize = numberOption('predict', 'batchSize', options.batchSize, 32, 'positive integer');
     const callbacks = checkCallbacks('predict', options.callbacks ?? []);
-    for (const cb of callbacks) cb.onPredictBegin?.();
+    callPredictHook(callbacks, 'onPredictBegin');
     const xs = this.feeds('predict', x).map(([, t]) => t);
     const n = xs[0].shape[0];
     const all = Int32Array.from({ length: n }, (_, i) => i);
-    const outputs = noGrad(() => {
-      const parts: Tensor[][] = [];
-      for (let start = 0; start < n; start += batchSize) {
-        parts.push(this.forward(xs.map((t) => takeRows(t, all, start, Math.min(start + batchSize, n))), false));
-      }
-      return parts[0].map((_, k) => (parts.length === 1 ? parts[0][k] : concat(parts.map((p) => p[k]), 0)));
-    });
-    for (const cb of callbacks) cb.onPredictEnd?.();
+    const parts: Tensor[][] = [];
+    for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
+      callPredictHook(callbacks, 'onPredictBatchBegin', batch);
+      const outs = noGrad(() => this.forward(xs.map((t) => takeRows(t, all, start, Math.min(start + batchSize, n))), false));
+      parts.push(outs);
+      callPredictHook(callbacks, 'onPredictBatchEnd', batch, { outputs: this.outputsListed ? [...outs] : outs[0] });
+    }
+    const outputs = noGrad(() => parts[0].map((_, k) => (parts.length === 1 ? parts[0][k] : concat(parts.map((p) => p[k]), 0))));
+    callPredictHook(callbacks, 'onPredictEnd');
     return (this.outputsListed ? outputs : outputs[0]) as Predicted<O>;
   }
 
@@ -1062,6 +1082,31 @@ function settleMetrics(outputs: OutputSettings[], lists: readonly unknown[]): vo
       return metric;
     });
   });
+}
+
+/** The first stateful recurrent layer among `layers` (nested models searched too), or null. */
+function statefulLayerOf(layers: readonly Layer[]): Layer | null {
+  for (const layer of layers) {
+    if (layer instanceof RNN && layer.stateful) return layer;
+    const inner = layer instanceof Model ? statefulLayerOf(layer.layers) : null;
+    if (inner) return inner;
+  }
+  return null;
+}
+
+/**
+ * A stateful layer keeps its states per sample, so a model whose input fixes
+ * the batch size takes batches of that size only when it holds one, as in
+ * Keras; any other model takes any batch size, the data being cut into
+ * batches (the feed checks leave the batch axis free).
+ */
+function checkStatefulBatch(name: string, graph: Graph, layers: readonly Layer[], xs: readonly Tensor[]): void {
+  const k = graph.inputs.findIndex((x) => x.shape[0] !== null);
+  if (k < 0 || xs[k].shape[0] === graph.inputs[k].shape[0]) return;
+  const stateful = statefulLayerOf(layers);
+  if (!stateful) return;
+  const batch = graph.inputs[k].shape[0] as number;
+  throw new Error(`${name}: ${stateful.name} (${stateful.className}) is stateful and the model's batch size is fixed at ${batch} (input batch shape ${formatShapeSpec(graph.inputs[k].shape)}), but a batch has ${xs[k].shape[0]} samples: pass batchSize: ${batch} and a number of samples that is a multiple of ${batch}`);
 }
 
 /** Every labelled tensor has the same number of samples, or an error names two that differ. */

@@ -5,10 +5,8 @@
  * first batch), and each layer added after that extends it.
  */
 import { formatShape, type DType, type Tensor } from '../../autograd/index.ts';
-import { Bidirectional } from '../layers/bidirectional.ts';
 import { InputLayer } from '../layers/input-layer.ts';
 import { Layer, formatShapeSpec, type ShapeSpec } from '../layers/layer.ts';
-import { RNN } from '../layers/recurrent.ts';
 import { describeValue } from './inputs.ts';
 import { GRAPH_LATER, Model, tableRow, type ModelArgs } from './model.ts';
 import type { SymbolicTensor } from './symbolic.ts';
@@ -120,41 +118,8 @@ export class Sequential extends Model<SymbolicTensor> {
     this.setGraph([start], [tip], false);
   }
 
-  /** The batch size the input fixes (an InputLayer's `batchSize`), or null. */
-  get fixedBatchSize(): number | null {
-    return this.graph?.inputs[0].shape[0] ?? null;
-  }
-
-  /**
-   * A stateful layer of a model whose input fixes the batch size takes
-   * batches of that size only, as in Keras (its states are kept per sample);
-   * other models take any batch size, a fixed one included.
-   */
-  private checkBatch(x: Tensor): void {
-    const batch = this.fixedBatchSize;
-    if (batch === null || x.shape[0] === batch) return;
-    const stateful = this.stack.find((l) => (l instanceof RNN && l.stateful) || (l instanceof Bidirectional && l.forwardLayer.stateful));
-    if (!stateful) return;
-    throw new Error(`${this.name}: ${stateful.name} (${stateful.className}) is stateful and the model's batch size is fixed at ${batch} (input batch shape ${formatShapeSpec(this.graph!.inputs[0].shape)}), but a batch has ${x.shape[0]} samples: pass batchSize: ${batch} and a number of samples that is a multiple of ${batch}`);
-  }
-
-  /** The data is split into batches, so a fixed batch size is checked on each batch (`checkBatch`), not on the number of samples. */
-  protected override checkFeed(where: string, label: string, t: Tensor, i: number): void {
-    const x = this.graph?.inputs[i];
-    if (!x || x.shape[0] === null || t.rank !== x.rank || t.shape[0] === x.shape[0]) {
-      super.checkFeed(where, label, t, i);
-      return;
-    }
-    if (!this.checksInputShape()) return;
-    const axes = x.shape.flatMap((d, k) => (k > 0 && d !== null && d !== t.shape[k] ? [k] : []));
-    if (axes.length > 0) throw new Error(this.feedMismatch(where, label, t, x, axes.map((k) => `axis ${k} is ${t.shape[k]}, not ${x.shape[k]}`).join('; ')));
-  }
-
   protected override ensureBuilt(xs: readonly Tensor[]): void {
-    if (this.built) {
-      this.checkBatch(xs[0]);
-      return;
-    }
+    if (this.built) return;
     if (this.stack.length === 0) throw new Error(`${this.name}: a model with no layers cannot run`);
     this.build([null, ...xs[0].shape.slice(1)]);
     this.inferred = true;
