@@ -4,7 +4,7 @@
  * the calling thread and the worker exchange the call's arrays through.
  *
  * The calling thread's plans are recorded as they are made (RecordingWorkspace);
- * a worker runs the other blocks with plans of the sizes the driver's
+ * the worker runs the other blocks with plans of the sizes the driver's
  * planSizes gives for them, the same sizes as on one thread. On one thread the
  * blocks' gradient slots sit in the workspace's float64 buffers; on two, in
  * the region; both are counted.
@@ -62,9 +62,12 @@ export function threadMemory(key: VariantKey, dims: { B: number; T: number; D: n
   const ws = pass(key, dims, 2);
   if (threadJobs() === jobs) throw new Error(`${v.label}: the pass on two threads handed nothing off`);
   const mine = ws.numbers('train') * BYTES;
-  const half = Math.floor(blocks / 2); // the calling thread runs blocks 0 … half − 1
-  const expected = Array.from({ length: half }, (_, k) => blockPlan(k)).reduce((s, n) => s + n, 0);
-  if (mine !== expected) throw new Error(`${v.label}: the calling thread's plans hold ${mine} bytes on two threads, its blocks' planSizes say ${expected}`);
+  // The blocks the calling thread claimed, by the names of its plans ('lstm#3:train'); the worker ran the others.
+  const claimed = [...ws.sizes.keys()].map((name) => /#(\d+):train$/.exec(name)).filter((m) => m !== null).map((m) => Number(m[1]));
+  const expected = claimed.reduce((s, k) => s + blockPlan(k), 0);
+  if (mine !== expected || claimed.length === blocks) {
+    throw new Error(`${v.label}: on two threads the calling thread's plans hold ${mine} bytes for blocks ${claimed.join(', ')}; their planSizes say ${expected}`);
+  }
   const region = regionFor(ws, 'train', 0).sab.byteLength;
   const two = all + region;
   return { label: `${v.label}(${dims.H}) B=${dims.B} T=${dims.T}`, one: one + slots, two, region, ratio: two / (one + slots) };

@@ -27,11 +27,6 @@ export function rowBlocks(B: number): number[] {
   return Array.from({ length: n + 1 }, (_, k) => Math.floor((k * B) / n));
 }
 
-/** The blocks thread i of n runs: a contiguous range, the same in a forward and its backward. */
-function share(blocks: number, threads: number, i: number): [number, number] {
-  return [Math.floor((i * blocks) / threads), Math.floor(((i + 1) * blocks) / threads)];
-}
-
 /** What a thread keeps of a workspace: the workspace its plans live in, and its blocks' passes of the latest training forward. */
 export interface ThreadState {
   workspace: Workspace;
@@ -109,23 +104,30 @@ function blockGrads(v: Views, job: Job, k: number, r0: number, r1: number): Bloc
   };
 }
 
-/** Thread i's part of a job: its blocks' forwards (kept for the backward in training) or their backwards. */
+/**
+ * Thread i's part of a job. A forward claims blocks one at a time, in order,
+ * until none is left (a thread that the machine holds back takes fewer) and
+ * notes which thread ran each; a backward runs the blocks whose forward the
+ * thread ran, whose passes (kept in `state`) hold their plans.
+ */
 export function runShare(state: ThreadState, job: Job, v: Views, i: number): void {
   const starts = rowBlocks(job.d.B);
-  const [k0, k1] = share(starts.length - 1, job.threads, i);
+  const blocks = starts.length - 1;
   const training = has(job, Flag.Training);
-  const single = starts.length === 2;
-  for (let k = k0; k < k1; k++) {
-    const r0 = starts[k], r1 = starts[k + 1];
-    if (job.op === Op.Forward) {
-      const a = single ? v.a : blockOf(v.a, job.d, r0, r1, job.flags.returnSequences);
-      const name = single ? job.cell.name : `${job.cell.name}#${k}`;
-      const p = preparePass(job.cell, { ...job.d, B: r1 - r0 }, a, job.flags, state.workspace, name, training);
-      forward(p);
-      if (training) state.passes[k] = p;
-    } else {
-      backward(state.passes[k], blockGrads(v, job, k, r0, r1));
+  if (job.op === Op.Backward) {
+    for (let k = 0; k < blocks; k++) {
+      if (v.claims[1 + k] === i) backward(state.passes[k], blockGrads(v, job, k, starts[k], starts[k + 1]));
     }
+    return;
+  }
+  for (let k = Atomics.add(v.claims, 0, 1); k < blocks; k = Atomics.add(v.claims, 0, 1)) {
+    v.claims[1 + k] = i;
+    const r0 = starts[k], r1 = starts[k + 1];
+    const a = blocks === 1 ? v.a : blockOf(v.a, job.d, r0, r1, job.flags.returnSequences);
+    const name = blocks === 1 ? job.cell.name : `${job.cell.name}#${k}`;
+    const p = preparePass(job.cell, { ...job.d, B: r1 - r0 }, a, job.flags, state.workspace, name, training);
+    forward(p);
+    if (training) state.passes[k] = p;
   }
 }
 

@@ -82,6 +82,12 @@ export function readJob(c: Control): Job {
 
 /** The whole batch's arrays of a job, as views of its region. */
 export interface JobViews {
+  /**
+   * [0]: the next row block to claim in a forward; [1 + k]: the thread that
+   * ran block k's forward, which also runs its backward (its passes hold the
+   * block's plan).
+   */
+  claims: Int32Array;
   a: BlockArrays;
   /** Training only (empty arrays at inference): the output gradients in, the input gradients out. */
   dOutput: FloatArray;
@@ -112,8 +118,8 @@ function maskCount(layout: MaskLayout, gates: number): number {
 
 /**
  * The region's layout for a job with `blocks` row blocks: its size in bytes,
- * and its views over a buffer of at least that size (float64 arrays first,
- * so that every view is aligned).
+ * and its views over a buffer of at least that size (the claims, then the
+ * float64 arrays, so that every view is aligned).
  */
 export function layout(job: Job, blocks: number): { bytes: number; views: (sab: SharedArrayBuffer) => JobViews } {
   const { cell, dtype } = job;
@@ -130,9 +136,11 @@ export function layout(job: Job, blocks: number): { bytes: number; views: (sab: 
     training ? out : 0, training ? S * B * H : 0, training ? B * T * D : 0, training ? S * B * H : 0,
   ];
   const size = dtype === 'float64' ? 8 : 4;
-  const bytes = (wide[0] + wide[1]) * 8 + narrow.reduce((s, n) => s + n, 0) * size;
+  const claimBytes = Math.ceil((1 + blocks) / 2) * 8;
+  const bytes = claimBytes + (wide[0] + wide[1]) * 8 + narrow.reduce((s, n) => s + n, 0) * size;
   const views = (sab: SharedArrayBuffer): JobViews => {
-    let at = 0;
+    const claims = new Int32Array(sab, 0, 1 + blocks);
+    let at = claimBytes;
     const f64 = (n: number): Float64Array => {
       const v = new Float64Array(sab, at, n);
       at += n * 8;
@@ -156,7 +164,7 @@ export function layout(job: Job, blocks: number): { bytes: number; views: (sab: 
       dropoutMasks: input || recurrent ? { input, recurrent } : null,
       initial: has(job, Flag.Initial) ? split(initial, S, B * H) : null, output, finals: split(finals, S, B * H),
     };
-    return { a, dOutput, dFinal: split(dFinal, S, B * H), dx, dInitial: split(dInitial, S, B * H), slots, squares };
+    return { claims, a, dOutput, dFinal: split(dFinal, S, B * H), dx, dInitial: split(dInitial, S, B * H), slots, squares };
   };
   return { bytes, views };
 }

@@ -87,14 +87,16 @@ function onCaller(job: Job, x: Tensor, w: CellWeights, options: SequenceOptions,
   const state: ThreadState = { workspace, passes: [] };
   const a = wholeArrays(cell, x, w, options, d);
   const none = allocate(x.dtype, 0);
-  runShare(state, job, { a, dOutput: none, dFinal: [], dx: none, dInitial: [], slots: new Float64Array(0), squares: new Float64Array(0), direct: null, zeroed: false }, 0);
+  const claims = new Int32Array(1 + blocks);
+  const empty = new Float64Array(0);
+  runShare(state, job, { claims, a, dOutput: none, dFinal: [], dx: none, dInitial: [], slots: empty, squares: empty, direct: null, zeroed: false }, 0);
   const shape = shapes(job);
   return {
     output: new Tensor(a.output, shape.output), states: a.finals.map((f) => new Tensor(f, shape.state)),
     backward: (dOutput, dFinal, grads, probe) => {
       const back = backwardJob(job, grads);
       const v: Views = {
-        a, dOutput, dFinal, dx: grads.x ?? none, dInitial: grads.initial.map((g) => g ?? none),
+        claims, a, dOutput, dFinal, dx: grads.x ?? none, dInitial: grads.initial.map((g) => g ?? none),
         slots: workspace.float64(`${cell.name}:slots`, blocks > 1 ? blocks * slotSizes(cell, d).total : 0),
         squares: workspace.float64(`${cell.name}:squares`, probe ? blocks * 2 * d.T : 0),
         direct: blocks === 1 ? grads : null, zeroed: false,
@@ -135,6 +137,7 @@ function threaded(job: Job, x: Tensor, w: CellWeights, options: SequenceOptions,
   const forwardJob: Job = { ...job, workspace: region.workspace, region: region.id };
   const v = regionViews(forwardJob, region.sab);
   fill(v, x, w, options);
+  Atomics.store(v.claims, 0, 0);
   const state: ThreadState = { workspace, passes: [] };
   runJob(forwardJob, region, () => runShare(state, forwardJob, v, 0), describe(forwardJob));
   const shape = shapes(job);
