@@ -9,6 +9,7 @@ import { gruCases, lstmCases, simpleRnnCases } from './cells/cases.ts';
 import { libCases } from './lib/cases.ts';
 import { functionalCases } from './lib/functional-cases.ts';
 import { rnnCellCases } from './lib/cells/cases.ts';
+import { trainingCases } from './lib/training-cases.ts';
 
 const suites: Array<[string, GradCase[]]> = [
   ['autograd', autogradCases],
@@ -18,6 +19,7 @@ const suites: Array<[string, GradCase[]]> = [
   ['lib', libCases],
   ['functional', functionalCases],
   ['rnn-cells', rnnCellCases],
+  ['training', trainingCases],
 ];
 
 const rows: string[][] = [];

@@ -10,13 +10,14 @@ import type { Layer } from '../../lib/layers/layer.ts';
 import type { GradCase } from '../gradcases.ts';
 
 /** Built float64 layer with every weight (biases included) nudged away from its initial value. */
-function ready<L extends Layer>(layer: L, inputShape: ReadonlyArray<number | null>): L {
+export function ready<L extends Layer>(layer: L, inputShape: ReadonlyArray<number | null>): L {
   layer.build(inputShape);
   for (const w of layer.weights()) for (let i = 0; i < w.size; i++) w.data[i] += 0.1 * Math.sin(3 * i + 1);
   return layer;
 }
 
-function input(shape: number[]): Tensor {
+/** A float64 input of N(0, 1) values that gradcheck checks. */
+export function input(shape: number[]): Tensor {
   const x = randomNormal(shape, 0, 1, 'float64');
   x.requiresGrad = true;
   return x;

@@ -1,14 +1,14 @@
 /**
  * Losses: Keras's documented values, hand-computed values of fromLogits and
  * labelSmoothing, TF.js's own losses in process, stability at logits of
- * ±100, float64 gradient checks, names and loss objects in compile, and
- * the errors for bad options.
+ * ±100, names and loss objects in compile, and the errors for bad options.
+ * The float64 gradient checks are rows of `npm run gradcheck`
+ * (spec/lib/training-cases.ts), run by gradcheck.spec.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describe, gradcheck } from '../../autograd/gradcheck.ts';
-import { randomNormal, randomUniform, setSeed } from '../../autograd/index.ts';
+import { randomNormal, setSeed } from '../../autograd/index.ts';
 import {
   BinaryCrossentropy, CategoricalCrossentropy, Dense, MeanAbsoluteError, MeanSquaredError, Sequential, SparseCategoricalCrossentropy, Tensor,
   clearSession, tensor, type LossSpelling,
@@ -112,29 +112,6 @@ test('fromLogits is stable at logits ±100: finite values and gradients, in floa
     v.backward();
     assert.ok([...logits.grad!].every(Number.isFinite), `${l.className} gradient ${[...logits.grad!]}`);
   }
-});
-
-test('float64 gradient checks: fromLogits with smoothing, sparse from logits, weighted per-timestep mse', () => {
-  setSeed('loss gradchecks');
-  const z = randomNormal([4, 3], 0, 2, 'float64');
-  z.requiresGrad = true;
-  const y = randomUniform([4, 3], 0, 1, 'float64');
-  const w = new Tensor(Float64Array.from([1, 0.5, 2, 0]), [4]);
-  const cases: Array<[string, () => Tensor]> = [
-    ['binary fromLogits, labelSmoothing 0.1, weighted', () => new BinaryCrossentropy({ fromLogits: true, labelSmoothing: 0.1 }).call(y, z, w)],
-    ['categorical fromLogits, labelSmoothing 0.2, weighted', () => new CategoricalCrossentropy({ fromLogits: true, labelSmoothing: 0.2 }).call(y, z, w)],
-    ['sparse fromLogits, weighted', () => new SparseCategoricalCrossentropy({ fromLogits: true }).call(new Tensor(Float64Array.from([2, 0, 1, 1]), [4]), z, w)],
-  ];
-  for (const [name, f] of cases) {
-    const r = gradcheck(name, () => f(), [z]);
-    assert.ok(r.pass && r.worst !== null, describe(r));
-  }
-  const seq = randomNormal([2, 3, 2], 0, 1, 'float64');
-  seq.requiresGrad = true;
-  const target = randomNormal([2, 3, 2], 0, 1, 'float64');
-  const perStep = new Tensor(Float64Array.from([1, 0, 2, 0.5, 1, 3]), [2, 3]);
-  const r = gradcheck('mse, per-timestep weights', () => new MeanSquaredError().call(target, seq, perStep), [seq]);
-  assert.ok(r.pass && r.worst !== null, describe(r));
 });
 
 test('names as TF.js and Keras users write them; loss objects in compile; model.loss names only what a name describes', () => {
