@@ -25,6 +25,7 @@ import type { Optimizer } from '../optim/index.ts';
 import { monitorSign, monitoredValue, type Callback, type Logs, type TrainingModel } from './callbacks.ts';
 import { describe, isObject, own, parseJson, type JsonValue } from './io/json.ts';
 import { kerasFileKind } from './io/keras-paths.ts';
+import { checkTrainingSavable } from './io/savable.ts';
 import { writeFilesAtomically } from './platform/atomic.ts';
 import { requireFiles, type FileSystem } from './platform/types.ts';
 import { writeLine } from './progress.ts';
@@ -159,7 +160,18 @@ export class ModelCheckpoint implements Callback {
     }
   }
 
+  /**
+   * Refuses, before any training, a model whose loss, metrics or optimizer
+   * the file format of `filepath` cannot hold (a loss with options in the
+   * TF.js format, Nadam or weight decay there, a metric function in a
+   * .keras file), with the reason `save` would give at the end of the epoch.
+   */
   onTrainBegin(model: TrainingModel): void {
+    try {
+      checkTrainingSavable(model, this.filepath, this.saveWeightsOnly);
+    } catch (e) {
+      throw new Error(`ModelCheckpoint('${this.filepath}'): ${model.name} cannot be saved there with its training settings, so no training is started: ${(e as Error).message}`);
+    }
     this.model = model;
   }
 

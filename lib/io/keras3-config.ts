@@ -26,24 +26,29 @@ import type { ActivationName } from '../../cells/common.ts';
 import { initializerToKeras, type Initializer } from '../initializers.ts';
 import type { Regularizer } from '../regularizers.ts';
 import type { Optimizer } from '../../optim/index.ts';
-import { Adam, RMSprop, SGD } from '../../optim/index.ts';
+import { Adadelta, Adagrad, Adam, Nadam, RMSprop, SGD } from '../../optim/index.ts';
 import { Activation } from '../layers/activation.ts';
 import { Bidirectional } from '../layers/bidirectional.ts';
 import { Dense } from '../layers/dense.ts';
 import { Dropout } from '../layers/dropout.ts';
 import { Embedding } from '../layers/embedding.ts';
-import type { Layer, ShapeSpec } from '../layers/layer.ts';
+import { Layer, type ShapeSpec } from '../layers/layer.ts';
 import { InputLayer } from '../layers/input-layer.ts';
 import { Masking } from '../layers/masking.ts';
 import { Add, Average, Concatenate, Multiply, Subtract } from '../layers/merge.ts';
 import { FusedRNN as RNN, GRU, LSTM, SimpleRNN } from '../layers/recurrent.ts';
 import { RepeatVector } from '../layers/repeat-vector.ts';
 import { TimeDistributed } from '../layers/time-distributed.ts';
-import type { LossName } from '../losses.ts';
-import type { MetricName } from '../metrics.ts';
+import {
+  BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, lossNameOf, type LossName,
+} from '../losses.ts';
+import {
+  AUC, BinaryAccuracy, CategoricalAccuracy, Metric, Precision, Recall, SparseCategoricalAccuracy, TopKCategoricalAccuracy, getMetric, metricKeyOf,
+} from '../metrics.ts';
 import { isModelLayer, nodeIndexAmong } from '../model/graph.ts';
 import type { Model } from '../model/model.ts';
 import type { Node, SymbolicTensor } from '../model/symbolic.ts';
+import { metricNameOf } from './compile-objects.ts';
 import { SUPPORTED_LAYERS, type LayerEntry } from './config.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
 
@@ -114,10 +119,28 @@ function copy(value: PyValue): PyValue {
 /** Stands for one Python object during a save, so that sharing is recorded as Keras records it. */
 type KerasObject = object;
 
-/** `serialize_keras_object` inside an `ObjectSharingScope`. */
+/**
+ * `serialize_keras_object` inside an `ObjectSharingScope`, with one
+ * departure: a layer in `everyOccurrence` (one the model holds more than
+ * once) has its id from its first occurrence on. Keras's writer sets the id
+ * on the first occurrence's dict when it meets the object again, which does
+ * not reach that dict when it was first met inside a nested model (whose
+ * config was copied when that model was done): Keras would then load the
+ * file as two layers and fail on the weights of the second. Keras's loader
+ * builds the first occurrence with an id and hands the same object to every
+ * later one (`get_shared_object`), so with the id on every occurrence it
+ * loads one layer.
+ */
 class Serializer {
   private readonly first = new Map<KerasObject, PyDict>();
   private readonly ids = new Map<KerasObject, number>();
+
+  constructor(private readonly everyOccurrence: ReadonlySet<KerasObject> = new Set()) {}
+
+  /** The layers this serializer met more than once. */
+  repeatedLayers(): Set<KerasObject> {
+    return new Set([...this.ids.keys()].filter((obj) => obj instanceof Layer));
+  }
 
   /**
    * `{ module, class_name, config, registered_name }` for `obj`, its config
@@ -130,6 +153,7 @@ class Serializer {
     const seen = this.first.get(obj);
     if (!seen) {
       this.first.set(obj, out);
+      if (this.everyOccurrence.has(obj)) out.shared_object_id = this.idOf(obj);
     } else {
       const id = this.idOf(obj);
       out.shared_object_id = id;
@@ -357,7 +381,7 @@ function optimizerConfig(optimizer: Optimizer): { className: string; config: PyD
   const base = (name: string): PyDict => ({
     name,
     learning_rate: float(optimizer.learningRate),
-    weight_decay: null,
+    weight_decay: orNull(optimizer.weightDecay),
     clipnorm: orNull(optimizer.clipnorm),
     global_clipnorm: orNull(optimizer.globalClipnorm),
     clipvalue: orNull(optimizer.clipvalue),
@@ -382,7 +406,16 @@ function optimizerConfig(optimizer: Optimizer): { className: string; config: PyD
   if (optimizer instanceof SGD) {
     return { className: 'SGD', config: { ...base('sgd'), momentum: float(optimizer.momentum), nesterov: optimizer.nesterov } };
   }
-  throw new Error(`${optimizer.name}: this optimizer cannot be written to a .keras file; supported: SGD, RMSprop, Adam`);
+  if (optimizer instanceof Adagrad) {
+    return { className: 'Adagrad', config: { ...base('adagrad'), initial_accumulator_value: float(optimizer.initialAccumulatorValue), epsilon: float(optimizer.epsilon) } };
+  }
+  if (optimizer instanceof Adadelta) {
+    return { className: 'Adadelta', config: { ...base('adadelta'), rho: float(optimizer.rho), epsilon: float(optimizer.epsilon) } };
+  }
+  if (optimizer instanceof Nadam) {
+    return { className: 'Nadam', config: { ...base('nadam'), beta_1: float(optimizer.beta1), beta_2: float(optimizer.beta2), epsilon: float(optimizer.epsilon) } };
+  }
+  throw new Error(`${optimizer.name}: this optimizer cannot be written to a .keras file; supported: SGD, RMSprop, Adam, Adagrad, Adadelta, Nadam`);
 }
 
 /** The name Keras gives a fresh optimizer of this class (`rmsprop`), which names its `vars` group. */
@@ -393,12 +426,10 @@ export function optimizerName(optimizer: Optimizer): string {
 /** The compile settings written to compile_config. */
 export interface CompiledSettings {
   optimizer: Optimizer;
-  /** One loss for every output, or one per output (written as a list). */
-  loss: LossName | readonly LossName[];
+  /** Each output's loss and metrics, in output order. */
+  outputs: ReadonlyArray<{ readonly name: string; readonly loss: Loss; readonly metrics: readonly Metric[] }>;
   /** One weight per output, or null when all are 1 (Keras's `loss_weights=None`). */
   lossWeights: readonly number[] | null;
-  /** One list for every output, or one list per output (written as a list of lists). */
-  metrics: readonly MetricName[] | ReadonlyArray<readonly MetricName[]>;
 }
 
 /** What `writeConfig` needs of a model. */
@@ -410,9 +441,16 @@ export interface ConfigSource {
   readonly compiled: CompiledSettings | null;
 }
 
+/** A model's object, serialized twice: first to find the layers met more than once, then with their ids on every occurrence. */
+function withSharing(serialize: (s: Serializer) => PyDict): PyDict {
+  const probe = new Serializer();
+  serialize(probe);
+  return serialize(new Serializer(probe.repeatedLayers()));
+}
+
 /** config.json's text for a Sequential model, as Keras 3.12 writes it. */
 export function writeConfig(model: ConfigSource): string {
-  return pythonJson(sequentialObject(new Serializer(), {}, model));
+  return pythonJson(withSharing((s) => sequentialObject(s, {}, model)));
 }
 
 /** `serialize_keras_object` of a Sequential model (the top one, or one used as a layer, then without compile settings). */
@@ -465,24 +503,92 @@ function nestedModelObject(s: Serializer, global: KerasObject, layer: Layer): Py
   });
 }
 
-/** `{ compile_config }` as `Trainer.get_compile_config()` gives it, or nothing for a model saved without its compile settings. */
+/**
+ * A loss as compile_config holds it: its name when the name says all, else
+ * the loss object as Keras 3.12's `get_config` gives it (`Loss`'s name and
+ * reduction, then the class's own keys).
+ */
+function lossValue(s: Serializer, loss: Loss): PyValue {
+  if (loss.isPlain) return loss.kind;
+  const config: PyDict = { name: loss.name, reduction: 'sum_over_batch_size', from_logits: loss.fromLogits };
+  if (loss instanceof SparseCategoricalCrossentropy) config.ignore_class = null;
+  else Object.assign(config, { label_smoothing: float(loss.labelSmoothing), axis: -1 });
+  return s.object(loss, 'keras.losses', loss.className, () => config);
+}
+
+/** The Keras metric class of an mse or mae metric (named 'mse', or 'mse_1' when the name was taken), or undefined. */
+function errorMetricClass(m: Metric): string | undefined {
+  const key = metricKeyOf(m.name.replace(/_\d+$/, ''));
+  if (key === undefined || m.constructor !== getMetric(key, 'mse').constructor) return undefined;
+  if (key === 'mse' || key === 'mean_squared_error') return 'MeanSquaredError';
+  return key === 'mae' || key === 'mean_absolute_error' ? 'MeanAbsoluteError' : undefined;
+}
+
+/** `{ class_name, config }` of a metric object as Keras 3.12's `get_config` gives it (name, dtype, then its own keys). */
+function metricObject(m: Metric, output: string): { className: string; config: PyDict } {
+  const base: PyDict = { name: m.name, dtype: 'float32' };
+  if (m instanceof BinaryAccuracy) return { className: 'BinaryAccuracy', config: { ...base, threshold: float(m.threshold) } };
+  if (m instanceof CategoricalAccuracy) return { className: 'CategoricalAccuracy', config: base };
+  if (m instanceof SparseCategoricalAccuracy) return { className: 'SparseCategoricalAccuracy', config: base };
+  if (m instanceof TopKCategoricalAccuracy) return { className: 'TopKCategoricalAccuracy', config: { ...base, k: m.k } };
+  if (m instanceof Precision || m instanceof Recall) {
+    const thresholds = float(Number(m.changedOptions().thresholds ?? 0.5));
+    return { className: m instanceof Precision ? 'Precision' : 'Recall', config: { ...base, thresholds, top_k: null, class_id: null } };
+  }
+  if (m instanceof AUC) {
+    return {
+      className: 'AUC',
+      config: {
+        ...base, num_thresholds: m.numThresholds, curve: 'ROC', summation_method: 'interpolation',
+        multi_label: false, num_labels: null, label_weights: null, from_logits: m.fromLogits,
+      },
+    };
+  }
+  const error = errorMetricClass(m);
+  if (error) return { className: error, config: base };
+  throw new Error(`metric '${m.name}' of output '${output}' is a function or a metric class of its own, whose code a .keras file cannot hold; save without includeOptimizer, or compile with Keras's metrics`);
+}
+
+/** A metric as compile_config holds it: its name when the name says all, else the metric object. */
+function metricValue(m: Metric, loss: LossName, output: string): PyValue {
+  const name = metricNameOf(m, loss);
+  if (name !== null) return name;
+  const { className, config } = metricObject(m, output);
+  return { module: 'keras.metrics', class_name: className, config, registered_name: null };
+}
+
+/**
+ * `{ compile_config }` as `Trainer.get_compile_config()` gives it, or
+ * nothing for a model saved without its compile settings: one loss when
+ * every output has the same, else a list; one list of metrics when every
+ * output has the same, else a list per output.
+ */
 function compileConfig(s: Serializer, compiled: ConfigSource['compiled']): PyDict {
   if (!compiled) return {};
-  const { optimizer, loss, lossWeights, metrics } = compiled;
+  const { optimizer, outputs, lossWeights } = compiled;
   const { className, config } = optimizerConfig(optimizer);
-  const perOutput = metrics.some((m) => Array.isArray(m));
+  const optimizerObject = s.object(optimizer, 'keras.optimizers', className, () => config);
+  const losses = outputs.map((o) => o.loss);
+  const oneLoss = losses.every((l) => l === losses[0] || (l.isPlain && losses[0].isPlain && l.kind === losses[0].kind));
+  const lists = outputs.map((o) => o.metrics.map((m) => metricValue(m, o.loss.kind, o.name)));
+  const oneList = lists.every((l) => pythonJson(l) === pythonJson(lists[0]));
   return {
     compile_config: {
-      optimizer: s.object(optimizer, 'keras.optimizers', className, () => config),
-      loss: typeof loss === 'string' ? loss : [...loss],
+      optimizer: optimizerObject,
+      loss: oneLoss ? lossValue(s, losses[0]) : losses.map((l) => lossValue(s, l)),
       loss_weights: lossWeights ? lossWeights.map(float) : null,
-      metrics: metrics.length === 0 ? null : perOutput ? (metrics as ReadonlyArray<readonly MetricName[]>).map((m) => [...m]) : [...(metrics as readonly MetricName[])],
+      metrics: oneList ? (lists[0].length === 0 ? null : lists[0]) : lists,
       weighted_metrics: null,
       run_eagerly: false,
       steps_per_execution: 1,
       jit_compile: true,
     },
   };
+}
+
+/** compile_config's text alone, for a check before saving (it throws what writing the whole config would throw about it). */
+export function compileConfigText(compiled: CompiledSettings): string {
+  return pythonJson(compileConfig(new Serializer(), compiled));
 }
 
 /**
@@ -573,7 +679,7 @@ function kerasDtype(dtype: string): string {
  * layer's inputs as one list), then `input_layers` and `output_layers`.
  */
 export function writeFunctionalConfig(model: FunctionalSource): string {
-  return pythonJson(functionalObject(new Serializer(), {}, model));
+  return pythonJson(withSharing((s) => functionalObject(s, {}, model)));
 }
 
 /**
@@ -872,6 +978,11 @@ function lostSharedIds(top: JsonObject): Array<[JsonObject, number]> {
   return found;
 }
 
+/** How many layer objects of config.json's top object lost their `shared_object_id` to Keras's writer (see `lostSharedIds`). */
+export function lostIdCount(top: JsonValue): number {
+  return isObject(top) ? lostSharedIds(top).length : 0;
+}
+
 /**
  * The `shared_object_id` of the layer object a config read by `readLayer`
  * came from: Keras writes one object that is serialized twice (a layer of
@@ -969,9 +1080,15 @@ function checkModelObject(value: JsonObject, cls: string, at: string): void {
   }
 }
 
-/** Reads config.json's top object: a Sequential or a functional model (`where` names the file). */
-export function readModelConfig(value: JsonValue, where: string): ReadModel {
-  if (isObject(value)) for (const [layer, id] of lostSharedIds(value)) LOST_IDS.set(layer, id);
+/**
+ * Reads config.json's top object: a Sequential or a functional model
+ * (`where` names the file). With `recoverLostIds`, a layer object whose
+ * `shared_object_id` Keras's writer lost is given it (see `lostSharedIds`):
+ * the reader asks for that only when the file does not load as written,
+ * since a file with the id on every occurrence needs no guess.
+ */
+export function readModelConfig(value: JsonValue, where: string, recoverLostIds = false): ReadModel {
+  if (recoverLostIds && isObject(value)) for (const [layer, id] of lostSharedIds(value)) LOST_IDS.set(layer, id);
   return readModelObject(value, `${where}: config.json`, true);
 }
 
@@ -1048,73 +1165,138 @@ function readModelObject(value: JsonValue, at: string, top: boolean): ReadModel 
   };
 }
 
-/** Keras 3's loss classes, by the name Unrolled gives the loss. */
-const LOSS_CLASSES: Readonly<Record<string, LossName>> = {
-  BinaryCrossentropy: 'binary_crossentropy',
-  CategoricalCrossentropy: 'categorical_crossentropy',
-  SparseCategoricalCrossentropy: 'sparse_categorical_crossentropy',
-  MeanSquaredError: 'mse',
-  MeanAbsoluteError: 'mae',
-};
-
-/** Metric classes and the losses for which Unrolled's 'accuracy' is that metric. */
-const METRIC_CLASSES: Readonly<Record<string, { metric: MetricName; losses?: readonly string[] }>> = {
-  MeanAbsoluteError: { metric: 'mae' },
-  BinaryAccuracy: { metric: 'accuracy', losses: ['binary_crossentropy', 'mse', 'mae'] },
-  CategoricalAccuracy: { metric: 'accuracy', losses: ['categorical_crossentropy'] },
-  SparseCategoricalAccuracy: { metric: 'accuracy', losses: ['sparse_categorical_crossentropy'] },
-};
-
-/** Config keys of a loss object that must keep their defaults. */
-const LOSS_DEFAULTS: Readonly<Record<string, JsonValue>> = { from_logits: false, label_smoothing: 0, axis: -1, reduction: 'sum_over_batch_size' };
-
-/** One Keras 3 loss (a name, or a loss object of default config) as its name. */
-function lossOf(value: JsonValue | undefined, at: string): JsonValue | undefined {
-  if (!isObject(value)) return value;
-  const cls = own(value, 'class_name');
-  const mapped = typeof cls === 'string' ? LOSS_CLASSES[cls] : undefined;
-  if (!mapped) throw new Error(`${at}: loss ${describe(cls)} is not supported; supported: ${Object.keys(LOSS_CLASSES).join(', ')} (or their names)`);
-  const lc = own(value, 'config');
-  if (isObject(lc)) {
-    for (const [key, fallback] of Object.entries(LOSS_DEFAULTS)) {
-      const v = own(lc, key);
-      if (v !== undefined && v !== null && v !== fallback) throw new Error(`${at}: loss ${cls} has ${key} ${describe(v)}; Unrolled computes it with ${describe(fallback)}`);
-    }
-  }
-  return mapped;
+/** A key of a loss or metric object's config that must be absent or hold one of `allowed`, or the object is refused. */
+function onlyDefault(config: JsonObject, key: string, allowed: readonly JsonValue[], at: string, why: string): void {
+  const v = own(config, key);
+  if (v !== undefined && !allowed.includes(v)) throw new Error(`${at}: config key '${key}' is ${describe(v)}; ${why}`);
 }
 
-/** A list of Keras 3 metrics (names or metric objects) as names; `loss` (the output's) decides which accuracy class is Unrolled's 'accuracy'. */
-function metricsOf(list: JsonValue, loss: JsonValue | undefined, at: string): JsonValue[] {
+function optionOf<T extends JsonValue>(config: JsonObject, key: string, kind: 'number' | 'boolean' | 'string', at: string): T | undefined {
+  const v = own(config, key);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== kind) throw new Error(`${at}: config key '${key}' must be a ${kind}, got ${describe(v)}`);
+  return v as T;
+}
+
+/** Keras 3's loss classes and how each is read into Unrolled's loss object. */
+const LOSS_CLASSES: Readonly<Record<string, (c: JsonObject, at: string) => Loss>> = {
+  BinaryCrossentropy: (c, at) => new BinaryCrossentropy({ fromLogits: optionOf(c, 'from_logits', 'boolean', at), labelSmoothing: optionOf(c, 'label_smoothing', 'number', at) }),
+  CategoricalCrossentropy: (c, at) => new CategoricalCrossentropy({ fromLogits: optionOf(c, 'from_logits', 'boolean', at), labelSmoothing: optionOf(c, 'label_smoothing', 'number', at) }),
+  SparseCategoricalCrossentropy: (c, at) => {
+    onlyDefault(c, 'ignore_class', [null], at, 'Unrolled\'s sparse categorical cross-entropy ignores no class');
+    return new SparseCategoricalCrossentropy({ fromLogits: optionOf(c, 'from_logits', 'boolean', at) });
+  },
+  MeanSquaredError: () => new MeanSquaredError(),
+  MeanAbsoluteError: () => new MeanAbsoluteError(),
+};
+
+/**
+ * One Keras 3 loss: a name passes as it is; a loss object (Keras 3.12's
+ * config: name, reduction, from_logits, label_smoothing, axis,
+ * ignore_class) is read into the loss object, its name when its options
+ * are the defaults. A reduction other than Keras's default
+ * 'sum_over_batch_size' (Unrolled's), an axis other than −1, an ignored
+ * class are refused.
+ */
+function lossOf(value: JsonValue | undefined, at: string): JsonValue | Loss | undefined {
+  if (!isObject(value)) return value;
+  const cls = own(value, 'class_name');
+  const make = typeof cls === 'string' && Object.prototype.hasOwnProperty.call(LOSS_CLASSES, cls) ? LOSS_CLASSES[cls] : undefined;
+  if (!make) throw new Error(`${at}: loss ${describe(cls)} is not supported; supported: ${Object.keys(LOSS_CLASSES).join(', ')} (or their names)`);
+  const lc = own(value, 'config');
+  const config = isObject(lc) ? lc : objectOf([]);
+  const where = `${at} (${cls})`;
+  onlyDefault(config, 'reduction', [null, 'sum_over_batch_size'], where, "Unrolled reduces a loss as Keras's default 'sum_over_batch_size' does (Σ w·l / N)");
+  onlyDefault(config, 'axis', [null, -1], where, 'Unrolled reduces a loss over the last axis');
+  onlyDefault(config, 'dtype', [null, 'float32'], where, 'Unrolled computes losses in the dtype of the predictions');
+  const loss = make(config, where);
+  return loss.isPlain ? loss.kind : loss;
+}
+
+/** Keras 3's metric classes and how each is read into Unrolled's metric object (Keras 3.12's config keys). */
+const METRIC_CLASSES: Readonly<Record<string, (c: JsonObject, name: string | undefined, at: string) => Metric>> = {
+  BinaryAccuracy: (c, name, at) => new BinaryAccuracy({ name, threshold: optionOf(c, 'threshold', 'number', at) }),
+  CategoricalAccuracy: (_c, name) => new CategoricalAccuracy({ name }),
+  SparseCategoricalAccuracy: (_c, name) => new SparseCategoricalAccuracy({ name }),
+  TopKCategoricalAccuracy: (c, name, at) => new TopKCategoricalAccuracy({ name, k: optionOf(c, 'k', 'number', at) }),
+  Precision: (c, name, at) => new Precision({ name, thresholds: confusionThreshold(c, at) }),
+  Recall: (c, name, at) => new Recall({ name, thresholds: confusionThreshold(c, at) }),
+  AUC: (c, name, at) => {
+    onlyDefault(c, 'curve', ['ROC'], at, 'Unrolled computes the area under the ROC curve');
+    onlyDefault(c, 'summation_method', ['interpolation'], at, "Unrolled sums by the trapezoid rule (Keras's 'interpolation')");
+    onlyDefault(c, 'multi_label', [false, null], at, 'Unrolled computes one curve over every label');
+    for (const key of ['num_labels', 'label_weights', 'thresholds']) onlyDefault(c, key, [null], at, `Unrolled's AUC takes num_thresholds evenly spaced thresholds, without ${key}`);
+    return new AUC({ name, numThresholds: optionOf(c, 'num_thresholds', 'number', at), fromLogits: optionOf(c, 'from_logits', 'boolean', at) });
+  },
+  MeanSquaredError: (_c, name) => getMetric('mse', 'mse', name ?? 'mean_squared_error'),
+  MeanAbsoluteError: (_c, name) => getMetric('mae', 'mse', name ?? 'mean_absolute_error'),
+};
+
+/** Precision's or Recall's one threshold (a list of thresholds, top_k and class_id are refused). */
+function confusionThreshold(c: JsonObject, at: string): number | undefined {
+  onlyDefault(c, 'top_k', [null], at, 'Unrolled counts every prediction, not the top k');
+  onlyDefault(c, 'class_id', [null], at, 'Unrolled counts over every class');
+  const t = own(c, 'thresholds');
+  if (Array.isArray(t)) throw new Error(`${at}: config key 'thresholds' is ${describe(t)}; Unrolled's ${String(own(c, 'name') ?? 'metric')} takes one threshold`);
+  return optionOf<number>(c, 'thresholds', 'number', at);
+}
+
+/**
+ * A list of Keras 3 metrics (names, or metric objects read into Unrolled's:
+ * a name when the object's name and options are that name's defaults for
+ * the output's loss, else the object under its own name as log key).
+ */
+function metricsOf(list: JsonValue, loss: JsonValue | Loss | undefined, at: string): Array<JsonValue | Metric> {
   if (!Array.isArray(list)) throw new Error(`${at}: metrics must be a list, got ${describe(list)}`);
-  return list.map((m) => {
+  const kind: LossName = loss instanceof Loss ? loss.kind : (typeof loss === 'string' ? lossNameOf(loss) : undefined) ?? 'mse';
+  return list.map((m, i) => {
     if (!isObject(m)) return m;
     const cls = own(m, 'class_name');
-    const known = typeof cls === 'string' ? METRIC_CLASSES[cls] : undefined;
-    if (!known || (known.losses && !known.losses.includes(String(loss)))) {
-      throw new Error(`${at}: metric ${describe(cls)} is not supported with loss ${describe(loss)}; supported: accuracy, mae and their classes`);
-    }
-    return known.metric;
+    const make = typeof cls === 'string' && Object.prototype.hasOwnProperty.call(METRIC_CLASSES, cls) ? METRIC_CLASSES[cls] : undefined;
+    if (!make) throw new Error(`${at}[${i}]: metric ${describe(cls)} is not supported; supported: ${Object.keys(METRIC_CLASSES).join(', ')} (or their names)`);
+    const mc = own(m, 'config');
+    const config = isObject(mc) ? mc : objectOf([]);
+    const where = `${at}[${i}] (${cls})`;
+    onlyDefault(config, 'dtype', [null, 'float32'], where, 'Unrolled computes metrics in float64');
+    const metric = make(config, optionOf<string>(config, 'name', 'string', where), where);
+    return metricNameOf(metric, kind) ?? metric;
   });
+}
+
+/** A loss of compile_config as read: a name (or null), or a loss object with options. */
+type LossValue = JsonValue | Loss;
+/** A metric of compile_config as read: a name, or a metric object that no name describes. */
+type MetricValue = JsonValue | Metric;
+
+/** compile_config's settings, in the training-config shape load.ts's `compileOptionsOf` reads. */
+export interface KerasCompileSettings {
+  [key: string]: JsonValue | Loss | Metric | LossValue[] | MetricValue[] | Record<string, LossValue> | Record<string, MetricValue[]> | undefined;
+  optimizer_config: JsonObject;
+  loss: LossValue | LossValue[] | Record<string, LossValue>;
+  metrics: MetricValue[] | Record<string, MetricValue[]>;
+  loss_weights: JsonValue;
 }
 
 /**
  * The compile settings of a compile_config, in the training-config shape
  * `optimizerFromConfig` and load.ts's `compileOptionsOf` read:
  * `{ optimizer_config, loss, metrics, loss_weights }`. The loss is one
- * loss, a list of one per output, or an object keyed by output name; each
- * loss object is mapped to its name. Metrics are one list for every
+ * loss, a list of one per output, or an object keyed by output name; a
+ * loss object is read into Unrolled's (its name when its options are the
+ * defaults), and so is a metric object. Metrics are one list for every
  * output, a list of lists (one per output, given here as an object keyed by
  * `outputNames`), or an object keyed by output name. `loss_weights`
  * (a list or an object) passes as it is. What Unrolled cannot honour
- * (weighted metrics, weight decay, EMA, gradient accumulation, a
- * learning-rate schedule, a loss option) throws; the reader then leaves the
+ * (weighted metrics, EMA, gradient accumulation, a learning-rate
+ * schedule, a loss or metric option it does not have) throws; the reader then leaves the
  * model uncompiled.
  */
-export function compileSettingsFromKeras(compile: JsonObject, where: string, outputNames: readonly string[] = []): JsonObject {
+export function compileSettingsFromKeras(compile: JsonObject, where: string, outputNames: readonly string[] = []): KerasCompileSettings {
   const at = `${where}: config.json → compile_config`;
   const weighted = own(compile, 'weighted_metrics');
-  if (weighted !== undefined && weighted !== null) throw new Error(`${at}: weighted_metrics is ${describe(weighted)}; Unrolled has no sample weights`);
+  if (weighted !== undefined && weighted !== null && !(Array.isArray(weighted) && weighted.length === 0)) {
+    throw new Error(`${at}: weighted_metrics is ${describe(weighted)}; Unrolled weights the losses by sample weights but has no weighted metrics (its metrics are Keras's unweighted \`metrics\`)`);
+  }
   let optimizer = own(compile, 'optimizer');
   if (typeof optimizer === 'string') optimizer = { class_name: optimizer, config: {} };
   if (!isObject(optimizer)) throw new Error(`${at}: optimizer must be a name or { class_name, config }, got ${describe(optimizer)}`);
@@ -1123,43 +1305,41 @@ export function compileSettingsFromKeras(compile: JsonObject, where: string, out
     const lr = own(oc, 'learning_rate');
     if (isObject(lr)) throw new Error(`${at}.optimizer: the learning rate is a schedule (${describe(own(lr, 'class_name'))}); Unrolled has constant learning rates`);
     refuseSet(oc, ['use_ema'], `${at}.optimizer`, 'Unrolled keeps no moving average of the weights');
-    for (const key of ['weight_decay', 'gradient_accumulation_steps', 'loss_scale_factor']) {
+    for (const key of ['gradient_accumulation_steps', 'loss_scale_factor']) {
       const v = own(oc, key);
       if (v !== undefined && v !== null && v !== 0) throw new Error(`${at}.optimizer: config key '${key}' is ${describe(v)}; Unrolled's optimizers have no such option`);
     }
   }
   const rawLoss = own(compile, 'loss');
-  let loss: JsonValue | undefined;
+  let loss: LossValue | LossValue[] | Record<string, LossValue>;
+  let keyed: Record<string, LossValue> | null = null;
   if (Array.isArray(rawLoss)) loss = rawLoss.map((l, i) => lossOf(l, `${at}: loss[${i}]`) ?? null);
   else if (isObject(rawLoss) && own(rawLoss, 'class_name') === undefined) {
-    loss = objectOf(Object.keys(rawLoss).map((k) => [k, lossOf(rawLoss[k], `${at}: loss['${k}']`) ?? null]));
-  } else loss = lossOf(rawLoss, `${at}: loss`);
-  // The loss of output i (or the one loss), for the metrics' accuracy classes.
-  const lossAt = (i: number, name?: string): JsonValue | undefined => {
+    keyed = Object.fromEntries(Object.keys(rawLoss).map((k) => [k, lossOf(rawLoss[k], `${at}: loss['${k}']`) ?? null]));
+    loss = keyed;
+  } else loss = lossOf(rawLoss, `${at}: loss`) ?? null;
+  const one = loss as LossValue;
+  // The loss of output i (or the one loss), for the metrics' names.
+  const lossAt = (i: number, name?: string): LossValue | undefined => {
     if (Array.isArray(loss)) return loss[i];
-    if (isObject(loss)) return name === undefined ? undefined : own(loss, name);
-    return loss;
+    if (keyed) return name === undefined ? undefined : keyed[name];
+    return one;
   };
   const m = own(compile, 'metrics') ?? [];
-  let metrics: JsonValue;
+  let metrics: MetricValue[] | Record<string, MetricValue[]>;
   if (Array.isArray(m) && m.length > 0 && m.every((x) => Array.isArray(x) || x === null)) {
     if (m.length === 1 && outputNames.length <= 1) metrics = metricsOf(m[0] ?? [], lossAt(0, outputNames[0]), `${at}: metrics[0]`);
     else {
       if (m.length !== outputNames.length) throw new Error(`${at}: metrics has ${m.length} lists for ${outputNames.length} outputs`);
-      metrics = objectOf(m.map((list, i) => [outputNames[i], metricsOf(list ?? [], lossAt(i, outputNames[i]), `${at}: metrics[${i}]`)]));
+      metrics = Object.fromEntries(m.map((list, i) => [outputNames[i], metricsOf(list ?? [], lossAt(i, outputNames[i]), `${at}: metrics[${i}]`)]));
     }
   } else if (isObject(m)) {
-    metrics = objectOf(Object.keys(m).map((k) => {
+    metrics = Object.fromEntries(Object.keys(m).map((k) => {
       const v = m[k];
       return [k, metricsOf(Array.isArray(v) ? v : [v ?? null], lossAt(outputNames.indexOf(k), k), `${at}: metrics['${k}']`)];
     }));
   } else {
     metrics = metricsOf(m, lossAt(0, outputNames[0]), `${at}: metrics`);
   }
-  const out = Object.create(null) as JsonObject;
-  out.optimizer_config = optimizer;
-  out.loss = loss ?? null;
-  out.metrics = metrics;
-  out.loss_weights = own(compile, 'loss_weights') ?? null;
-  return out;
+  return { optimizer_config: optimizer, loss, metrics, loss_weights: own(compile, 'loss_weights') ?? null };
 }

@@ -30,7 +30,7 @@
  */
 import { hdf5Writer } from '#platform';
 import type { FloatArray, Tensor } from '../../autograd/index.ts';
-import { Adam, RMSprop, SGD, type Optimizer, type OptimizerSlots } from '../../optim/index.ts';
+import { Adadelta, Adagrad, Adam, Nadam, RMSprop, SGD, type Optimizer, type OptimizerSlots } from '../../optim/index.ts';
 import { Bidirectional } from '../layers/bidirectional.ts';
 import { formatShapeSpec, type Layer, type ShapeSpec } from '../layers/layer.ts';
 import { FusedRNN, RNN } from '../layers/recurrent.ts';
@@ -41,13 +41,14 @@ import type { SymbolicTensor } from '../model/symbolic.ts';
 import type { Hdf5Node, Hdf5Writer } from '../platform/types.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
 import { openHdf5, Hdf5Dataset, Hdf5Group, type Hdf5File } from './hdf5.ts';
-import { describe, isObject, own, parseJson, type JsonObject } from './json.ts';
+import { describe, isObject, own, parseJson, type JsonObject, type JsonValue } from './json.ts';
 import {
-  cellName, compileSettingsFromKeras, kerasOperations, graphMasksReaching, masksReaching, optimizerName, readModelConfig, sharedObjectId, writeConfig, writeFunctionalConfig,
+  cellName, compileSettingsFromKeras, kerasOperations, lostIdCount, graphMasksReaching, masksReaching, optimizerName, readModelConfig, sharedObjectId, writeConfig, writeFunctionalConfig,
   writeMetadata, type CompiledSettings, type ReadLayer, type ReadModel,
 } from './keras3-config.ts';
 import { compileOptionsOf, modelFromEntry, sequentialOf } from './load.ts';
 import type { SaveOptions } from './save.ts';
+import { Loss } from '../losses.ts';
 import { optimizerFromConfig } from './training-config.ts';
 import { readZip, writeZip } from './zip.ts';
 
@@ -161,7 +162,12 @@ export function kerasVarsGroups(model: { readonly name: string; readonly layers:
  * Keras 3's order, as (slot, parameter index): RMSprop all velocities, then
  * momentums (momentum > 0), then average gradients (centered); Adam a
  * momentum and a velocity per parameter, interleaved, then the velocity
- * maxima (amsgrad); SGD the momentums (momentum > 0). Slots are Unrolled's
+ * maxima (amsgrad); SGD the momentums (momentum > 0); Adagrad the
+ * accumulators; Adadelta an accumulated gradient and an accumulated delta
+ * per parameter, interleaved; Nadam a momentum and a velocity per
+ * parameter, interleaved (its `u_product` follows them: see
+ * `nadamProductOf`). Interleaving is `add_optimizer_variables` with two
+ * names (keras/src/optimizers/base_optimizer.py). Slots are Unrolled's
  * names (`getSlots`).
  */
 export function kerasOptimizerLayout(optimizer: Optimizer, count: number): Array<{ slot: string; param: number }> {
@@ -169,12 +175,25 @@ export function kerasOptimizerLayout(optimizer: Optimizer, count: number): Array
   if (optimizer instanceof RMSprop) {
     return [...each('velocity'), ...(optimizer.momentum > 0 ? each('momentum') : []), ...(optimizer.centered ? each('averageGrad') : [])];
   }
-  if (optimizer instanceof Adam) {
-    const pairs = Array.from({ length: count }, (_, param) => [{ slot: 'momentum', param }, { slot: 'velocity', param }]).flat();
-    return [...pairs, ...(optimizer.amsgrad ? each('velocityHat') : [])];
-  }
+  const pairs = (a: string, b: string): Array<{ slot: string; param: number }> => Array.from({ length: count }, (_, param) => [{ slot: a, param }, { slot: b, param }]).flat();
+  if (optimizer instanceof Adam) return [...pairs('momentum', 'velocity'), ...(optimizer.amsgrad ? each('velocityHat') : [])];
   if (optimizer instanceof SGD) return optimizer.momentum > 0 ? each('velocity') : [];
-  throw new Error(`${optimizer.name}: this optimizer cannot be saved in a Keras file; supported: SGD, RMSprop, Adam`);
+  if (optimizer instanceof Adagrad) return each('accumulator');
+  if (optimizer instanceof Adadelta) return pairs('accumulatedGrad', 'accumulatedDelta');
+  if (optimizer instanceof Nadam) return pairs('momentum', 'velocity');
+  throw new Error(`${optimizer.name}: this optimizer cannot be saved in a Keras file; supported: SGD, RMSprop, Adam, Adagrad, Adadelta, Nadam`);
+}
+
+/**
+ * Nadam's `u_product` after `iterations` steps: Π μ_t over t = 1 … n with
+ * μ_t = β₁·(1 − ½·0.96ᵗ), as Keras 3 multiplies it in before each step
+ * (`Nadam._backend_update_step`). Unrolled's Nadam computes it from the step
+ * count, so the file's value is written for Keras and checked on reading.
+ */
+export function nadamProductOf(optimizer: Nadam, iterations: number): number {
+  let product = 1;
+  for (let t = 1; t <= iterations; t++) product *= optimizer.beta1 * (1 - 0.5 * 0.96 ** t);
+  return product;
 }
 
 // ---------------------------------------------------------------- writing
@@ -202,30 +221,33 @@ function weightNodes(model: Model, optimizer: Optimizer | null): Hdf5Node[] {
     nodes.push({ kind: 'group', path: 'optimizer/vars', attributes: { name: optimizerName(optimizer) } });
     nodes.push({ kind: 'dataset', path: 'optimizer/vars/0', shape: [], dtype: 'int32', data: Int32Array.of(saved.iterations) });
     nodes.push({ kind: 'dataset', path: 'optimizer/vars/1', shape: [], dtype: 'float32', data: Float32Array.of(optimizer.learningRate) });
-    kerasOptimizerLayout(optimizer, params.length).forEach(({ slot, param }, k) => {
+    const layout = kerasOptimizerLayout(optimizer, params.length);
+    layout.forEach(({ slot, param }, k) => {
       const values = slots.get(slot)![param];
       nodes.push({
         kind: 'dataset', path: `optimizer/vars/${2 + k}`, shape: [...params[param].shape], dtype: 'float32',
         data: values instanceof Float32Array ? values : Float32Array.from(values),
       });
     });
+    if (optimizer instanceof Nadam) {
+      nodes.push({ kind: 'dataset', path: `optimizer/vars/${2 + layout.length}`, shape: [], dtype: 'float32', data: Float32Array.of(nadamProductOf(optimizer, saved.iterations)) });
+    }
   }
   return nodes;
 }
 
 /**
- * The compile settings as compile_config holds them: one loss, or a list of
- * one per output; loss weights only when one is not 1; one list of metrics,
- * or a list per output when the outputs' lists differ.
+ * The compile settings compile_config is written from: each output's loss
+ * and metric objects (keras3-config.ts writes names where the names say
+ * all), loss weights only when one is not 1.
  */
-function compiledSettings(model: Model, optimizer: Optimizer): CompiledSettings {
-  const perOutput = model.outputMetricNames;
-  const same = perOutput.every((m) => m.length === perOutput[0].length && m.every((n, i) => n === perOutput[0][i]));
+export function compiledSettings(model: Model, optimizer: Optimizer): CompiledSettings {
+  const metrics = model.outputMetrics;
+  const names = model.outputNames.length === model.lossObjects.length ? model.outputNames : model.lossObjects.map((_, i) => `output_${i}`);
   return {
     optimizer,
-    loss: model.loss ?? model.losses,
+    outputs: model.lossObjects.map((loss, i) => ({ name: names[i], loss, metrics: metrics[i] })),
     lossWeights: model.lossWeights.every((w) => w === 1) ? null : model.lossWeights,
-    metrics: same ? (model.metricNames.length > 0 ? model.metricNames : perOutput[0] ?? []) : perOutput,
   };
 }
 
@@ -436,16 +458,18 @@ function restoreOptimizer(file: WeightsFile, optimizer: Optimizer, params: reado
   if (!vars) return;
   const layout = kerasOptimizerLayout(optimizer, params.length);
   const count = vars.children().length;
-  const full = 2 + layout.length;
+  const product = optimizer instanceof Nadam ? 1 : 0;
+  const full = 2 + layout.length + product;
   if (count !== 2 && count !== full) {
-    throw new Error(`${at(file, 'optimizer/vars')} holds ${count} variables; ${optimizer.name} (${describeOptimizer(optimizer)}) over ${params.length} trainable weights keeps ${full} (the iteration count, the learning rate and ${layout.length} slot arrays), or 2 before its first step`);
+    throw new Error(`${at(file, 'optimizer/vars')} holds ${count} variables; ${optimizer.name} (${describeOptimizer(optimizer)}) over ${params.length} trainable weights keeps ${full} (the iteration count, the learning rate and ${layout.length} slot arrays${product ? ', then u_product' : ''}), or 2 before its first step`);
   }
   const datasets = varsDatasets(file, vars, 'optimizer/vars', count, optimizer.name);
   const iterations = readIterations(file, datasets[0]);
   if (datasets[1].shape.length !== 0) {
     throw new Error(`${at(file, 'optimizer/vars/1')}: the learning rate must be a scalar, got [${datasets[1].shape.join(', ')}]`);
   }
-  const slots = optimizer.slotNames.map((name) => ({ name, values: params.map((p) => new Float32Array(p.size) as FloatArray) }));
+  // Before the first step the file has no slots: they start as a fresh optimizer's (Adagrad's initial accumulator).
+  const slots = optimizer.getSlots(params).slots;
   const sources: Array<{ slot: number; param: number; ds: Hdf5Dataset }> = [];
   if (count === full) {
     layout.forEach(({ slot, param }, k) => {
@@ -456,9 +480,26 @@ function restoreOptimizer(file: WeightsFile, optimizer: Optimizer, params: reado
       sources.push({ slot: optimizer.slotNames.indexOf(slot), param, ds });
     });
   }
+  if (count === full && optimizer instanceof Nadam) checkNadamProduct(file, optimizer, iterations, datasets[full - 1], full - 1);
   for (const { slot, param, ds } of sources) slots[slot].values[param] = ds.float32();
   const saved: OptimizerSlots = { iterations, slots };
   optimizer.setSlots(params, saved);
+}
+
+/**
+ * Nadam's `u_product` must be the product its step count gives (to float32
+ * precision: Keras multiplies it in float32), since Unrolled's Nadam
+ * computes it from the count; anything else is a file whose state does not
+ * follow from its own steps.
+ */
+function checkNadamProduct(file: WeightsFile, optimizer: Nadam, iterations: number, ds: Hdf5Dataset, index: number): void {
+  const path = `optimizer/vars/${index}`;
+  if (ds.shape.length !== 0) throw new Error(`${at(file, path)}: Nadam's u_product must be a scalar, got [${ds.shape.join(', ')}]`);
+  const stored = ds.float32()[0];
+  const expected = nadamProductOf(optimizer, iterations);
+  if (!(Math.abs(stored - expected) <= 1e-5)) {
+    throw new Error(`${at(file, path)}: Nadam's u_product is ${stored}, but after ${iterations} steps with beta_1 ${optimizer.beta1} it is ${expected}; Unrolled's Nadam follows the step count and cannot take another product`);
+  }
 }
 
 function describeOptimizer(optimizer: Optimizer): string {
@@ -477,28 +518,9 @@ function entryText(bytes: Uint8Array, where: string): string {
   }
 }
 
-/**
- * A model from the bytes of a `.keras` file (`where` names it in errors):
- * the layers of config.json (models used as layers included), the weights
- * of model.weights.h5 bound by Keras's walk, and, when the file was saved
- * compiled, the compile settings (one loss or one per output, loss weights,
- * metrics) and the optimizer's state. A compile_config Unrolled cannot
- * honour (a learning-rate schedule, weighted metrics, an unsupported loss
- * or optimizer option, losses that do not match the outputs) leaves the
- * model uncompiled rather than refusing the file, as the legacy .h5 reader
- * does. Works in browsers too.
- */
-export async function readKeras<O extends ModelOutputs = SymbolicTensor>(bytes: Uint8Array, where: string): Promise<Model<O>> {
-  const zip = readZip(bytes, where);
-  if (zip.has(METADATA)) {
-    const metadata = parseJson(entryText(zip.read(METADATA), `${where}: ${METADATA}`), `${where}: ${METADATA}`);
-    const version = isObject(metadata) ? own(metadata, 'keras_version') : undefined;
-    if (typeof version === 'string' && !version.startsWith('3.')) {
-      throw new Error(`${where}: ${METADATA} says Keras ${describe(version)}; Unrolled reads the .keras files of Keras 3`);
-    }
-  }
-  const config = parseJson(entryText(zip.read(CONFIG), `${where}: ${CONFIG}`), `${where}: ${CONFIG}`);
-  const read = readModelConfig(config, where);
+/** The model of config.json, its layers in the weights' order, and how many lost ids were recovered (`readModelConfig`). */
+function modelOfConfig(config: JsonValue, where: string, recoverLostIds: boolean): { model: Model; layers: Layer[]; read: ReadModel; recovered: number } {
+  const read = readModelConfig(config, where, recoverLostIds);
   // One layer object for the entries of one shared object (a layer of the outer model inside a nested one too).
   const shared = new Map<number, Layer>();
   const context: ReadContext = {
@@ -529,9 +551,43 @@ export async function readKeras<O extends ModelOutputs = SymbolicTensor>(bytes: 
     layers = model.layers;
   }
   checkModelMasking(model, read, layers, false, where);
+  return { model, layers, read, recovered: recoverLostIds ? lostIdCount(config) : 0 };
+}
+
+/**
+ * A model from the bytes of a `.keras` file (`where` names it in errors):
+ * the layers of config.json (models used as layers included), the weights
+ * of model.weights.h5 bound by Keras's walk, and, when the file was saved
+ * compiled, the compile settings (one loss or one per output, loss weights,
+ * metrics) and the optimizer's state. A compile_config Unrolled cannot
+ * honour (a learning-rate schedule, weighted metrics, an unsupported loss
+ * or optimizer option, losses that do not match the outputs) leaves the
+ * model uncompiled rather than refusing the file, as the legacy .h5 reader
+ * does. Works in browsers too.
+ */
+export async function readKeras<O extends ModelOutputs = SymbolicTensor>(bytes: Uint8Array, where: string): Promise<Model<O>> {
+  const zip = readZip(bytes, where);
+  if (zip.has(METADATA)) {
+    const metadata = parseJson(entryText(zip.read(METADATA), `${where}: ${METADATA}`), `${where}: ${METADATA}`);
+    const version = isObject(metadata) ? own(metadata, 'keras_version') : undefined;
+    if (typeof version === 'string' && !version.startsWith('3.')) {
+      throw new Error(`${where}: ${METADATA} says Keras ${describe(version)}; Unrolled reads the .keras files of Keras 3`);
+    }
+  }
+  const config = parseJson(entryText(zip.read(CONFIG), `${where}: ${CONFIG}`), `${where}: ${CONFIG}`);
+  let built = modelOfConfig(config, where, false);
   const weightsWhere = `${where}: ${WEIGHTS}`;
   const file = { root: openHdf5(zip.read(WEIGHTS), weightsWhere), where: weightsWhere };
-  bindWeights(model, layers, file);
+  try {
+    bindWeights(built.model, built.layers, file);
+  } catch (err) {
+    // Keras's writer leaves a shared layer's id off its first occurrence when that is inside a nested model;
+    // read as written, the layer is two and the second one's weights are missing: read it again as one.
+    built = modelOfConfig(config, where, true);
+    if (built.recovered === 0) throw err;
+    bindWeights(built.model, built.layers, file);
+  }
+  const { model, layers, read } = built;
   if (read.compile) {
     const optimizer = compileFromKeras(model, read.compile, where);
     if (optimizer) restoreOptimizer(file, optimizer, kerasTrainable(model, layers));
@@ -549,12 +605,13 @@ export async function readKeras<O extends ModelOutputs = SymbolicTensor>(bytes: 
 function compileFromKeras(model: Model, compile: JsonObject, where: string): Optimizer | null {
   try {
     const training = compileSettingsFromKeras(compile, where, model.outputNames);
-    const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}: ${CONFIG} → compile_config.optimizer`);
-    const weights = own(training, 'loss_weights');
-    const metrics = own(training, 'metrics');
+    const optimizer = optimizerFromConfig(training.optimizer_config, `${where}: ${CONFIG} → compile_config.optimizer`);
+    const weights = training.loss_weights;
+    const one = training.loss;
     // One loss with per-output weights or metrics: the same loss per output, which compileOptionsOf reads with them.
-    if (typeof own(training, 'loss') === 'string' && ((weights !== undefined && weights !== null) || isObject(metrics))) {
-      training.loss = model.outputNames.map(() => own(training, 'loss') ?? null);
+    const single = typeof one === 'string' || one instanceof Loss;
+    if (single && ((weights !== undefined && weights !== null) || !Array.isArray(training.metrics))) {
+      training.loss = model.outputNames.map(() => one);
     }
     model.compile(compileOptionsOf(model, training, optimizer, `${where}: ${CONFIG} → compile_config`));
     return optimizer;

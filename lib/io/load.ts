@@ -13,8 +13,8 @@ import { files, hdf5Writer } from '#platform';
 import { Tensor } from '../../autograd/index.ts';
 import { InputLayer } from '../layers/input-layer.ts';
 import type { Layer } from '../layers/layer.ts';
-import type { LossName } from '../losses.ts';
-import type { MetricName } from '../metrics.ts';
+import { Loss, type LossName } from '../losses.ts';
+import { Metric, type MetricIdentifier } from '../metrics.ts';
 import { isModelLayer } from '../model/graph.ts';
 import { Model, type CompileOptions, type ModelOutputs } from '../model/model.ts';
 import { Sequential } from '../model/sequential.ts';
@@ -297,40 +297,73 @@ function functionalOf(config: JsonValue | undefined, context: ReadContext, where
   }
 }
 
+/**
+ * A value of the compile settings `compileOptionsOf` reads: JSON as a file
+ * spells it, or a loss or metric object already read from one (a .keras
+ * file's loss and metric objects with options).
+ */
+export type SettingsValue = JsonValue | Loss | Metric | readonly SettingsValue[] | { readonly [key: string]: SettingsValue | undefined };
+/** Compile settings in the training-config shape: `{ loss, metrics, loss_weights, … }`. */
+export interface TrainingSettings { readonly [key: string]: SettingsValue | undefined }
+
+function field(o: { readonly [key: string]: SettingsValue | undefined }, key: string): SettingsValue | undefined {
+  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
+}
+
+function isPlainObject(v: SettingsValue | undefined): v is { readonly [key: string]: SettingsValue | undefined } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Loss) && !(v instanceof Metric);
+}
+
+/** One loss of the settings: an object as it is, a name (or a serialized loss of default options) as its name. */
+function settingsLoss(entry: SettingsValue | undefined, where: string): LossName | Loss {
+  if (entry instanceof Loss) return entry;
+  return compileSettingsOf({ loss: (entry ?? null) as JsonValue, metrics: [] }, where).loss;
+}
+
+/** A list of metrics of the settings (one entry stands for a list of one): objects as they are, names as Unrolled spells them. */
+function settingsMetrics(list: SettingsValue, where: string): MetricIdentifier[] {
+  const entries: readonly SettingsValue[] = Array.isArray(list) ? list : [list];
+  return entries.map((m) => (m instanceof Metric ? m : compileSettingsOf({ loss: 'mse', metrics: [m as JsonValue] }, where).metrics[0]));
+}
+
 /** The compile settings of a training config: one loss, or one per output (a list, or keyed by output name). */
-export function compileOptionsOf(model: Model, training: JsonObject, optimizer: Optimizer, where: string): CompileOptions {
-  const loss = own(training, 'loss');
-  if (typeof loss === 'string' || loss === undefined || loss === null) return { optimizer, ...compileSettingsOf(training, where) };
+export function compileOptionsOf(model: Model, training: TrainingSettings, optimizer: Optimizer, where: string): CompileOptions {
+  const loss = field(training, 'loss');
   const names = model.outputNames;
-  const one = (entry: JsonValue | undefined, what: string): LossName => compileSettingsOf({ loss: entry ?? null, metrics: [] }, `${where}, ${what}`).loss;
-  let losses: LossName[];
+  const m = field(training, 'metrics');
+  if (typeof loss === 'string' || loss === undefined || loss === null || loss instanceof Loss) {
+    // TF.js writes {} for a model compiled without metrics.
+    const list = m === undefined || m === null || (isPlainObject(m) && Object.keys(m).length === 0) ? [] : m;
+    if (!Array.isArray(list)) throw new Error(`${where}: training config metrics must be a list of names, got ${describe(list as JsonValue)}`);
+    return { optimizer, loss: settingsLoss(loss, where), metrics: settingsMetrics(list, where) };
+  }
+  let losses: Array<LossName | Loss>;
   if (Array.isArray(loss)) {
     if (loss.length !== names.length) throw new Error(`${where}: the training config has ${loss.length} losses for ${names.length} outputs (${names.join(', ')})`);
-    losses = loss.map((l, i) => one(l, `loss of output '${names[i]}'`));
-  } else if (isObject(loss)) {
+    losses = loss.map((l, i) => settingsLoss(l, `${where}, loss of output '${names[i]}'`));
+  } else if (isPlainObject(loss)) {
     losses = names.map((n) => {
-      if (own(loss, n) === undefined) throw new Error(`${where}: the training config has no loss for output '${n}'; it names ${Object.keys(loss).join(', ')}`);
-      return one(own(loss, n), `loss of output '${n}'`);
+      if (field(loss, n) === undefined) throw new Error(`${where}: the training config has no loss for output '${n}'; it names ${Object.keys(loss).join(', ')}`);
+      return settingsLoss(field(loss, n), `${where}, loss of output '${n}'`);
     });
   } else {
-    throw new Error(`${where}: training config loss must be a name, a list or an object keyed by output name, got ${describe(loss)}`);
+    throw new Error(`${where}: training config loss must be a name, a list or an object keyed by output name, got ${describe(loss as JsonValue)}`);
   }
-  const m = own(training, 'metrics');
   let metrics: CompileOptions['metrics'] = [];
-  if (isObject(m) && Object.keys(m).length > 0) {
-    const byOutput: Record<string, MetricName[]> = {};
+  if (isPlainObject(m) && Object.keys(m).length > 0) {
+    const byOutput: Record<string, MetricIdentifier[]> = {};
     for (const n of names) {
-      const list = own(m, n);
-      if (list !== undefined) byOutput[n] = compileSettingsOf({ loss: 'mse', metrics: Array.isArray(list) ? list : [list] }, `${where}, metrics of '${n}'`).metrics;
+      const list = field(m, n);
+      if (list !== undefined) byOutput[n] = settingsMetrics(list, `${where}, metrics of '${n}'`);
     }
     metrics = byOutput;
   } else if (Array.isArray(m)) {
-    metrics = compileSettingsOf({ loss: 'mse', metrics: m }, where).metrics;
+    metrics = settingsMetrics(m, where);
   }
-  const w = own(training, 'loss_weights');
+  const w = field(training, 'loss_weights');
   let lossWeights: number[] | undefined;
   if (Array.isArray(w)) lossWeights = w.map((v) => v as number);
-  else if (isObject(w)) lossWeights = names.map((n) => (own(w, n) ?? 1) as number);
+  else if (isPlainObject(w)) lossWeights = names.map((n) => (field(w, n) ?? 1) as number);
   return { optimizer, loss: losses, metrics, ...(lossWeights ? { lossWeights } : {}) };
 }
 

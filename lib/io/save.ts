@@ -21,7 +21,7 @@ import type { Model } from '../model/model.ts';
 import type { SymbolicTensor } from '../model/symbolic.ts';
 import { requireFiles } from '../platform/types.ts';
 import { VERSION } from '../version.ts';
-import { artifactsInfo, encodeWeights, weightBytes, type IOHandler, type ModelArtifacts, type SaveResult, type WeightSpec } from './artifacts.ts';
+import { artifactsInfo, encodeWeights, weightBytes, type IOHandler, type ModelArtifacts, type SaveResult, type TrainingConfig, type WeightSpec } from './artifacts.ts';
 import { layerToConfig, type LayerEntry } from './config.ts';
 import { kerasFileKind } from './keras-paths.ts';
 import type { JsonObject, JsonValue } from './json.ts';
@@ -80,6 +80,32 @@ function layerEntry(layer: Layer, batchInputShape?: ReadonlyArray<number | null>
   return isModel(layer) ? modelEntry(layer) : layerToConfig(layer, batchInputShape);
 }
 
+/**
+ * The training config of a compiled model as TF.js writes it: one loss and
+ * one list of metrics, or (several outputs) losses, metrics and loss
+ * weights keyed by output name, as Keras writes them. TF.js reads the
+ * losses and metrics; it refuses loss_weights, so they are written only
+ * when some weight is not 1. Each output's loss and metrics pass through
+ * `trainingConfigOf`, which refuses what TF.js cannot read back (a loss or
+ * metric with options, a metric TF.js does not know) and an optimizer it
+ * cannot hold or would train differently (weight decay, Nadam).
+ */
+export function tfjsTrainingConfig(model: Model): TrainingConfig {
+  const optimizer = model.optimizer;
+  const losses = model.lossObjects;
+  if (!optimizer || losses.length === 0) throw new Error(`${model.name}: save({ includeOptimizer: true }) needs a compiled model; call compile() first`);
+  const names = model.outputNames.length === losses.length ? model.outputNames : losses.map((_, i) => `output_${i}`);
+  const metrics = model.outputMetrics;
+  const configs = losses.map((loss, i) => trainingConfigOf(optimizer, loss, metrics[i], names[i]));
+  const config = configs[0];
+  const byOutput = <T>(values: readonly T[]): Record<string, T> => Object.fromEntries(values.map((v, i) => [names[i], v]));
+  const same = <T>(values: readonly T[]): boolean => values.every((v) => JSON.stringify(v) === JSON.stringify(values[0]));
+  if (!same(configs.map((c) => c.loss))) Object.assign(config, { loss: byOutput(configs.map((c) => c.loss)) });
+  if (!same(configs.map((c) => c.metrics))) Object.assign(config, { metrics: byOutput(configs.map((c) => c.metrics)) });
+  if (model.lossWeights.some((w) => w !== 1)) Object.assign(config, { loss_weights: byOutput(model.lossWeights) });
+  return config;
+}
+
 /** The model as TF.js ModelArtifacts. */
 export function modelArtifacts(model: Model, options: SaveOptions = {}): ModelArtifacts {
   for (const key of Object.keys(options)) {
@@ -105,18 +131,8 @@ export function modelArtifacts(model: Model, options: SaveOptions = {}): ModelAr
   const specs: WeightSpec[] = named.map(([name, t]) => ({ name, shape: [...t.shape], dtype: 'float32' }));
   const values: Array<ArrayLike<number>> = named.map(([, t]) => t.data);
   if (options.includeOptimizer) {
-    const losses = model.losses;
-    if (!model.optimizer || losses.length === 0) throw new Error(`${model.name}: save({ includeOptimizer: true }) needs a compiled model; call compile() first`);
-    const config = trainingConfigOf(model.optimizer, losses[0], model.metricNames);
-    const names = model.outputNames;
-    const byOutput = <T>(values: readonly T[]): Record<string, T> => Object.fromEntries(values.map((v, i) => [names[i], v]));
-    // Several outputs: losses, metrics and weights by output name, as Keras writes them. TF.js reads the
-    // losses and metrics; it refuses loss_weights, so they are written only when some weight is not 1.
-    if (model.loss === null) Object.assign(config, { loss: byOutput(losses.map((l) => trainingConfigOf(model.optimizer!, l, []).loss)) });
-    if (model.metricNames.length === 0 && model.outputMetricNames.some((m) => m.length > 0)) Object.assign(config, { metrics: byOutput(model.outputMetricNames) });
-    if (model.lossWeights.some((w) => w !== 1)) Object.assign(config, { loss_weights: byOutput(model.lossWeights) });
-    artifacts.trainingConfig = config;
-    const state = optimizerWeights(model.optimizer, model.trainableNamedWeights());
+    artifacts.trainingConfig = tfjsTrainingConfig(model);
+    const state = optimizerWeights(model.optimizer!, model.trainableNamedWeights());
     specs.push(...state.specs);
     values.push(...state.values);
   }

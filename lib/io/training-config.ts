@@ -6,12 +6,21 @@
  * TF.js and Keras disagree on names: TF.js's RMSprop is `RMSProp` and calls
  * ρ `decay`; Keras's `decay` is a learning-rate decay. TF.js's SGD with
  * momentum is `Momentum` and keeps Σ μᵏg where Keras keeps −η·Σ μᵏg (the
- * same thing for a constant learning rate).
+ * same thing for a constant learning rate). TF.js's Adagrad keeps
+ * `accumulator`, its Adadelta `accum_grad` and `accum_var` (tfjs-core's
+ * `getWeights`); its Adagrad has no ε of its own (it adds the backend's,
+ * 1e-7), and its Adadelta divides by the root of the gradient average from
+ * before the step where Keras (and Unrolled) take the updated one.
+ *
+ * What TF.js cannot express is refused before anything is written: a loss
+ * or metric with options (TF.js reads names), weight decay, Nadam (TF.js
+ * has no such optimizer) — a file TF.js would load as another training.
  */
 import type { FloatArray, Tensor } from '../../autograd/index.ts';
-import { Adam, Optimizer, RMSprop, SGD, type OptimizerSlots } from '../../optim/index.ts';
-import { lossNameOf, type LossName } from '../losses.ts';
-import { metricKeyOf, type MetricName } from '../metrics.ts';
+import { Adadelta, Adagrad, Adam, Nadam, Optimizer, RMSprop, SGD, type OptimizerSlots } from '../../optim/index.ts';
+import { lossNameOf, type Loss, type LossName } from '../losses.ts';
+import { metricKeyOf, type Metric, type MetricName } from '../metrics.ts';
+import { metricNameOf } from './compile-objects.ts';
 import type { TrainingConfig, WeightSpec } from './artifacts.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
 
@@ -34,19 +43,42 @@ function tfjsSlots(optimizer: Optimizer): string[] {
   if (optimizer instanceof RMSprop) return optimizer.centered ? ['rms', 'momentum', 'mg'] : ['rms', 'momentum'];
   if (optimizer instanceof Adam) return optimizer.amsgrad ? ['m', 'v', 'vhat'] : ['m', 'v'];
   if (optimizer instanceof SGD) return optimizer.momentum > 0 ? ['momentum'] : [];
-  throw new Error(`${optimizer.name}: this optimizer cannot be written to a model file; supported: SGD, RMSprop, Adam`);
+  if (optimizer instanceof Adagrad) return ['accumulator'];
+  if (optimizer instanceof Adadelta) return ['accum_grad', 'accum_var'];
+  throw new Error(unwritable(optimizer));
+}
+
+const TO_KERAS = 'save to a .keras file, or without includeOptimizer';
+
+/** Why an optimizer has no TF.js form. */
+function unwritable(optimizer: Optimizer): string {
+  if (optimizer instanceof Nadam) return `${optimizer.name}: TF.js has no Nadam optimizer, so a TF.js model file cannot hold it; ${TO_KERAS}`;
+  return `${optimizer.name}: this optimizer cannot be written to a TF.js model file; supported: SGD, RMSprop, Adam, Adagrad, Adadelta`;
+}
+
+/** Refuses what a TF.js optimizer config cannot say: weight decay, an Adagrad ε other than TF.js's 1e-7. */
+function checkTfjsOptimizer(optimizer: Optimizer): void {
+  if (optimizer.weightDecay !== undefined && optimizer.weightDecay !== 0) {
+    throw new Error(`${optimizer.name}: weightDecay ${optimizer.weightDecay} cannot be written to a TF.js model file (TF.js's optimizers have no weight decay, so TF.js would train on without it); ${TO_KERAS}`);
+  }
+  if (optimizer instanceof Adagrad && optimizer.epsilon !== 1e-7) {
+    throw new Error(`${optimizer.name}: epsilon ${optimizer.epsilon} cannot be written to a TF.js model file (TF.js's Adagrad always adds 1e-7); ${TO_KERAS}`);
+  }
 }
 
 /** Our slot for a TF.js slot name (null: TF.js keeps it, this configuration does not). */
 function ourSlot(optimizer: Optimizer, tfjs: string): string | null {
   const table: Record<string, string> = optimizer instanceof RMSprop ? { rms: 'velocity', mg: 'averageGrad', momentum: 'momentum' }
     : optimizer instanceof Adam ? { m: 'momentum', v: 'velocity', vhat: 'velocityHat' }
-      : { momentum: 'velocity' };
+      : optimizer instanceof Adagrad ? { accumulator: 'accumulator' }
+        : optimizer instanceof Adadelta ? { accum_grad: 'accumulatedGrad', accum_var: 'accumulatedDelta' }
+          : { momentum: 'velocity' };
   const slot = table[tfjs];
   return slot !== undefined && optimizer.slotNames.includes(slot) ? slot : null;
 }
 
 function optimizerConfig(optimizer: Optimizer): { class_name: string; config: JsonObject } {
+  checkTfjsOptimizer(optimizer);
   const clip: JsonObject = {};
   if (optimizer.clipnorm !== undefined) clip.clipnorm = optimizer.clipnorm;
   if (optimizer.globalClipnorm !== undefined) clip.global_clipnorm = optimizer.globalClipnorm;
@@ -64,7 +96,9 @@ function optimizerConfig(optimizer: Optimizer): { class_name: string; config: Js
     if (optimizer.momentum === 0) return { class_name: 'SGD', config: { learningRate, ...clip } };
     return { class_name: 'Momentum', config: { learningRate, momentum: optimizer.momentum, useNesterov: optimizer.nesterov, ...clip } };
   }
-  throw new Error(`${optimizer.name}: this optimizer cannot be written to a model file; supported: SGD, RMSprop, Adam`);
+  if (optimizer instanceof Adagrad) return { class_name: 'Adagrad', config: { learningRate, initialAccumulatorValue: optimizer.initialAccumulatorValue, ...clip } };
+  if (optimizer instanceof Adadelta) return { class_name: 'Adadelta', config: { learningRate, rho: optimizer.rho, epsilon: optimizer.epsilon, ...clip } };
+  throw new Error(unwritable(optimizer));
 }
 
 /** Loss names as TF.js and Keras both read them back. */
@@ -76,21 +110,38 @@ const WRITTEN_LOSS: Readonly<Record<LossName, string>> = {
   mae: 'mean_absolute_error',
 };
 
-/**
- * The training config TF.js writes (`loss`, `metrics`, `optimizer_config`).
- * A metric TF.js cannot read back (it knows acc, accuracy, binary_accuracy,
- * categorical_accuracy, precision, mse, mae) is an error, not a file that
- * TF.js then refuses.
- */
-export function trainingConfigOf(optimizer: Optimizer, loss: LossName, metrics: readonly MetricName[]): TrainingConfig {
-  const written = metrics.map((m) => {
-    const name = TFJS_METRICS.get(m);
+/** One output's loss as a TF.js training config names it; a loss with options (which TF.js cannot read) is refused. */
+export function tfjsLossName(loss: Loss, output: string): string {
+  if (!loss.isPlain) {
+    throw new Error(`save: output '${output}' has loss ${loss}, which no loss name describes: a TF.js model file holds loss names only (TF.js has no loss options); ${TO_KERAS}`);
+  }
+  return WRITTEN_LOSS[loss.kind];
+}
+
+/** One output's metrics as TF.js reads them back; a metric with options, a function or a name TF.js does not read is refused. */
+export function tfjsMetricNames(metrics: readonly Metric[], loss: LossName, output: string): string[] {
+  return metrics.map((m) => {
+    const named = metricNameOf(m, loss);
+    if (named === null) {
+      throw new Error(`save: metric '${m.name}' of output '${output}' is not described by a name alone (a metric function, or options other than Keras's defaults): a TF.js model file holds metric names only; ${TO_KERAS}`);
+    }
+    const name = TFJS_METRICS.get(named);
     if (name === undefined) {
-      throw new Error(`save: metric '${m}' cannot be written to a TF.js model file, which TF.js reads with the metrics ${[...new Set(TFJS_METRICS.values())].join(', ')} only; save to a .keras file, or without includeOptimizer`);
+      throw new Error(`save: metric '${named}' cannot be written to a TF.js model file, which TF.js reads with the metrics ${[...new Set(TFJS_METRICS.values())].join(', ')} only; ${TO_KERAS}`);
     }
     return name;
   });
-  return { loss: WRITTEN_LOSS[loss], metrics: written, optimizer_config: optimizerConfig(optimizer) };
+}
+
+/**
+ * The training config TF.js writes (`loss`, `metrics`, `optimizer_config`)
+ * for one output's loss and metrics. What TF.js cannot read back or would
+ * train differently from (see the file comment) is an error, not a file.
+ */
+export function trainingConfigOf(optimizer: Optimizer, loss: Loss, metrics: readonly Metric[], output: string): TrainingConfig {
+  const written = tfjsMetricNames(metrics, loss.kind, output);
+  tfjsSlots(optimizer);
+  return { loss: tfjsLossName(loss, output), metrics: written, optimizer_config: optimizerConfig(optimizer) };
 }
 
 /** The optimizer's state as TF.js's optimizer weights: specs (group 'optimizer') and values. */
@@ -166,59 +217,86 @@ function bool(config: JsonObject, keys: readonly string[], fallback: boolean, wh
   return fallback;
 }
 
+/** The options every optimizer takes, from a Keras or TF.js config: clipping and (Keras 3, tf.keras ≥ 2.11) weight decay. */
+function commonOptions(config: JsonObject, where: string): { clipnorm?: number; globalClipnorm?: number; clipvalue?: number; weightDecay?: number } {
+  const given = (key: string): boolean => own(config, key) !== undefined && own(config, key) !== null;
+  return {
+    ...(given('clipnorm') ? { clipnorm: num(config, ['clipnorm'], 0, where) } : {}),
+    ...(given('global_clipnorm') ? { globalClipnorm: num(config, ['global_clipnorm'], 0, where) } : {}),
+    ...(given('clipvalue') ? { clipvalue: num(config, ['clipvalue'], 0, where) } : {}),
+    ...(given('weight_decay') ? { weightDecay: num(config, ['weight_decay'], 0, where) } : {}),
+  };
+}
+
+type OptimizerMaker = (config: JsonObject, keras: boolean, where: string) => Optimizer;
+
+/** Each optimizer class a training config may name (lower case), with Keras's defaults where the config is silent. */
+const OPTIMIZER_MAKERS: Readonly<Record<string, OptimizerMaker>> = {
+  rmsprop: (c, keras, where) => new RMSprop({
+    learningRate: num(c, ['learningRate', 'learning_rate', 'lr'], 0.001, where),
+    // Keras names ρ `rho`; TF.js names it `decay`.
+    rho: num(c, keras ? ['rho'] : ['decay'], 0.9, where),
+    momentum: num(c, ['momentum'], 0, where),
+    epsilon: num(c, ['epsilon'], 1e-7, where),
+    centered: bool(c, ['centered'], false, where),
+    ...commonOptions(c, where),
+  }),
+  adam: (c, _keras, where) => new Adam({
+    learningRate: num(c, ['learningRate', 'learning_rate', 'lr'], 0.001, where),
+    beta1: num(c, ['beta1', 'beta_1'], 0.9, where),
+    beta2: num(c, ['beta2', 'beta_2'], 0.999, where),
+    epsilon: num(c, ['epsilon'], 1e-7, where),
+    amsgrad: bool(c, ['amsgrad'], false, where),
+    ...commonOptions(c, where),
+  }),
+  sgd: (c, _keras, where) => new SGD({
+    learningRate: num(c, ['learningRate', 'learning_rate', 'lr'], 0.01, where),
+    momentum: num(c, ['momentum'], 0, where),
+    nesterov: bool(c, ['nesterov'], false, where),
+    ...commonOptions(c, where),
+  }),
+  momentum: (c, _keras, where) => new SGD({
+    learningRate: num(c, ['learningRate', 'learning_rate', 'lr'], 0.01, where),
+    momentum: num(c, ['momentum'], 0, where),
+    nesterov: bool(c, ['useNesterov', 'use_nesterov'], false, where),
+    ...commonOptions(c, where),
+  }),
+  adagrad: (c, _keras, where) => new Adagrad({
+    learningRate: num(c, ['learningRate', 'learning_rate', 'lr'], 0.001, where),
+    initialAccumulatorValue: num(c, ['initialAccumulatorValue', 'initial_accumulator_value'], 0.1, where),
+    epsilon: num(c, ['epsilon'], 1e-7, where),
+    ...commonOptions(c, where),
+  }),
+  adadelta: (c, _keras, where) => new Adadelta({
+    learningRate: num(c, ['learningRate', 'learning_rate', 'lr'], 0.001, where),
+    rho: num(c, ['rho'], 0.95, where),
+    epsilon: num(c, ['epsilon'], 1e-7, where),
+    ...commonOptions(c, where),
+  }),
+  nadam: (c, _keras, where) => new Nadam({
+    learningRate: num(c, ['learningRate', 'learning_rate', 'lr'], 0.001, where),
+    beta1: num(c, ['beta1', 'beta_1'], 0.9, where),
+    beta2: num(c, ['beta2', 'beta_2'], 0.999, where),
+    epsilon: num(c, ['epsilon'], 1e-7, where),
+    ...commonOptions(c, where),
+  }),
+};
+
 /** The optimizer a training config describes, in Keras's or TF.js's spelling. */
 export function optimizerFromConfig(value: JsonValue | undefined, where: string): Optimizer {
   if (!isObject(value)) throw new Error(`${where}: optimizer_config must be an object { class_name, config }, got ${describe(value)}`);
   const cls = own(value, 'class_name');
   const c = own(value, 'config');
   const config = isObject(c) ? c : ({} as JsonObject);
-  const learningRate = (fallback: number): number => num(config, ['learningRate', 'learning_rate', 'lr'], fallback, where);
-  const clip = {
-    ...(own(config, 'clipnorm') != null ? { clipnorm: num(config, ['clipnorm'], 0, where) } : {}),
-    ...(own(config, 'global_clipnorm') != null ? { globalClipnorm: num(config, ['global_clipnorm'], 0, where) } : {}),
-    ...(own(config, 'clipvalue') != null ? { clipvalue: num(config, ['clipvalue'], 0, where) } : {}),
-  };
-  const keras = own(config, 'rho') !== undefined || own(config, 'beta_1') !== undefined || own(config, 'nesterov') !== undefined;
+  const keras = own(config, 'rho') !== undefined || own(config, 'beta_1') !== undefined || own(config, 'nesterov') !== undefined
+    || own(config, 'learning_rate') !== undefined;
   if (keras && num(config, ['decay'], 0, where) !== 0) {
     throw new Error(`${where}: the optimizer has a learning-rate decay of ${String(own(config, 'decay'))}; Unrolled has no such schedule`);
   }
-  switch (typeof cls === 'string' ? cls.toLowerCase() : cls) {
-    case 'rmsprop':
-      return new RMSprop({
-        learningRate: learningRate(0.001),
-        // Keras names ρ `rho`; TF.js names it `decay`.
-        rho: num(config, keras ? ['rho'] : ['decay'], 0.9, where),
-        momentum: num(config, ['momentum'], 0, where),
-        epsilon: num(config, ['epsilon'], 1e-7, where),
-        centered: bool(config, ['centered'], false, where),
-        ...clip,
-      });
-    case 'adam':
-      return new Adam({
-        learningRate: learningRate(0.001),
-        beta1: num(config, ['beta1', 'beta_1'], 0.9, where),
-        beta2: num(config, ['beta2', 'beta_2'], 0.999, where),
-        epsilon: num(config, ['epsilon'], 1e-7, where),
-        amsgrad: bool(config, ['amsgrad'], false, where),
-        ...clip,
-      });
-    case 'sgd':
-      return new SGD({
-        learningRate: learningRate(0.01),
-        momentum: num(config, ['momentum'], 0, where),
-        nesterov: bool(config, ['nesterov'], false, where),
-        ...clip,
-      });
-    case 'momentum':
-      return new SGD({
-        learningRate: learningRate(0.01),
-        momentum: num(config, ['momentum'], 0, where),
-        nesterov: bool(config, ['useNesterov', 'use_nesterov'], false, where),
-        ...clip,
-      });
-    default:
-      throw new Error(`${where}: optimizer '${String(cls)}' is not supported; supported: SGD, Momentum, RMSprop, Adam`);
-  }
+  const key = typeof cls === 'string' ? cls.toLowerCase() : '';
+  const make = Object.prototype.hasOwnProperty.call(OPTIMIZER_MAKERS, key) ? OPTIMIZER_MAKERS[key] : undefined;
+  if (!make) throw new Error(`${where}: optimizer '${String(cls)}' is not supported; supported: SGD, Momentum, RMSprop, Adam, Adagrad, Adadelta, Nadam`);
+  return make(config, keras, where);
 }
 
 /**

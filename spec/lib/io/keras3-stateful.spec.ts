@@ -26,7 +26,7 @@ import {
   Dense, GRU, InputLayer, LSTM, Model, Sequential, SimpleRNN, clearSession, input, randomUniform, setSeed, type SymbolicTensor, type Tensor,
 } from '../../../lib/index.ts';
 import { readKeras, readKerasWeights, writeKeras, writeKerasWeights } from '../../../lib/io/keras3.ts';
-import { assertMentions, assertSameBits, assertSameLines, entryText, errorOf, fixtureBytes, kerasLayout, hdf5Layout } from './keras3-helpers.ts';
+import { assertMentions, assertSameBits, assertSameLines, entryText, errorOf, fixtureBytes, kerasLayout, hdf5Layout, withEntry } from './keras3-helpers.ts';
 
 test.before.each(() => {
   clearSession();
@@ -214,13 +214,13 @@ test('a whole .keras model with a layer of the outer model inside a nested model
     clearSession();
     const model = sharedAcross(innerFirst);
     const bytes = await writeKeras(model);
-    // Keras's serialize_dict copies the nested model's config when that model is done, so a layer met there
-    // first keeps its shared_object_id only on its later occurrence outside.
+    // Both occurrences carry the id, in either walk order: Keras's loader builds the first one it meets and hands
+    // the same object to the other (serialization_lib's get_shared_object), so Keras too loads one LSTM.
     const layers = JSON.parse(entryText(bytes, 'config.json')).config.layers as Array<{ class_name: string; shared_object_id?: number; config: { layers?: Array<{ class_name: string; shared_object_id?: number }> } }>;
     const nested = layers.find((l) => l.class_name === 'Functional')!.config.layers!.find((l) => l.class_name === 'LSTM')!;
     const outer = layers.find((l) => l.class_name === 'LSTM')!;
     assert.is(typeof outer.shared_object_id, 'number', `innerFirst ${innerFirst}: the outer occurrence's id`);
-    assert.is(nested.shared_object_id, innerFirst ? undefined : outer.shared_object_id, `innerFirst ${innerFirst}: the nested occurrence's id`);
+    assert.is(nested.shared_object_id, outer.shared_object_id, `innerFirst ${innerFirst}: the nested occurrence's id`);
     const back = await readKeras(bytes, 'shared.keras');
     assert.ok((back.getLayer('inner') as Model).getLayer('shared_lstm') === back.getLayer('shared_lstm'), `innerFirst ${innerFirst}: one LSTM object`);
     const x = randomUniform([2, 5, 3], -1, 1);
@@ -230,7 +230,30 @@ test('a whole .keras model with a layer of the outer model inside a nested model
   }
 });
 
-test('two layers of the same config and name in two nested models stay two layers when the later one has an id', async () => {
+/** The layer objects of a config.json layer list, nested models' included, in the file's order. */
+function layerObjects(layers: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  return layers.flatMap((l) => {
+    const inner = (l.config as { layers?: Array<Record<string, unknown>> }).layers;
+    return ['Functional', 'Sequential'].includes(l.class_name as string) && inner ? layerObjects(inner) : [l];
+  });
+}
+
+test("Keras's own form of a layer met first in a nested model (its id on the later occurrence only) reads as one layer", async () => {
+  const model = sharedAcross(true);
+  const bytes = withEntry(await writeKeras(model), 'config.json', (text) => {
+    const config = JSON.parse(text);
+    const first = layerObjects(config.config.layers).find((l) => l.class_name === 'LSTM')!;
+    delete first.shared_object_id;
+    return JSON.stringify(config);
+  });
+  const back = await readKeras(bytes, 'keras-form.keras');
+  assert.ok((back.getLayer('inner') as Model).getLayer('shared_lstm') === back.getLayer('shared_lstm'), 'one LSTM object');
+  const x = randomUniform([2, 5, 3], -1, 1);
+  const [p, q] = [model.predict(x), back.predict(x) as unknown as Tensor[]];
+  p.forEach((t, i) => assertSameBits(q[i], t, `output ${i}`));
+});
+
+test('two layers of the same config and name in two nested models: written with ids, one stays shared; in Keras\'s own form the ambiguous pair is refused', async () => {
   // inner1 holds its own LSTM 'l'; inner2 and the outer model share another LSTM 'l' (same config), met first in inner2.
   const own = new LSTM(4, { name: 'l', returnSequences: true });
   const shared = new LSTM(4, { name: 'l', returnSequences: true });
@@ -242,9 +265,21 @@ test('two layers of the same config and name in two nested models stay two layer
   const inner1 = nest(own, 'inner1');
   const inner2 = nest(shared, 'inner2');
   const model = new Model({ inputs: x, outputs: [inner1.apply(x), inner2.apply(x), shared.apply(x)], name: 'outer' }) as Model<SymbolicTensor[]>;
-  // Both id-less candidates are of the same class and config: which one lost the id is not known, so neither is taken for it.
-  const bytes = await writeKeras(model);
-  const message = await errorOf(() => readKeras(bytes, 'two.keras'));
+  const written = await writeKeras(model);
+  const back = await readKeras<SymbolicTensor[]>(written, 'two.keras');
+  assert.ok((back.getLayer('inner2') as Model).getLayer('l') === back.getLayer('l'), 'the shared LSTM is one object');
+  assert.ok((back.getLayer('inner1') as Model).getLayer('l') !== back.getLayer('l'), "inner1's LSTM is its own");
+  const data = randomUniform([2, 5, 3], -1, 1);
+  model.predict(data).forEach((t, i) => assertSameBits(back.predict(data)[i], t, `output ${i}`));
+  // Without the first occurrence's id (as Keras's writer leaves it), both id-less candidates are of the same
+  // class and config: which one lost the id is not known, so neither is taken for it.
+  const kerasForm = withEntry(written, 'config.json', (text) => {
+    const config = JSON.parse(text);
+    const objects = layerObjects(config.config.layers).filter((l) => l.class_name === 'LSTM');
+    delete objects[1].shared_object_id;
+    return JSON.stringify(config);
+  });
+  const message = await errorOf(() => readKeras(kerasForm, 'two.keras'));
   assertMentions(message, ['two.keras', 'model.weights.h5', 'is missing']);
 });
 
