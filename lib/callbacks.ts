@@ -115,11 +115,15 @@ export function callPredictHook<K extends PredictHook>(callbacks: readonly Callb
   });
 }
 
-/** Checks a `callbacks` option: a list of objects. `where` names the call ('fit'). */
+/** Checks a `callbacks` option: a list of objects whose hooks are functions. `where` names the call ('fit'). */
 export function checkCallbacks(where: string, callbacks: unknown): Callback[] {
   if (!Array.isArray(callbacks)) throw new Error(`${where}: callbacks must be a list of callbacks, got ${callbacks === null ? 'null' : typeof callbacks}`);
   callbacks.forEach((cb: unknown, i) => {
     if (cb === null || typeof cb !== 'object') throw new Error(`${where}: callbacks[${i}] must be an object with hooks (${HOOKS.join(', ')}), got ${cb === null ? 'null' : typeof cb}`);
+    for (const hook of HOOKS) {
+      const fn: unknown = (cb as Record<string, unknown>)[hook];
+      if (fn !== undefined && typeof fn !== 'function') throw new Error(`${where}: callbacks[${i}].${hook} must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    }
   });
   return callbacks as Callback[];
 }

@@ -132,4 +132,18 @@ test('predict is synchronous: a predict hook that returns a Promise is an error 
   assert.is(unhandled, 0);
 });
 
+test('a hook that is not a function is an error naming the call, the callback and the hook', async () => {
+  const m = model(0);
+  assert.throws(() => m.predict([[1, 2]], { callbacks: [{ onPredictBatchEnd: 3 } as unknown as Callback] }), /predict: callbacks\[0\]\.onPredictBatchEnd must be a function, got number/);
+  const messageOf = (p: Promise<unknown>): Promise<string> => p.then(() => '', (e: Error) => e.message);
+  assert.is(
+    await messageOf(m.evaluate([[1, 2]], [[0]], { callbacks: [{}, { onTestBatchBegin: 'x' } as unknown as Callback] })),
+    'evaluate: callbacks[1].onTestBatchBegin must be a function, got string',
+  );
+  assert.is(
+    await messageOf(m.fit([[1, 2]], [[0]], { verbose: 0, callbacks: [{ onEpochEnd: null } as unknown as Callback] })),
+    'fit: callbacks[0].onEpochEnd must be a function, got null',
+  );
+});
+
 test.run();
