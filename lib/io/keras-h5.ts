@@ -171,7 +171,7 @@ function compileFrom(model: Model, text: string, state: OptimizerWeights | undef
     for (const key of ['sample_weight_mode', 'weighted_metrics']) {
       if (own(training, key) !== undefined && own(training, key) !== null) return false;
     }
-    const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}, training config`);
+    const optimizer = optimizerFromConfig(own(training, 'optimizer_config'), `${where}, training config`, true);
     const options = compileOptionsOf(model, training, optimizer, `${where}, training config`);
     if (state && !restoreOptimizerWeights(model, optimizer, state)) return false;
     model.compile(options);

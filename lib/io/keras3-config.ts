@@ -20,7 +20,11 @@
  * global DTypePolicy of a model, the initializers a recurrent layer shares
  * with its cell) gets its id on every occurrence whose dict is still part of
  * the output when the next one is recorded — which is every occurrence but
- * a first one already copied into its layer's config.
+ * a first one already copied into its layer's config. A layer the model
+ * holds twice is the exception: it has its id on every occurrence, so that
+ * Keras loads it as one layer (see `Serializer`). The compile settings
+ * (compile_config) are written as `Trainer.get_compile_config()` does, loss
+ * and metric objects with options as their classes' `get_config()`.
  */
 import type { ActivationName } from '../../cells/common.ts';
 import { initializerToKeras, type Initializer } from '../initializers.ts';

@@ -282,8 +282,21 @@ const OPTIMIZER_MAKERS: Readonly<Record<string, OptimizerMaker>> = {
   }),
 };
 
-/** The optimizer a training config describes, in Keras's or TF.js's spelling. */
-export function optimizerFromConfig(value: JsonValue | undefined, where: string): Optimizer {
+/**
+ * The optimizers whose update rule changed between Keras 2's optimizers and
+ * Keras 3's (which Unrolled's follow): Keras 2's and tf.keras 2's Adagrad
+ * add ε outside the root, Keras 2's Nadam decays its momentum schedule by
+ * `schedule_decay`. tf.keras ≥ 2.11's optimizers (`is_legacy_optimizer:
+ * false`) are the ones Keras 3 took over.
+ */
+const CHANGED_SINCE_KERAS_2 = ['adagrad', 'nadam'];
+
+/**
+ * The optimizer a training config describes, in Keras's or TF.js's
+ * spelling. `legacy` marks a legacy Keras HDF5 file's config: an optimizer
+ * that Keras 2 updated by another rule is refused there.
+ */
+export function optimizerFromConfig(value: JsonValue | undefined, where: string, legacy = false): Optimizer {
   if (!isObject(value)) throw new Error(`${where}: optimizer_config must be an object { class_name, config }, got ${describe(value)}`);
   const cls = own(value, 'class_name');
   const c = own(value, 'config');
@@ -294,6 +307,9 @@ export function optimizerFromConfig(value: JsonValue | undefined, where: string)
     throw new Error(`${where}: the optimizer has a learning-rate decay of ${String(own(config, 'decay'))}; Unrolled has no such schedule`);
   }
   const key = typeof cls === 'string' ? cls.toLowerCase() : '';
+  if (legacy && CHANGED_SINCE_KERAS_2.includes(key) && own(config, 'is_legacy_optimizer') !== false) {
+    throw new Error(`${where}: a Keras 2 ${String(cls)} updates the weights by another rule than Keras 3's, which Unrolled's ${String(cls)} follows`);
+  }
   const make = Object.prototype.hasOwnProperty.call(OPTIMIZER_MAKERS, key) ? OPTIMIZER_MAKERS[key] : undefined;
   if (!make) throw new Error(`${where}: optimizer '${String(cls)}' is not supported; supported: SGD, Momentum, RMSprop, Adam, Adagrad, Adadelta, Nadam`);
   return make(config, keras, where);

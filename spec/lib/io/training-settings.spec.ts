@@ -288,6 +288,19 @@ test('TF.js format: Nadam, and an Adagrad ε TF.js does not have, are refused be
   assertMentions(await errorOf(() => tfjsArtifacts(adagrad)), ['Adagrad', 'epsilon 0.0001', '1e-7']);
 });
 
+test("optimizer configs: Adagrad, Adadelta, Nadam and weight_decay read in Keras's and TF.js's keys; a Keras 2 Adagrad or Nadam (another update rule) is refused in a legacy file", async () => {
+  const { optimizerFromConfig } = await import('../../../lib/io/training-config.ts');
+  const read = (cls: string, config: Record<string, unknown>, legacy = false): Optimizer => optimizerFromConfig({ class_name: cls, config: config as never }, 'f', legacy);
+  assert.equal(read('Adagrad', { learning_rate: 0.1, initial_accumulator_value: 0.3, epsilon: 1e-6, weight_decay: 0.02 }).getConfig(), { learningRate: 0.1, weightDecay: 0.02, initialAccumulatorValue: 0.3, epsilon: 1e-6 });
+  assert.equal(read('Adagrad', { learningRate: 0.1, initialAccumulatorValue: 0.3 }).getConfig(), { learningRate: 0.1, initialAccumulatorValue: 0.3, epsilon: 1e-7 });
+  assert.equal(read('Adadelta', { learningRate: 1, rho: 0.9, epsilon: 1e-6 }).getConfig(), { learningRate: 1, rho: 0.9, epsilon: 1e-6 });
+  assert.equal(read('Nadam', { learning_rate: 0.002, beta_1: 0.8, beta_2: 0.99, epsilon: 1e-7 }).getConfig(), { learningRate: 0.002, beta1: 0.8, beta2: 0.99, epsilon: 1e-7 });
+  // Keras 2's Adagrad adds epsilon outside the root; tf.keras 2.11's new optimizers (is_legacy_optimizer false) are Keras 3's.
+  assert.throws(() => read('Adagrad', { lr: 0.01, epsilon: 1e-7, decay: 0 }, true), /f: a Keras 2 Adagrad updates the weights by another rule than Keras 3's/);
+  assert.throws(() => read('Nadam', { lr: 0.002, schedule_decay: 0.004 }, true), /a Keras 2 Nadam/);
+  assert.ok(read('Adagrad', { learning_rate: 0.01, is_legacy_optimizer: false }, true) instanceof Adagrad);
+});
+
 // ---------------------------------------------------------------- ModelCheckpoint
 
 test('ModelCheckpoint refuses at the start of fit, before any training, a model its format cannot hold', async () => {
