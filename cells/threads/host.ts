@@ -105,7 +105,13 @@ export function spawnWorker(onError: (error: Error) => void): WorkerHandle {
     worker.on('error', onError);
     return { post: (message) => worker.postMessage(message) };
   }
-  const worker = new g.Worker!(new URL('./worker.js', import.meta.url), { type: 'module' });
+  let url: URL;
+  try {
+    url = new URL('./worker.js', import.meta.url);
+  } catch {
+    throw new Error("worker threads need the package's worker script (dist/cells/threads/worker.js) beside this module, and this bundle has no URL for it (import.meta.url); keep new URL('./worker.js', import.meta.url) in the bundle, or setNumThreads(1)");
+  }
+  const worker = new g.Worker!(url, { type: 'module' });
   return { post: (message) => worker.postMessage(message) };
 }
 

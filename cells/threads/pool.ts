@@ -86,7 +86,13 @@ function workers(n: number): Pool {
   const { words } = p.control;
   while (p.workers.length < n) {
     const index = p.workers.length;
-    const handle = spawnWorker((error) => { p.broken = `worker thread ${index + 1} failed: ${error.message}`; });
+    let handle: WorkerHandle;
+    try {
+      handle = spawnWorker((error) => { p.broken = `worker thread ${index + 1} failed: ${error.message}`; });
+    } catch (error) {
+      p.broken = `worker thread ${index + 1} could not start: ${error instanceof Error ? error.message : String(error)}`;
+      throw new Error(p.broken);
+    }
     p.workers.push({ handle, regions: new Set() });
     handle.post({ kind: 'start', index, control: p.control.sab } satisfies Message);
   }
@@ -166,7 +172,12 @@ function forget(h: Held, old: Region): void {
  */
 export function runJob(job: Job, region: Region, mine: () => void, what: string): void {
   const helpers = job.threads - 1;
-  const p = workers(helpers);
+  let p: Pool;
+  try {
+    p = workers(helpers);
+  } catch (error) {
+    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}; setNumThreads(1) runs on the calling thread alone`);
+  }
   const { words } = p.control;
   for (let i = 0; i < helpers; i++) {
     if (p.workers[i].regions.has(region.id)) continue;
