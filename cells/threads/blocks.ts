@@ -18,7 +18,7 @@ import { Flag, Op } from './protocol.ts';
 import { has, layout, slotSizes, type Job, type JobViews } from './regions.ts';
 
 /** A block holds at least this many rows, and a batch is cut into at most MAX_BLOCKS. */
-export const BLOCK_ROWS = 8;
+export const BLOCK_ROWS = 16;
 export const MAX_BLOCKS = 12;
 
 /** Where each row block starts, and B at the end: clamp(⌊B / BLOCK_ROWS⌋, 1, MAX_BLOCKS) blocks of nearly equal size. */

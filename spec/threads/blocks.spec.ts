@@ -19,8 +19,8 @@ import { CONFIGS, caseName, type CellConfig, type CellKey, type Dims } from '../
 import { digest, gradients, measure, problem } from '../cells/harness.ts';
 import { UNDER_TEST } from '../cells/under-test.ts';
 
-/** Five row blocks (⌊44 / 8⌋), and work above the threshold under which a call stays on the calling thread. */
-const BIG: Dims = { B: 44, T: 8, D: 8, H: 24 };
+/** Five row blocks (⌊80 / 16⌋), and work above the threshold under which a call stays on the calling thread. */
+const BIG: Dims = { B: 80, T: 6, D: 8, H: 24 };
 /** The masks of configs.ts are [3, 4]: sample b at step t takes the value of sample b mod 3 at step t mod 4. */
 function widened(mask: readonly number[]): number[] {
   return Array.from({ length: BIG.B * BIG.T }, (_, k) => mask[(Math.floor(k / BIG.T) % 3) * 4 + ((k % BIG.T) % 4)]);
@@ -31,9 +31,9 @@ function big(config: CellConfig): CellConfig {
 
 const initialThreads = getNumThreads();
 
-test('a batch of 44 rows is cut in 5 blocks of nearly equal size, whatever the threads; small batches in one', () => {
-  assert.equal(rowBlocks(44), [0, 8, 17, 26, 35, 44]);
-  assert.equal(rowBlocks(15), [0, 15]);
+test('a batch of 90 rows is cut in 5 blocks of nearly equal size, whatever the threads; small batches in one', () => {
+  assert.equal(rowBlocks(90), [0, 18, 36, 54, 72, 90]);
+  assert.equal(rowBlocks(31), [0, 31]);
   assert.equal(rowBlocks(1000).length - 1, 12, 'at most 12 blocks');
 });
 
@@ -77,7 +77,7 @@ test('an error inside a worker is an error of the call, naming the cell and shap
   setNumThreads(2);
   const workspace = new Workspace();
   const d = { ...BIG };
-  // A job that says 44 rows over a region that holds a few bytes: the worker's views of it do not fit, and it throws.
+  // A job that says 80 rows over a region that holds a few bytes: the worker's views of it do not fit, and it throws.
   const region = regionFor(workspace, 'infer', 16);
   const job = {
     op: Op.Forward, workspace: region.workspace, region: region.id, cell: LSTM_CELL, dtype: 'float32' as const, d,
@@ -85,7 +85,7 @@ test('an error inside a worker is an error of the call, naming the cell and shap
   };
   let ran = false;
   assert.throws(() => runJob(job, region, () => { ran = true; }, describe(job)), (e: Error) =>
-    /^lstm: inference of x \[44,8,8\] with 24 units on 2 threads: worker thread 1 failed: RangeError/.test(e.message));
+    /^lstm: inference of x \[80,6,8\] with 24 units on 2 threads: worker thread 1 failed: RangeError/.test(e.message));
   assert.ok(ran, "the calling thread's part ran");
   const config = big(CONFIGS.lstm[0]);
   setNumThreads(1);

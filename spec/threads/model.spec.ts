@@ -25,7 +25,7 @@ async function trained(threads: number): Promise<{ weights: string[]; predicted:
   const model = new Sequential();
   model.add(new Bidirectional(new LSTM(16, { returnSequences: true, dropout: 0.2, recurrentDropout: 0.1 }), { inputShape: [T, D] }));
   model.add(new GRU(12, { resetAfter: false, returnSequences: true, goBackwards: true, dropout: 0.1 }));
-  model.add(new SimpleRNN(10, { stateful: true }));
+  model.add(new SimpleRNN(20, { stateful: true }));
   model.add(new Dense(1, { activation: 'sigmoid' }));
   model.compile({ optimizer: 'rmsprop', loss: 'binary_crossentropy' });
   const x = randomNormal([2 * B, T, D]);
