@@ -9,9 +9,8 @@
  * Letters: B batch, T timesteps, D input features, H units, NB row blocks.
  */
 import { Tensor, allocate, type FloatArray } from '../../autograd/index.ts';
-import type { CellWeights, GradientProbe, SequenceDims, SequenceGrads, SequenceOptions } from '../common.ts';
+import type { CellWeights, SequenceDims, SequenceGrads, SequenceOptions } from '../common.ts';
 import type { Cell } from '../cell.ts';
-import { maskLayout } from '../projection.ts';
 import { backward, forward, preparePass, type BlockArrays, type BlockGrads, type Pass, type PassFlags } from '../sequence.ts';
 import type { Workspace } from '../workspace.ts';
 import { Flag, Op } from './protocol.ts';
