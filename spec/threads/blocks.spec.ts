@@ -16,7 +16,7 @@ import { Op } from '../../cells/threads/protocol.ts';
 import { describe } from '../../cells/threads/run.ts';
 import { assertClose } from '../autograd/expect.ts';
 import { CONFIGS, caseName, type CellConfig, type CellKey, type Dims } from '../cells/configs.ts';
-import { digest, gradients, measure, problem } from '../cells/harness.ts';
+import { digest, gradients, loss, measure, problem, runOn } from '../cells/harness.ts';
 import { UNDER_TEST } from '../cells/under-test.ts';
 
 /** Five row blocks (⌊80 / 16⌋), and work above the threshold under which a call stays on the calling thread. */
@@ -95,6 +95,20 @@ test('an error inside a worker is an error of the call, naming the cell and shap
   const two = measure(problem(UNDER_TEST.lstm, config));
   assert.ok(threadJobs() > jobs, 'the next call ran on the threads');
   for (const [k, v] of one) assert.is(digest(two.get(k)!), digest(v), `after the error: ${k} as on one thread`);
+});
+
+test('a backward runs on the threads of its forward, whatever setNumThreads says in between', () => {
+  const config = big(CONFIGS.gru[0]);
+  setNumThreads(1);
+  const want = gradients(problem(UNDER_TEST.gru, config));
+  for (const [before, after] of [[2, 1], [3, 2], [1, 3]]) {
+    const p = problem(UNDER_TEST.gru, config);
+    setNumThreads(before);
+    const result = runOn(p);
+    setNumThreads(after);
+    loss(result, p.config).backward();
+    p.leaves.forEach((t, i) => assert.is(digest(t.grad!), digest(want[i]), `forward on ${before}, backward after setNumThreads(${after}): d${p.leafNames[i]}`));
+  }
 });
 
 test('setNumThreads: a bad n names the argument and the value', () => {
