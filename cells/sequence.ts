@@ -316,14 +316,15 @@ export function backward(p: Pass, grads: BlockGrads): void {
   s.dPrev.forEach((d, i) => {
     if (grads.initial[i]) axpy(grads.initial[i]!, 1, d); // what reaches the states before the first step
   });
-  if (grads.W) p.input.gradWeight(grads.W, plan.xTM, plan.dGates, TB); //           dW += (x ⊙ m)ᵀ dGates
+  // dW += (x ⊙ m)ᵀ dGates, and dU_g += Σ_t (a_t ⊙ m_g)ᵀ δ_t of the products whose δ is dGates: ONE product over all T·B rows each (not T small ones), dGates packed once for them.
+  const overGates = p.cell.products.flatMap((q, k) => (grads.U && q.dOutput === 'dGates' ? [[s.rec[k], grads.U, plan[q.input]] as const] : []));
+  Projection.gradWeights([...(grads.W ? [[p.input, grads.W, plan.xTM] as const] : []), ...overGates], plan.dGates, TB);
   if (grads.x || probe) p.input.gradInput(plan.dXTM.fill(0), plan.dGates, TB); //   ∂L/∂x = (dGates Wᵀ) ⊙ m
   if (probe) stepSquares(probe.subarray(T), plan.dXTM, T, B * D); //              Σ (∂L/∂x_t)², step by step
   if (grads.x) addFromTimeMajor(grads.x, plan.dXTM, B, T, D, p.flags.goBackwards); // back to [B, T, D] in input order
   if (grads.b) sumRows(p.cell.inputBias(grads.b, H), plan.dGates, TB, p.cell.gates * H); // dbx += Σ_rows dGates
-  // The recurrent side: dU_g += Σ_t (a_t ⊙ m_g)ᵀ δ_t, ONE product over the cached a of all T·B rows per product, not T small ones.
-  p.cell.products.forEach((q, k) => {
-    if (grads.U) s.rec[k].gradWeight(grads.U, plan[q.input], plan[q.dOutput], TB);
+  p.cell.products.forEach((q, k) => { // the other products' dU_g, from the δ each keeps
+    if (grads.U && q.dOutput !== 'dGates') s.rec[k].gradWeight(grads.U, plan[q.input], plan[q.dOutput], TB);
   });
   const bh = p.cell.recurrentBias;
   if (grads.b && bh) sumRows(bh(grads.b, H), plan[p.cell.products[0].dOutput], TB, p.cell.products[0].grad[0] * H); // dbh += Σ_rows δ
