@@ -30,6 +30,21 @@ export type ActivationName = 'tanh' | 'sigmoid' | 'relu' | 'linear' | 'hard_sigm
 /** The names TF.js users write where they differ from the snake_case ones; each means the activation it maps to. */
 export type ActivationAlias = 'hardSigmoid';
 export const ACTIVATION_ALIASES: Readonly<Record<ActivationAlias, ActivationName>> = { hardSigmoid: 'hard_sigmoid' };
+/** An activation as a user may name it: the snake_case name or TF.js's camelCase one. */
+export type ActivationSpec = ActivationName | ActivationAlias;
+
+/** The snake_case name of an activation named either way (what layers keep and files hold); unknown names are left for `activation` to refuse. */
+export function canonicalActivation(name: ActivationSpec | undefined): ActivationName | undefined {
+  return name !== undefined && Object.hasOwn(ACTIVATION_ALIASES, name) ? ACTIVATION_ALIASES[name as ActivationAlias] : (name as ActivationName | undefined);
+}
+
+/** `options` with its activations under their snake_case names. */
+export function canonicalActivations<T extends { activation?: ActivationSpec; recurrentActivation?: ActivationSpec }>(options: T): T {
+  const out = { ...options };
+  if (options.activation !== undefined) out.activation = canonicalActivation(options.activation);
+  if (options.recurrentActivation !== undefined) out.recurrentActivation = canonicalActivation(options.recurrentActivation);
+  return out;
+}
 
 export interface Activation {
   name: ActivationName;

@@ -13,7 +13,7 @@
  * step T − 1 the last, where the loss of `gradientFlow` sits.
  */
 import { Tensor, allocate, backward, formatShape, noGrad, type FloatArray } from '../autograd/index.ts';
-import type { CellWeights, GradientProbe, SequenceOptions } from '../cells/common.ts';
+import { canonicalActivation, type CellWeights, type GradientProbe, type SequenceOptions } from '../cells/common.ts';
 import { runSequence, traceSequence, type Cell } from '../cells/sequence.ts';
 import { GRU, type FusedRNN as RNN } from './layers/recurrent.ts';
 
@@ -67,8 +67,8 @@ function prepare(where: string, layer: RNN, x: Tensor, options: ExplainOptions):
       initialState,
       goBackwards: layer.goBackwards,
       mask: options.mask ?? null,
-      activation: layer.options.activation,
-      recurrentActivation: layer.options.recurrentActivation,
+      activation: canonicalActivation(layer.options.activation),
+      recurrentActivation: canonicalActivation(layer.options.recurrentActivation),
       // No dropout: a trace shows the layer as it infers. A workspace of its own,
       // so that a backward the layer still owes (its workspace ticket) stays valid.
     },

@@ -9,7 +9,7 @@
  * weights from the file, so an initializer Unrolled does not have is read as
  * the layer's default.
  */
-import type { ActivationName } from '../../cells/common.ts';
+import { canonicalActivation, type ActivationName } from '../../cells/common.ts';
 import { initializerFromFile, initializerToTfjs, type Initializer } from '../initializers.ts';
 import { regularizerFromFile, regularizerToTfjs, type Regularizer } from '../regularizers.ts';
 import { Activation } from '../layers/activation.ts';
@@ -93,9 +93,9 @@ function recurrentConfig(layer: FusedRNN): JsonObject {
     name: layer.name,
     trainable: layer.trainable,
     units: layer.units,
-    activation: writtenActivation(layer, o.activation ?? 'tanh'),
+    activation: writtenActivation(layer, canonicalActivation(o.activation) ?? 'tanh'),
   };
-  if (!(layer instanceof SimpleRNN)) config.recurrent_activation = writtenActivation(layer, o.recurrentActivation ?? 'sigmoid');
+  if (!(layer instanceof SimpleRNN)) config.recurrent_activation = writtenActivation(layer, canonicalActivation(o.recurrentActivation) ?? 'sigmoid');
   Object.assign(config, {
     use_bias: o.useBias ?? true,
     kernel_initializer: initializerConfig(layer.initializers.kernel),

@@ -26,7 +26,7 @@
  * (compile_config) are written as `Trainer.get_compile_config()` does, loss
  * and metric objects with options as their classes' `get_config()`.
  */
-import type { ActivationName } from '../../cells/common.ts';
+import { canonicalActivation, type ActivationName } from '../../cells/common.ts';
 import { initializerToKeras, type Initializer } from '../initializers.ts';
 import type { Regularizer } from '../regularizers.ts';
 import type { Optimizer } from '../../optim/index.ts';
@@ -235,8 +235,8 @@ function recurrentConfig(s: Serializer, layer: RNN, objects: LayerObjects, zeroO
   const kernel = {};
   const recurrent = {};
   const bias = {};
-  const activation = kerasActivation(layer, o.activation ?? 'tanh');
-  const recurrentActivation = layer instanceof SimpleRNN ? null : kerasActivation(layer, o.recurrentActivation ?? 'sigmoid');
+  const activation = kerasActivation(layer, canonicalActivation(o.activation) ?? 'tanh');
+  const recurrentActivation = layer instanceof SimpleRNN ? null : kerasActivation(layer, canonicalActivation(o.recurrentActivation) ?? 'sigmoid');
   const ownKeys = (): PyDict => {
     const c: PyDict = { units: layer.units, activation };
     if (recurrentActivation !== null) c.recurrent_activation = recurrentActivation;

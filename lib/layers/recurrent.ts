@@ -9,7 +9,7 @@
 import { Tensor, formatShape, type DType } from '../../autograd/index.ts';
 import {
   Workspace, drawDropoutMasks,
-  type ActivationName, type CellWeights, type SequenceOptions, type SequenceResult,
+  canonicalActivation, canonicalActivations, type ActivationSpec, type CellWeights, type SequenceOptions, type SequenceResult,
 } from '../../cells/common.ts';
 import { CELLS, type CellEntry } from '../../cells/index.ts';
 import { getInitializer, type Initializer, type InitializerSpec } from '../initializers.ts';
@@ -23,9 +23,10 @@ export { RNN, type RNNOptions } from './rnn.ts';
 
 /** S: returnState as a type, so that `apply` is typed as a list ([output, ...states]) when it is true. */
 export interface RecurrentOptions<S extends boolean = boolean> extends RNNOptions<S> {
-  activation?: ActivationName;
+  /** The state's activation (default 'tanh'); TF.js's camelCase names are accepted beside Keras's. */
+  activation?: ActivationSpec;
   /** The gates' activation (LSTM, GRU); SimpleRNN has no gates and refuses it. */
-  recurrentActivation?: ActivationName;
+  recurrentActivation?: ActivationSpec;
   useBias?: boolean;
   /** Fraction of the input units dropped in training. */
   dropout?: number;
@@ -79,7 +80,7 @@ export abstract class FusedRNN<S extends boolean = boolean> extends RNN<S> {
   protected readonly workspace = new Workspace();
 
   constructor(baseName: string, units: number, options: RecurrentOptions<S>, cell: BuiltinCell) {
-    super(cell, options, baseName);
+    super(cell, canonicalActivations(options), baseName);
     for (const arg of ['dropout', 'recurrentDropout'] as const) {
       const rate = options[arg] ?? 0;
       if (!(rate >= 0 && rate < 1)) throw new Error(`${this.name}: ${arg} must be in [0, 1), got ${rate}`);
@@ -146,8 +147,8 @@ export abstract class FusedRNN<S extends boolean = boolean> extends RNN<S> {
       goBackwards: this.goBackwards,
       mask: context.mask ?? null,
       dropoutMasks,
-      activation: this.options.activation,
-      recurrentActivation: this.options.recurrentActivation,
+      activation: canonicalActivation(this.options.activation),
+      recurrentActivation: canonicalActivation(this.options.recurrentActivation),
       // One workspace per application in a graph, so that each keeps its caches until the backward.
       workspace: context.slot ? this.perSlot(context.slot, () => new Workspace()) : this.workspace,
     });

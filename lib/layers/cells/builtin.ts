@@ -10,7 +10,7 @@
  * Letters: B batch, D input features, H units.
  */
 import type { Tensor } from '../../../autograd/index.ts';
-import type { ActivationName, CellWeights } from '../../../cells/common.ts';
+import { canonicalActivation, canonicalActivations, type ActivationSpec, type CellWeights } from '../../../cells/common.ts';
 import { CELLS, type CellClass as FusedClass } from '../../../cells/index.ts';
 import { Initializer, getInitializer, type InitializerSpec } from '../../initializers.ts';
 import { Regularizer, recurrentRegularizers, regularizeWeights, type RecurrentRegularizers, type RegularizerSpec } from '../../regularizers.ts';
@@ -20,7 +20,7 @@ import { RNNCell, type CellConfig } from './cell.ts';
 /** What every built-in cell takes. */
 export interface SimpleRnnCellOptions {
   name?: string;
-  activation?: ActivationName;
+  activation?: ActivationSpec;
   useBias?: boolean;
   /** How each weight starts (Keras's defaults: 'glorotUniform', 'orthogonal', 'zeros'): a name, an initializer or { className, config }. */
   kernelInitializer?: InitializerSpec;
@@ -34,7 +34,7 @@ export interface SimpleRnnCellOptions {
 
 /** The gated cells' options: their gates' activation too. */
 export interface GatedCellOptions extends SimpleRnnCellOptions {
-  recurrentActivation?: ActivationName;
+  recurrentActivation?: ActivationSpec;
 }
 
 export interface LstmCellOptions extends GatedCellOptions {
@@ -80,7 +80,7 @@ export abstract class BuiltinCell extends RNNCell {
     if (!Number.isInteger(units) || units <= 0) throw new Error(`${title}: units must be a positive integer, got ${units}`);
     this.kind = kind;
     this.units = units;
-    this.options = options;
+    this.options = canonicalActivations(options);
     this.setName(options.name);
     this.stateSize = CELLS[kind].states === 1 ? units : Array.from({ length: CELLS[kind].states }, () => units);
     this.outputSize = units;
@@ -140,7 +140,7 @@ export abstract class BuiltinCell extends RNNCell {
   call(input: Tensor, states: Tensor[]): [Tensor, Tensor[]] {
     const step = CELLS[this.kind].cell({ resetAfter: this.options.resetAfter ?? true }).step;
     const next = step(input, states, this.cellWeights(), {
-      activation: this.options.activation, recurrentActivation: this.options.recurrentActivation,
+      activation: canonicalActivation(this.options.activation), recurrentActivation: canonicalActivation(this.options.recurrentActivation),
     });
     return [next[0], next];
   }

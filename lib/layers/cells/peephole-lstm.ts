@@ -20,15 +20,15 @@
  */
 import { Tensor, allocate, type DType } from '../../../autograd/index.ts';
 import * as ops from '../../../autograd/ops.ts';
-import { activation, type ActivationName } from '../../../cells/common.ts';
+import { activation, canonicalActivations, type ActivationSpec } from '../../../cells/common.ts';
 import { Initializer, getInitializer, type InitializerSpec } from '../../initializers.ts';
 import { checkOptions, type ShapeSpec } from '../layer.ts';
 import { RNNCell, type CellConfig } from './cell.ts';
 
 export interface PeepholeLstmCellOptions {
   name?: string;
-  activation?: ActivationName;
-  recurrentActivation?: ActivationName;
+  activation?: ActivationSpec;
+  recurrentActivation?: ActivationSpec;
   useBias?: boolean;
   /** Start the forget-gate bias at 1 (default true, as LSTM). */
   unitForgetBias?: boolean;
@@ -55,7 +55,7 @@ export class PeepholeLSTMCell extends RNNCell {
     activation('PeepholeLSTMCell', 'activation', options.activation, 'tanh');
     activation('PeepholeLSTMCell', 'recurrentActivation', options.recurrentActivation, 'sigmoid');
     this.units = units;
-    this.options = options;
+    this.options = canonicalActivations(options);
     this.setName(options.name);
     this.stateSize = [units, units]; // h, c
     this.outputSize = units;
