@@ -27,6 +27,8 @@ let numThreads = threadSupport.reason ? 1 : Math.min(DEFAULT_CAP, threadSupport.
 /**
  * Sets the threads a recurrent layer's forward and backward may use, the
  * calling thread included: 1 … 64. Results are the same bits for any number.
+ * A call uses at most one thread per row block of its batch (blocks of at
+ * least 16 rows, at most 4: cells/threads/blocks.ts).
  * Where threads cannot run (no SharedArrayBuffer, or a browser's main
  * thread), only 1 is accepted.
  */

@@ -1,6 +1,6 @@
 /**
  * The batch in row blocks, on 1, 2 and 3 threads: every configuration of the
- * cell specs (configs.ts), at a batch large enough to be cut in five blocks
+ * cell specs (configs.ts), at a batch large enough to be cut in four blocks
  * and shared with workers, computes the same bits on any number of threads —
  * output, final states, every gradient, the probe, the inference pass — and
  * agrees with the reference loop through autograd. Then a worker's error
@@ -19,7 +19,7 @@ import { CONFIGS, caseName, type CellConfig, type CellKey, type Dims } from '../
 import { digest, gradients, loss, measure, problem, runOn } from '../cells/harness.ts';
 import { UNDER_TEST } from '../cells/under-test.ts';
 
-/** Five row blocks (⌊80 / 16⌋), and work above the threshold under which a call stays on the calling thread. */
+/** Four row blocks (at most 4, of ⌊80 / 16⌋), and work above the threshold under which a call stays on the calling thread. */
 const BIG: Dims = { B: 80, T: 6, D: 8, H: 24 };
 /** The masks of configs.ts are [3, 4]: sample b at step t takes the value of sample b mod 3 at step t mod 4. */
 function widened(mask: readonly number[]): number[] {
@@ -31,10 +31,11 @@ function big(config: CellConfig): CellConfig {
 
 const initialThreads = getNumThreads();
 
-test('a batch of 90 rows is cut in 5 blocks of nearly equal size, whatever the threads; small batches in one', () => {
-  assert.equal(rowBlocks(90), [0, 18, 36, 54, 72, 90]);
+test('a batch of 90 rows is cut in 4 blocks of nearly equal size, whatever the threads; small batches in one', () => {
+  assert.equal(rowBlocks(90), [0, 22, 45, 67, 90]);
+  assert.equal(rowBlocks(40), [0, 20, 40]);
   assert.equal(rowBlocks(31), [0, 31]);
-  assert.equal(rowBlocks(1000).length - 1, 12, 'at most 12 blocks');
+  assert.equal(rowBlocks(1000).length - 1, 4, 'at most 4 blocks');
 });
 
 for (const key of Object.keys(CONFIGS) as CellKey[]) {
