@@ -245,7 +245,7 @@ async function main(): Promise<void> {
     say('\nbrain.js LSTMTimeStep, ' + BRAIN_NOTES.join('; ') + '.');
     console.log('\n## PyTorch\n');
     if (torch) {
-      say(`PyTorch ${torch.version} (system Python, BLAS ${torch.blas}) on one thread (torch.set_num_threads(1)), the same step from the same weights on the same batch, timed in its own process after the others; checked first: the first loss (tolerance ${TORCH_LOSS_TOLERANCE}) and the weights after it (tolerance ${TORCH_WEIGHT_TOLERANCE}; Keras's RMSprop written with torch ops, as torch.optim.RMSprop adds ε outside the root). Unrolled / PyTorch above 1: PyTorch is that many times faster.\n`);
+      say(`PyTorch ${torch.version} (system Python, BLAS ${torch.blas}) on one thread (torch.set_num_threads(1)), the same step from the same weights on the same batch, timed in its own process after the others; checked first: the first loss (tolerance ${TORCH_LOSS_TOLERANCE}) and the weights after it (tolerance ${TORCH_WEIGHT_TOLERANCE}; Keras's RMSprop written with torch ops, as torch.optim.RMSprop adds ε outside the root). OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS are 1 (OpenBLAS keeps a pool of its own); median CPU/wall of its runs ${median(peers.filter((p) => p.torch).map((p) => p.torch!.cpuMs / p.torch!.wallMs)).toFixed(2)}. Unrolled / PyTorch above 1: PyTorch is that many times faster.\n`);
       console.log(torchTable(peers));
     } else {
       say(TORCH_HINT);

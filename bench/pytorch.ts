@@ -130,7 +130,9 @@ export function timeTorch(
     const spec = { dir, cell, ...dims, shapes: weights.map((w) => w.shape), ...timing };
     writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
     writeFileSync(join(dir, 'step.py'), SCRIPT);
-    const r = spawnSync(PYTHON, [join(dir, 'step.py'), join(dir, 'spec.json')], { encoding: 'utf8', timeout: 600_000 });
+    // One thread: torch.set_num_threads(1) in the script holds PyTorch's own pool; OpenBLAS and OpenMP keep pools of their own.
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    const r = spawnSync(PYTHON, [join(dir, 'step.py'), join(dir, 'spec.json')], { encoding: 'utf8', timeout: 600_000, env });
     if (r.status !== 0) throw new Error(`PyTorch ${cell}: the step script failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchTiming;
   } finally {
