@@ -64,6 +64,8 @@ export interface SequenceOptions {
   workspace?: Workspace;
   /** Filled by the hand-written backward, to see how gradients flow through time. */
   gradientProbe?: GradientProbe | null;
+  /** The layer running the sequence, for errors (`lstm_1`); the cell's name when absent. */
+  layer?: string;
 }
 
 /**

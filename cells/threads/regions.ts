@@ -42,6 +42,8 @@ export interface Job {
   recurrentMasks: MaskLayout;
   /** Threads taking part, the calling thread first. */
   threads: number;
+  /** The layer that runs the job, for errors (the calling thread's side only). */
+  layer?: string;
 }
 
 export function has(job: Job, bit: number): boolean {

@@ -29,6 +29,7 @@ function jobOf(cell: Cell, x: Tensor, w: CellWeights, options: SequenceOptions, 
   return {
     op: Op.Forward, workspace: 0, region: 0, cell, dtype: x.dtype, d, flags: passFlags(options), bits,
     inputMasks: maskLayout(options.dropoutMasks?.input ?? null), recurrentMasks: maskLayout(options.dropoutMasks?.recurrent ?? null), threads,
+    layer: options.layer,
   };
 }
 
@@ -122,11 +123,12 @@ function fill(v: Views, x: Tensor, w: CellWeights, options: SequenceOptions): vo
   a.initial?.forEach((s, i) => (s as FloatArray).set(options.initialState![i].data));
 }
 
-/** A job as its errors name it: the cell, the pass, the shapes and the threads. */
+/** A job as its errors name it: the layer and its cell, the pass, the shapes and the threads. */
 export function describe(job: Job): string {
   const { B, T, D, H } = job.d;
   const what = job.op === Op.Forward ? (job.bits & Flag.Training ? 'training forward' : 'inference') : 'backward';
-  return `${job.cell.name}: ${what} of x [${B},${T},${D}] with ${H} units on ${job.threads} threads`;
+  const who = job.layer ? `${job.layer} (${job.cell.name})` : job.cell.name;
+  return `${who}: ${what} of x [${B},${T},${D}] with ${H} units on ${job.threads} threads`;
 }
 
 /** The blocks shared among the calling thread and workers, over the workspace's region. */

@@ -149,6 +149,7 @@ export abstract class FusedRNN<S extends boolean = boolean> extends RNN<S> {
       dropoutMasks,
       activation: canonicalActivation(this.options.activation),
       recurrentActivation: canonicalActivation(this.options.recurrentActivation),
+      layer: this.name,
       // One workspace per application in a graph, so that each keeps its caches until the backward.
       workspace: context.slot ? this.perSlot(context.slot, () => new Workspace()) : this.workspace,
     });

@@ -74,7 +74,7 @@ for (const key of Object.keys(CONFIGS) as CellKey[]) {
   });
 }
 
-test('an error inside a worker is an error of the call, naming the cell and shapes; the pool goes on working', () => {
+test('an error inside a worker is an error of the call, naming the layer, its cell and the shapes; the pool goes on working', () => {
   setNumThreads(2);
   const workspace = new Workspace();
   const d = { ...BIG };
@@ -82,11 +82,11 @@ test('an error inside a worker is an error of the call, naming the cell and shap
   const region = regionFor(workspace, 'infer', 16);
   const job = {
     op: Op.Forward, workspace: region.workspace, region: region.id, cell: LSTM_CELL, dtype: 'float32' as const, d,
-    flags: { goBackwards: false, returnSequences: false }, bits: 0, inputMasks: 'none' as const, recurrentMasks: 'none' as const, threads: 2,
+    flags: { goBackwards: false, returnSequences: false }, bits: 0, inputMasks: 'none' as const, recurrentMasks: 'none' as const, threads: 2, layer: 'encoder',
   };
   let ran = false;
   assert.throws(() => runJob(job, region, () => { ran = true; }, describe(job)), (e: Error) =>
-    /^lstm: inference of x \[80,6,8\] with 24 units on 2 threads: worker thread 1 failed: RangeError/.test(e.message));
+    /^encoder \(lstm\): inference of x \[80,6,8\] with 24 units on 2 threads: worker thread 1 failed: RangeError/.test(e.message));
   assert.ok(ran, "the calling thread's part ran");
   const config = big(CONFIGS.lstm[0]);
   setNumThreads(1);
