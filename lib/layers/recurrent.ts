@@ -12,17 +12,17 @@ import {
   canonicalActivation, canonicalActivations, type ActivationSpec, type CellWeights, type SequenceOptions, type SequenceResult,
 } from '../../cells/common.ts';
 import { CELLS, type CellEntry } from '../../cells/index.ts';
-import { getInitializer, type Initializer, type InitializerSpec } from '../initializers.ts';
+import { getInitializer, type Initializer } from '../initializers.ts';
 import { recurrentRegularizers, regularizeWeights, type RecurrentRegularizers, type RegularizerSpec } from '../regularizers.ts';
 import { runSequence } from '../../cells/sequence.ts';
-import { BuiltinCell, GRUCell, LSTMCell, SimpleRNNCell, cellOptionsOf } from './cells/builtin.ts';
+import { BuiltinCell, GRUCell, LSTMCell, SimpleRNNCell, cellOptionsOf, type CellWeightOptions } from './cells/builtin.ts';
 import { checkOptions, type CallContext, type ShapeSpec } from './layer.ts';
 import { RNN, type RNNOptions } from './rnn.ts';
 
 export { RNN, type RNNOptions } from './rnn.ts';
 
 /** S: returnState as a type, so that `apply` is typed as a list ([output, ...states]) when it is true. */
-export interface RecurrentOptions<S extends boolean = boolean> extends RNNOptions<S> {
+export interface RecurrentOptions<S extends boolean = boolean> extends RNNOptions<S>, CellWeightOptions {
   /** The state's activation (default 'tanh'); TF.js's camelCase names are accepted beside Keras's. */
   activation?: ActivationSpec;
   /** The gates' activation (LSTM, GRU); SimpleRNN has no gates and refuses it. */
@@ -32,14 +32,6 @@ export interface RecurrentOptions<S extends boolean = boolean> extends RNNOption
   dropout?: number;
   /** Fraction of the state units dropped in training. */
   recurrentDropout?: number;
-  /** How each weight starts (Keras's defaults: 'glorotUniform', 'orthogonal', 'zeros'): a name, an initializer or { className, config }. */
-  kernelInitializer?: InitializerSpec;
-  recurrentInitializer?: InitializerSpec;
-  biasInitializer?: InitializerSpec;
-  /** Penalties on the weights added to the loss: 'l1', 'l2', 'l1_l2' or a regularizer. */
-  kernelRegularizer?: RegularizerSpec;
-  recurrentRegularizer?: RegularizerSpec;
-  biasRegularizer?: RegularizerSpec;
   /** A penalty on the layer's outputs (each divided by the batch size) added to the loss. */
   activityRegularizer?: RegularizerSpec;
 }

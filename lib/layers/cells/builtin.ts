@@ -17,11 +17,8 @@ import { Regularizer, recurrentRegularizers, regularizeWeights, type RecurrentRe
 import { checkOptions, type ShapeSpec } from '../layer.ts';
 import { RNNCell, type CellConfig } from './cell.ts';
 
-/** What every built-in cell takes. */
-export interface SimpleRnnCellOptions {
-  name?: string;
-  activation?: ActivationSpec;
-  useBias?: boolean;
+/** How the kernel, the recurrent kernel and the bias start and what penalties they pay: the cells' and the recurrent layers' options alike. */
+export interface CellWeightOptions {
   /** How each weight starts (Keras's defaults: 'glorotUniform', 'orthogonal', 'zeros'): a name, an initializer or { className, config }. */
   kernelInitializer?: InitializerSpec;
   recurrentInitializer?: InitializerSpec;
@@ -30,6 +27,13 @@ export interface SimpleRnnCellOptions {
   kernelRegularizer?: RegularizerSpec;
   recurrentRegularizer?: RegularizerSpec;
   biasRegularizer?: RegularizerSpec;
+}
+
+/** What every built-in cell takes. */
+export interface SimpleRnnCellOptions extends CellWeightOptions {
+  name?: string;
+  activation?: ActivationSpec;
+  useBias?: boolean;
 }
 
 /** The gated cells' options: their gates' activation too. */
