@@ -2,7 +2,7 @@
  * Keras 3's `.keras` files and `.weights.h5` files.
  *
  * A `.keras` file is a zip of `metadata.json`, `config.json` (the model as
- * `serialize_keras_object` writes it; see keras3-config.ts) and
+ * `serialize_keras_object` writes it; see keras3-write.ts) and
  * `model.weights.h5`. The weights file has no weight names: Keras walks the
  * model and gives every object that saves variables a `vars` group, at a
  * path made of attribute names and, for the layers of a model, the snake_case
@@ -42,17 +42,17 @@ import type { Hdf5Node, Hdf5Writer } from '../platform/types.ts';
 import { layerFromConfig, type ReadContext } from './config.ts';
 import { openHdf5, Hdf5Dataset, Hdf5Group, type Hdf5File } from './hdf5.ts';
 import { describe, isObject, own, parseJson, type JsonObject, type JsonValue } from './json.ts';
-import {
-  cellName, compileSettingsFromKeras, kerasOperations, lostIdCount, graphMasksReaching, masksReaching, optimizerName, readModelConfig, sharedObjectId, writeConfig, writeFunctionalConfig,
-  writeMetadata, type CompiledSettings, type ReadLayer, type ReadModel,
-} from './keras3-config.ts';
+import { lostIdCount, readModelConfig, sharedObjectId, type ReadLayer, type ReadModel } from './keras3-read.ts';
+import { compileSettingsFromKeras } from './keras3-read-compile.ts';
+import { cellName, kerasOperations, graphMasksReaching, masksReaching, writeConfig, writeFunctionalConfig, writeMetadata } from './keras3-write.ts';
+import { optimizerName, type CompiledSettings } from './keras3-write-compile.ts';
 import { compileOptionsOf, modelFromEntry, sequentialOf } from './load.ts';
 import type { SaveOptions } from './save.ts';
 import { Loss } from '../losses.ts';
 import { optimizerFromConfig } from './training-config.ts';
 import { readZip, writeZip } from './zip.ts';
 
-export { kerasOperations } from './keras3-config.ts';
+export { kerasOperations } from './keras3-write.ts';
 
 const CONFIG = 'config.json';
 const METADATA = 'metadata.json';
@@ -238,7 +238,7 @@ function weightNodes(model: Model, optimizer: Optimizer | null): Hdf5Node[] {
 
 /**
  * The compile settings compile_config is written from: each output's loss
- * and metric objects (keras3-config.ts writes names where the names say
+ * and metric objects (keras3-write-compile.ts writes names where the names say
  * all), loss weights only when one is not 1.
  */
 export function compiledSettings(model: Model, optimizer: Optimizer): CompiledSettings {

@@ -4,7 +4,7 @@
  * what `model.save` would refuse only at the end of the first epoch.
  */
 import { Model } from '../model/model.ts';
-import { compileConfigText } from './keras3-config.ts';
+import { compileConfigText } from './keras3-write-compile.ts';
 import { compiledSettings, kerasOptimizerLayout } from './keras3.ts';
 import { kerasFileKind } from './keras-paths.ts';
 import { tfjsTrainingConfig } from './save.ts';

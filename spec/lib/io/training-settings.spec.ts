@@ -160,7 +160,7 @@ test('.keras compile_config Unrolled cannot honour: weighted_metrics (named as s
     edit((c) => { c.metrics = [{ module: 'keras.metrics', class_name: 'AUC', config: { name: 'auc', curve: 'PR' }, registered_name: null }]; }),
   ];
   for (const [i, bytes] of cases.entries()) assert.is((await readKeras(bytes, `bad-${i}.keras`)).optimizer, null, `case ${i}: uncompiled`);
-  const { compileSettingsFromKeras } = await import('../../../lib/io/keras3-config.ts');
+  const { compileSettingsFromKeras } = await import('../../../lib/io/keras3-read-compile.ts');
   const compileOf = (bytes: Uint8Array): Record<string, never> => JSON.parse(entryText(bytes, 'config.json')).compile_config;
   assert.throws(() => compileSettingsFromKeras(compileOf(cases[0]), 'w.keras'), /weighted_metrics is \["mae"\]; Unrolled weights the losses by sample weights but has no weighted metrics/);
   assert.throws(() => compileSettingsFromKeras(compileOf(cases[1]), 'r.keras'), /config key 'reduction' is "sum"; Unrolled reduces a loss as Keras's default 'sum_over_batch_size'/);
