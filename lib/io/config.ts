@@ -371,8 +371,11 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
       const inner = layerFromConfig(r.raw('layer'), context, `${r.where}, inner layer`);
       if (!(inner instanceof RNN)) throw new Error(`${r.where}: wraps a ${inner.className}; Bidirectional needs SimpleRNN, LSTM or GRU`);
       const backward = r.raw('backward_layer');
-      if (backward !== undefined) checkBackwardLayer(r, backward, inner, context);
-      return new Bidirectional(inner, { ...options, mergeMode });
+      const file = backward === undefined ? null : checkBackwardLayer(r, backward, inner, context);
+      const layer = new Bidirectional(inner, { ...options, mergeMode });
+      // A direction frozen on its own (Keras writes each direction's trainable) stays frozen.
+      if (file && !file.trainable) layer.backwardLayer.trainable = false;
+      return layer;
     }
     case 'TimeDistributed': {
       const options = common(r);
@@ -387,11 +390,12 @@ function buildLayer(cls: string, r: ConfigReader, context: ReadContext, where: s
 /**
  * Keras may write the backward copy of a Bidirectional layer out in full.
  * Unrolled builds it from the forward one, so the file's copy must be that
- * one: same class and units, `go_backwards` flipped.
+ * one: same class and units, `go_backwards` flipped. Gives the file's copy.
  */
-function checkBackwardLayer(r: ConfigReader, backward: JsonValue, forward: RNN, context: ReadContext): void {
+function checkBackwardLayer(r: ConfigReader, backward: JsonValue, forward: RNN, context: ReadContext): Layer {
   const built = layerFromConfig(backward, context, `${r.where}, backward layer`);
   if (!(built instanceof RNN) || built.className !== forward.className || (built as FusedRNN).units !== (forward as FusedRNN).units || built.goBackwards === forward.goBackwards) {
     throw new Error(`${r.where}: backward_layer (${built.className}, go_backwards ${String((built as RNN).goBackwards)}) is not the forward layer reversed; Unrolled supports only that`);
   }
+  return built;
 }

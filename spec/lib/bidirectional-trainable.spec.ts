@@ -89,4 +89,18 @@ test('a frozen wrapped layer is saved in model.json and read back frozen, by Unr
   }
 });
 
+test('a backward direction frozen on its own survives a .keras file (Keras writes each direction\'s trainable)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unrolled-bidi-trainable-'));
+  try {
+    const model = new Sequential([new Bidirectional(new LSTM(4), { inputShape: [5, 3] }), new Dense(1)]);
+    (model.layers[0] as Bidirectional).backwardLayer.trainable = false;
+    const file = join(dir, 'model.keras');
+    await model.save(file);
+    const b = (await loadModel(file)).layers[0] as Bidirectional;
+    assert.equal([b.trainable, b.forwardLayer.trainable, b.backwardLayer.trainable, b.trainableWeights().length], [true, true, false, 3]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
