@@ -413,3 +413,14 @@ export function getMetric(identifier: unknown, loss: LossName, key?: string): Me
   }
   return entry[2](key ?? known);
 }
+
+/**
+ * The name that describes `m` for an output trained with `loss` — its log
+ * key is that name, it is the class `getMetric` makes of it, its options
+ * are the defaults — or null when no name does (a function, options, a
+ * name of its own).
+ */
+export function metricNameOf(m: Metric, loss: LossName): MetricName | null {
+  if (m instanceof MeanMetricWrapper || metricKeyOf(m.name) !== m.name || Object.keys(m.changedOptions()).length > 0) return null;
+  return getMetric(m.name, loss).constructor === m.constructor ? (m.name as MetricName) : null;
+}

@@ -8,9 +8,8 @@ import {
   BinaryCrossentropy, CategoricalCrossentropy, Loss, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, lossNameOf, type LossName,
 } from '../losses.ts';
 import {
-  AUC, BinaryAccuracy, CategoricalAccuracy, Precision, Recall, SparseCategoricalAccuracy, TopKCategoricalAccuracy, getMetric, type Metric,
+  AUC, BinaryAccuracy, CategoricalAccuracy, Precision, Recall, SparseCategoricalAccuracy, TopKCategoricalAccuracy, getMetric, metricNameOf, type Metric,
 } from '../metrics.ts';
-import { metricNameOf } from './compile-objects.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
 import { objectOf, refuseSet } from './keras3-read.ts';
 

@@ -8,9 +8,8 @@ import type { Optimizer } from '../../optim/index.ts';
 import { Adadelta, Adagrad, Adam, Nadam, RMSprop, SGD } from '../../optim/index.ts';
 import { SparseCategoricalCrossentropy, type Loss, type LossName } from '../losses.ts';
 import {
-  AUC, BinaryAccuracy, CategoricalAccuracy, Precision, Recall, SparseCategoricalAccuracy, TopKCategoricalAccuracy, getMetric, metricKeyOf, type Metric,
+  AUC, BinaryAccuracy, CategoricalAccuracy, Precision, Recall, SparseCategoricalAccuracy, TopKCategoricalAccuracy, getMetric, metricKeyOf, metricNameOf, type Metric,
 } from '../metrics.ts';
-import { metricNameOf } from './compile-objects.ts';
 import { Serializer, float, pythonJson, type PyDict, type PyValue } from './keras3-serializer.ts';
 import type { ConfigSource } from './keras3-write.ts';
 

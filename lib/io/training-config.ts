@@ -19,8 +19,7 @@
 import type { FloatArray, Tensor } from '../../autograd/index.ts';
 import { Adadelta, Adagrad, Adam, Nadam, Optimizer, RMSprop, SGD, type OptimizerSlots } from '../../optim/index.ts';
 import { lossNameOf, type Loss, type LossName } from '../losses.ts';
-import { metricKeyOf, type Metric, type MetricName } from '../metrics.ts';
-import { metricNameOf } from './compile-objects.ts';
+import { metricKeyOf, metricNameOf, type Metric, type MetricName } from '../metrics.ts';
 import type { TrainingConfig, WeightSpec } from './artifacts.ts';
 import { describe, isObject, own, type JsonObject, type JsonValue } from './json.ts';
 

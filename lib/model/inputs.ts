@@ -2,7 +2,7 @@
  * What users hand to a model, turned into tensors or refused with a message
  * that says what was passed and where: data (nested arrays, typed arrays,
  * arrays of typed-array rows, Tensors), several inputs as a list or an
- * object keyed by name, and the numeric options of fit / evaluate / predict.
+ * object keyed by name, and the options of compile / fit / evaluate / predict.
  */
 import { Tensor, allocate, formatShape, type DType, type FloatArray } from '../../autograd/index.ts';
 
@@ -99,6 +99,16 @@ export function toTensor(value: unknown, where: string, what: string, dtype: DTy
   };
   walk(value, 0, []);
   return new Tensor(data, shape);
+}
+
+/** An options object whose keys are all among `known`, or an error naming the first that is not. */
+export function checkKeys(where: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`${where}: options must be an object { ${known.join(', ')} }, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new Error(`${where}: unknown option '${key}'; known: ${known.join(', ')}`);
+  }
 }
 
 /** A number option: a finite number of the kind asked for, or an error naming the option and what it got. */

@@ -11,27 +11,30 @@
  *
  * A Model is itself a layer: applied to symbolic tensors it becomes one
  * node of a larger graph (its weights shared with every other use of it).
+ * The training and evaluation loops are in fit.ts.
  */
 import { files, hdf5Writer } from '#platform';
 import {
-  Tensor, add, concat, formatShape, noGrad, permutation, type DType, type FloatArray, type TensorLike,
+  Tensor, concat, formatShape, noGrad, type DType, type FloatArray, type TensorLike,
 } from '../../autograd/index.ts';
 import { getOptimizer, type Optimizer, type OptimizerName } from '../../optim/index.ts';
-import { NonFiniteLossError, callPredictHook, checkCallbacks, type Callback, type Logs, type TrainingModel } from '../callbacks.ts';
+import { callPredictHook, checkCallbacks, type Callback, type Logs, type TrainingModel } from '../callbacks.ts';
 import type { IOHandler, SaveResult } from '../io/artifacts.ts';
 import { kerasFileKind } from '../io/keras-paths.ts';
 import { saveModel, type SaveOptions } from '../io/save.ts';
 import { loadWeightsFrom, saveWeightsTo } from '../io/weights.ts';
 import { Layer, collectPenalties, formatShapeSpec, type CallContext, type ShapeSpec } from '../layers/layer.ts';
 import { RNN } from '../layers/recurrent.ts';
-import { weightPenalty } from '../regularizers.ts';
 import { Loss, resolveLoss, type LossIdentifier, type LossName } from '../losses.ts';
-import { MeanMetricWrapper, Metric, getMetric, metricKeyOf, type MetricIdentifier, type MetricName } from '../metrics.ts';
-import { EpochProgress, metricsRepeatingLoss } from '../progress.ts';
+import { Metric, getMetric, metricNameOf, type MetricIdentifier, type MetricName } from '../metrics.ts';
+import {
+  evaluateModel, fitModel, fitModelOnGenerator, trainModelOnBatch,
+  type Compiled, type History, type OutputSettings, type Pair, type Trainee,
+} from './fit.ts';
 import { buildGraph, inferShapes, nodeIndexAmong, runGraph, shapeMismatch, type Graph } from './graph.ts';
-import { booleanOption, checkFinite, describeValue, isKeyed, numberOption, splitByName, toTensor } from './inputs.ts';
+import { checkFinite, checkKeys, describeValue, isKeyed, numberOption, splitByName, toTensor } from './inputs.ts';
 import { SymbolicTensor, type Node } from './symbolic.ts';
-import { classWeightsToSampleWeights, sampleWeightsOf, takeRows, weightedLosses, type ClassWeight } from './training.ts';
+import { classWeightsToSampleWeights, sampleWeightsOf, takeRows, type ClassWeight } from './training.ts';
 
 /** The file system and HDF5 writer of this build (none in a browser). */
 const platform = { files, hdf5Writer };
@@ -113,111 +116,9 @@ export interface EvaluateOptions {
   steps?: number;
 }
 
-/** What `fit` returns: one value per epoch under each Keras key. */
-export class History {
-  readonly history: Record<string, number[]> = {};
-  readonly epoch: number[] = [];
-  /** The run's settings, as Keras's History.params: epochs, steps per epoch, verbose. */
-  params: { epochs: number; steps: number; verbose: 0 | 1 | 2 } = { epochs: 0, steps: 0, verbose: 1 };
+export { History } from './fit.ts';
 
-  record(epoch: number, logs: Logs): void {
-    this.epoch.push(epoch);
-    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
-  }
-}
-
-const FIT_KEYS = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'verbose', 'callbacks', 'initialEpoch', 'sampleWeight', 'classWeight'];
-const FIT_GENERATOR_KEYS = ['stepsPerEpoch', 'epochs', 'validationData', 'validationSteps', 'verbose', 'callbacks', 'initialEpoch'];
 const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
-
-function checkKeys(where: string, options: unknown, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`${where}: options must be an object { ${known.join(', ')} }, got ${describeValue(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new Error(`${where}: unknown option '${key}'; known: ${known.join(', ')}`);
-  }
-}
-
-function verboseOption(where: string, value: unknown): 0 | 1 | 2 {
-  if (value === undefined) return 1;
-  if (value !== 0 && value !== 1 && value !== 2) throw new Error(`${where}: verbose must be 0, 1 or 2, got ${describeValue(value)}`);
-  return value;
-}
-
-function isBatchSource(x: unknown): x is BatchSource {
-  if (x === null || typeof x !== 'object' || x instanceof Tensor || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
-  return 'next' in x || Symbol.iterator in x || Symbol.asyncIterator in x;
-}
-
-type Pull = () => Promise<DataBatch>;
-
-function puller(source: BatchSource, where: string): Pull {
-  let it: Iterator<DataBatch> | AsyncIterator<DataBatch>;
-  if (Symbol.asyncIterator in source) it = (source as AsyncIterable<DataBatch>)[Symbol.asyncIterator]();
-  else if (Symbol.iterator in source) it = (source as Iterable<DataBatch>)[Symbol.iterator]();
-  else it = source as Iterator<DataBatch>;
-  return async () => {
-    const r = await it.next();
-    if (r.done) throw new Error(`${where}: the generator ran out of batches`);
-    const batch: unknown = r.value;
-    if (!Array.isArray(batch) || (batch.length !== 2 && batch.length !== 3)) throw new Error(`${where}: a batch must be [x, y] or [x, y, sampleWeight], got ${describeValue(batch)}`);
-    return batch as unknown as DataBatch;
-  };
-}
-
-/** Inputs, targets and sample weights (null: none) as tensors, one per model input and output. */
-interface Pair {
-  xs: Tensor[];
-  ys: Tensor[];
-  ws: Array<Tensor | null>;
-}
-
-/** What compile settles for one output. */
-interface OutputSettings {
-  name: string;
-  loss: Loss;
-  weight: number;
-  /** Streaming metrics, reset at each epoch and evaluation. */
-  metrics: Metric[];
-}
-
-interface Compiled {
-  optimizer: Optimizer;
-  outputs: OutputSettings[];
-  /** True when one list of metrics served every output. */
-  oneMetricList: boolean;
-}
-
-/** Sums over the samples seen so far: the total loss and each output's loss (the metrics keep their own state). */
-interface Sums {
-  loss: number;
-  outputLosses: number[];
-  count: number;
-}
-
-/** Runs the validation of one epoch with fit's callbacks; gives the logs unprefixed. */
-type Validate = (callbacks: readonly Callback[]) => Promise<Logs>;
-
-/** `logs` with every key prefixed (`val_loss`). */
-function prefixed(prefix: string, logs: Logs): Logs {
-  return Object.fromEntries(Object.entries(logs).map(([k, v]) => [`${prefix}${k}`, v]));
-}
-
-/** The pair's rows `indices[start..end)`. */
-function pairRows(p: Pair, indices: ArrayLike<number>, start: number, end: number): Pair {
-  return {
-    xs: p.xs.map((t) => takeRows(t, indices, start, end)),
-    ys: p.ys.map((t) => takeRows(t, indices, start, end)),
-    ws: p.ws.map((t) => (t ? takeRows(t, indices, start, end) : null)),
-  };
-}
-
-/** A metric's name for a file, where that name alone describes it (Keras's class for the name, default options), else null. */
-function describedName(m: Metric, loss: LossName): MetricName | null {
-  if (m instanceof MeanMetricWrapper || metricKeyOf(m.name) !== m.name || Object.keys(m.changedOptions()).length > 0) return null;
-  return getMetric(m.name, loss).constructor === m.constructor ? (m.name as MetricName) : null;
-}
 
 /**
  * One row of Keras's summary table: field i starts at stops[i − 1] and is cut
@@ -521,7 +422,7 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
   /** Each output's metrics by name, in output order (empty before compile); throws as `metricNames` does. */
   get outputMetricNames(): MetricName[][] {
     return (this.compiled?.outputs ?? []).map((o) => o.metrics.map((m) => {
-      const name = describedName(m, o.loss.kind);
+      const name = metricNameOf(m, o.loss.kind);
       if (name === null) throw new Error(`${this.name}: metric '${m.name}' of output '${o.name}' is not described by a name alone; read model.outputMetrics`);
       return name;
     }));
@@ -673,10 +574,10 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
 
   // ---------------------------------------------------------------- training
 
-  /** The activity penalties of the last forward pass (regularizers.ts), for lossesOf. */
+  /** The activity penalties of the last forward pass (regularizers.ts), for lossesOf (fit.ts). */
   private activityPenalties: Tensor[] = [];
 
-  /** Runs the graph on checked inputs; keeps the pass's activity penalties for lossesOf. */
+  /** Runs the graph on checked inputs; keeps the pass's activity penalties for lossesOf (fit.ts). */
   private forward(xs: readonly Tensor[], training: boolean): Tensor[] {
     this.ensureBuilt(xs);
     const graph = this.requireGraph('running');
@@ -686,306 +587,40 @@ export class Model<O extends ModelOutputs = ModelOutputs> extends Layer implemen
     return value;
   }
 
-  /** Each output's loss (Σ w·l / N with the batch's sample weights) and the total weighted by lossWeights. */
-  private lossesOf(compiled: Compiled, outs: readonly Tensor[], batch: Pair, where: string): { total: Tensor; parts: Tensor[] } {
-    const { total, parts } = weightedLosses(where, compiled.outputs, outs, batch.ys, batch.ws);
-    // The regularizers' penalties are part of the total, as in Keras (not of the per-output losses).
-    const penalties = [...this.activityPenalties, ...[weightPenalty(this.trainableWeights())].filter((p): p is Tensor => p !== null)];
-    return { total: penalties.reduce((sum, p) => add(sum, p), total), parts };
-  }
-
-  /** Adds the batch to every metric's state. */
-  private updateMetrics(compiled: Compiled, outs: readonly Tensor[], ys: readonly Tensor[]): void {
-    compiled.outputs.forEach((o, i) => o.metrics.forEach((m) => m.update(ys[i], outs[i])));
-  }
-
-  private resetMetrics(compiled: Compiled): void {
-    for (const o of compiled.outputs) for (const m of o.metrics) m.reset();
-  }
-
-  /**
-   * One optimisation step on one batch; returns the losses and adds the
-   * batch to the metrics. A non-finite loss or gradient throws before the
-   * update, so the weights stay as they were.
-   */
-  private step(compiled: Compiled, batch: Pair, where: string): { loss: number; outputLosses: number[] } {
-    const params = this.trainableWeightTensors();
-    for (const p of this.weightTensors()) p.zeroGrad();
-    const outs = this.forward(batch.xs, true);
-    const { total, parts } = this.lossesOf(compiled, outs, batch, where);
-    const value = total.item();
-    if (!Number.isFinite(value)) {
-      throw new NonFiniteLossError(`${this.name}: loss is ${value} at ${where}; training stopped and the weights are as they were before this batch`, value);
-    }
-    total.backward();
-    for (const p of params) {
-      const g = p.grad;
-      if (!g) continue;
-      for (let i = 0; i < g.length; i++) {
-        if (!Number.isFinite(g[i])) {
-          throw new NonFiniteLossError(`${this.name}: a gradient is ${g[i]} at ${where}; training stopped and the weights are as they were before this batch`, value);
-        }
-      }
-    }
-    compiled.optimizer.step(params);
-    this.updateMetrics(compiled, outs, batch.ys);
-    return { loss: value, outputLosses: parts.map((l) => l.item()) };
+  /** This model as the training functions of fit.ts see it. */
+  private trainee(): Trainee {
+    return {
+      model: this,
+      requireCompiled: (where) => this.requireCompiled(where),
+      pair: (where, x, y, w) => this.pair(where, x, y, w),
+      withClassWeights: (where, compiled, p, classWeight, sampleWeight) => this.withClassWeights(where, compiled, p, classWeight, sampleWeight),
+      forward: (xs, training) => this.forward(xs, training),
+      activityPenalties: () => this.activityPenalties,
+    };
   }
 
   /** Trains on one batch and returns its loss (the weighted total, computed before the update); `sampleWeight` and `classWeight` as in fit. */
   trainOnBatch(x: ModelData, y: ModelData, options: { sampleWeight?: ModelData; classWeight?: ClassWeight } = {}): number {
-    const compiled = this.requireCompiled('trainOnBatch');
-    checkKeys('trainOnBatch', options, ['sampleWeight', 'classWeight']);
-    let batch = this.pair('trainOnBatch', x, y, options.sampleWeight);
-    if (options.classWeight !== undefined) batch = this.withClassWeights('trainOnBatch', compiled, batch, options.classWeight, options.sampleWeight);
-    return this.step(compiled, batch, 'trainOnBatch').loss;
-  }
-
-  private emptySums(compiled: Compiled): Sums {
-    return { loss: 0, outputLosses: compiled.outputs.map(() => 0), count: 0 };
-  }
-
-  private addSums(sums: Sums, batch: { loss: number; outputLosses: number[] }, rows: number): void {
-    sums.loss += batch.loss * rows;
-    batch.outputLosses.forEach((l, i) => { sums.outputLosses[i] += l * rows; });
-    sums.count += rows;
-  }
-
-  /** Keras's log keys: `loss` and the metrics for one output; with several, also `<output>_loss` and `<output>_<metric>`. */
-  private logsOf(compiled: Compiled, prefix: string, sums: Sums): Logs {
-    const n = sums.count;
-    const logs: Logs = { [`${prefix}loss`]: sums.loss / n };
-    const several = compiled.outputs.length > 1;
-    if (several) compiled.outputs.forEach((o, i) => { logs[`${prefix}${o.name}_loss`] = sums.outputLosses[i] / n; });
-    compiled.outputs.forEach((o) => o.metrics.forEach((m) => {
-      logs[`${prefix}${several ? `${o.name}_` : ''}${m.name}`] = m.result();
-    }));
-    return logs;
-  }
-
-  /** The metric keys the progress line leaves out because they repeat the loss (not when samples are weighted). */
-  private repeatsOfLoss(compiled: Compiled, weighted: boolean): string[] {
-    const [o, ...rest] = compiled.outputs;
-    if (weighted || rest.length > 0 || !o.loss.isPlain) return [];
-    return metricsRepeatingLoss(o.loss.kind, o.metrics.map((m) => m.name));
+    return trainModelOnBatch(this.trainee(), x, y, options);
   }
 
   /** Trains on tensors, or (with a generator) as Keras's fit_generator. */
   fit(x: ModelData, y: ModelData, options?: FitOptions): Promise<History>;
   fit(data: BatchSource, options: FitGeneratorOptions): Promise<History>;
-  async fit(a: ModelData | BatchSource, b?: ModelData | FitGeneratorOptions, c?: FitOptions): Promise<History> {
-    const compiled = this.requireCompiled('fit');
-    if (isBatchSource(a)) return this.fitGenerator(a, (b ?? {}) as FitGeneratorOptions);
-    if (b === undefined) throw new Error(`${this.name}: fit(x, y) needs targets y`);
-    const options = c ?? {};
-    checkKeys('fit', options, FIT_KEYS);
-    const epochs = numberOption('fit', 'epochs', options.epochs, 1, 'positive integer');
-    const batchSize = numberOption('fit', 'batchSize', options.batchSize, 32, 'positive integer');
-    const split = numberOption('fit', 'validationSplit', options.validationSplit, 0, 'fraction in [0, 1)');
-    const shuffle = booleanOption('fit', 'shuffle', options.shuffle, true);
-    const verbose = verboseOption('fit', options.verbose);
-    const initialEpoch = numberOption('fit', 'initialEpoch', options.initialEpoch, 0, 'non-negative integer');
-    let all = this.pair('fit', a, b, options.sampleWeight);
-    if (options.classWeight !== undefined) all = this.withClassWeights('fit', compiled, all, options.classWeight, options.sampleWeight);
-    const n = all.xs[0].shape[0];
-    const trainCount = split > 0 ? Math.floor(n * (1 - split)) : n;
-    if (trainCount === 0) throw new Error(`fit: no training samples left after validationSplit ${split} of ${n}`);
-    const everyRow = Int32Array.from({ length: n }, (_, i) => i);
-    const train = pairRows(all, everyRow, 0, trainCount);
-    let validation: Pair | null = null;
-    if (options.validationData !== undefined) {
-      validation = this.validationPair('fit', options.validationData);
-    } else if (split > 0) {
-      // Keras holds out the last samples; class weights are for training only.
-      validation = pairRows(options.classWeight === undefined ? all : { ...all, ws: all.ws.map(() => null) }, everyRow, trainCount, n);
-    }
-    const steps = Math.ceil(trainCount / batchSize);
-    const loop = { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [], weighted: all.ws.some((w) => w !== null) };
-    return this.trainLoop(compiled, loop, async (epoch) => {
-      const order = shuffle ? permutation(trainCount) : everyRow.subarray(0, trainCount);
-      let batch = 0;
-      return {
-        next: async () => {
-          const start = batch * batchSize;
-          const end = Math.min(start + batchSize, trainCount);
-          batch++;
-          return pairRows(train, order, start, end);
-        },
-        where: () => `epoch ${epoch + 1}, batch ${batch}`,
-      };
-    }, validation ? (callbacks) => this.evaluatePair(compiled, validation!, batchSize, callbacks) : null);
-  }
-
-  /** validationData `[x, y]` or `[x, y, sampleWeight]`, checked. */
-  private validationPair(where: string, v: unknown): Pair {
-    if (!Array.isArray(v) || (v.length !== 2 && v.length !== 3)) throw new Error(`${where}: validationData must be [x, y] or [x, y, sampleWeight], got ${describeValue(v)}`);
-    return this.pair(`${where} (validationData)`, v[0], v[1], v[2]);
+  fit(a: ModelData | BatchSource, b?: ModelData | FitGeneratorOptions, c?: FitOptions): Promise<History> {
+    return fitModel(this.trainee(), a, b, c);
   }
 
   /** Keras's fit_generator: `stepsPerEpoch` batches per epoch from `data`. */
-  async fitGenerator(data: BatchSource, options: FitGeneratorOptions): Promise<History> {
-    const compiled = this.requireCompiled('fitGenerator');
-    checkKeys('fit', options, FIT_GENERATOR_KEYS);
-    const steps = numberOption('fit', 'stepsPerEpoch', options.stepsPerEpoch, Number.NaN, 'positive integer');
-    const epochs = numberOption('fit', 'epochs', options.epochs, 1, 'positive integer');
-    const verbose = verboseOption('fit', options.verbose);
-    const initialEpoch = numberOption('fit', 'initialEpoch', options.initialEpoch, 0, 'non-negative integer');
-    if (Number.isNaN(steps)) throw new Error('fit: stepsPerEpoch must be a positive integer when fitting on a generator');
-    const pull = puller(data, 'fit');
-    const val = options.validationData;
-    let validate: Validate | null = null;
-    if (val && isBatchSource(val)) {
-      const valSteps = options.validationSteps;
-      if (!valSteps || !Number.isInteger(valSteps) || valSteps <= 0) {
-        throw new Error(`fit: validationSteps must be a positive integer when validationData is a generator, got ${describeValue(valSteps)}`);
-      }
-      const pullVal = puller(val, 'fit (validationData)');
-      validate = (callbacks) => this.evaluateBatches(compiled, pullVal, valSteps, callbacks);
-    } else if (val) {
-      const v = this.validationPair('fit', val);
-      validate = (callbacks) => this.evaluatePair(compiled, v, 32, callbacks);
-    }
-    const loop = { epochs, initialEpoch, steps, verbose, callbacks: options.callbacks ?? [], weighted: false };
-    return this.trainLoop(compiled, loop, async (epoch) => {
-      let batch = 0;
-      return {
-        next: async () => {
-          batch++;
-          const [bx, by, bw] = await pull();
-          return this.pair(`fit (epoch ${epoch + 1}, batch ${batch})`, bx, by, bw);
-        },
-        where: () => `epoch ${epoch + 1}, batch ${batch}`,
-      };
-    }, validate);
-  }
-
-  /**
-   * The epoch loop shared by both kinds of fit. Every callback hook is
-   * awaited in list order; onTrainBegin may move `initialEpoch` (to resume)
-   * and any hook may set `stopTraining`. The metrics start afresh each epoch.
-   */
-  private async trainLoop(
-    compiled: Compiled,
-    loop: { epochs: number; initialEpoch: number; steps: number; verbose: 0 | 1 | 2; callbacks: readonly Callback[]; weighted: boolean },
-    batchesOf: (epoch: number) => Promise<{ next: () => Promise<Pair>; where: () => string }>,
-    validate: Validate | null,
-  ): Promise<History> {
-    const { epochs, steps, verbose } = loop;
-    const callbacks = checkCallbacks('fit', loop.callbacks);
-    const history = new History();
-    history.params = { epochs, steps, verbose };
-    this.stopTraining = false;
-    this.initialEpoch = loop.initialEpoch;
-    for (const cb of callbacks) await cb.onTrainBegin?.(this);
-    const first = this.initialEpoch;
-    if (!Number.isInteger(first) || first < 0) throw new Error(`fit: a callback set initialEpoch to ${first}; it must be a non-negative integer`);
-    let logs: Logs = {};
-    let weighted = loop.weighted;
-    for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
-      const progress = verbose === 0 ? null
-        : new EpochProgress({ epoch, epochs, steps, verbose, hide: this.repeatsOfLoss(compiled, weighted) });
-      const batches = await batchesOf(epoch);
-      const sums = this.emptySums(compiled);
-      this.resetMetrics(compiled);
-      for (let s = 0; s < steps && !this.stopTraining; s++) {
-        for (const cb of callbacks) await cb.onBatchBegin?.(s);
-        const batch = await batches.next();
-        weighted ||= batch.ws.some((w) => w !== null);
-        let result: { loss: number; outputLosses: number[] };
-        try {
-          result = this.step(compiled, batch, batches.where());
-        } catch (e) {
-          // A batch with a non-finite loss made no update; a hook may end training quietly (TerminateOnNaN).
-          if (!(e instanceof NonFiniteLossError)) throw e;
-          for (const cb of callbacks) await cb.onBatchEnd?.(s, { ...this.logsOf(compiled, '', sums), loss: e.loss });
-          if (!this.stopTraining) throw e;
-          break;
-        }
-        this.addSums(sums, result, batch.xs[0].shape[0]);
-        const running = this.logsOf(compiled, '', sums);
-        for (const cb of callbacks) {
-          const pending = cb.onBatchEnd?.(s, { ...running, loss: result.loss });
-          if (pending) await pending;
-        }
-        progress?.update(s + 1, running);
-        // Let timers, I/O and the progress bar run between batches.
-        if (s % 8 === 7) await new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
-      }
-      logs = this.logsOf(compiled, '', sums);
-      // As Keras's fit: the validation is an evaluate with the same callbacks (its test hooks), its keys prefixed val_.
-      if (validate) logs = { ...logs, ...prefixed('val_', await validate(callbacks)) };
-      progress?.end(logs);
-      // A hook may add to the logs (learning_rate); the History records them after every callback, as Keras's does.
-      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
-      history.record(epoch, logs);
-    }
-    for (const cb of callbacks) await cb.onTrainEnd?.(logs);
-    return history;
-  }
-
-  private evaluatePair(compiled: Compiled, p: Pair, batchSize: number, callbacks: readonly Callback[]): Promise<Logs> {
-    const n = p.xs[0].shape[0];
-    const all = Int32Array.from({ length: n }, (_, i) => i);
-    let start = 0;
-    return this.evaluateChecked(compiled, async () => {
-      const end = Math.min(start + batchSize, n);
-      const batch = pairRows(p, all, start, end);
-      start = end;
-      return batch;
-    }, Math.ceil(n / batchSize), callbacks);
-  }
-
-  private evaluateBatches(compiled: Compiled, pull: Pull, steps: number, callbacks: readonly Callback[]): Promise<Logs> {
-    return this.evaluateChecked(compiled, async () => {
-      const [bx, by, bw] = await pull();
-      return this.pair('evaluate', bx, by, bw);
-    }, steps, callbacks);
-  }
-
-  /**
-   * Loss and metrics over `steps` batches, the metrics started afresh, with
-   * the callbacks' test hooks (each awaited) around the run and each batch.
-   */
-  private async evaluateChecked(compiled: Compiled, next: () => Promise<Pair>, steps: number, callbacks: readonly Callback[]): Promise<Logs> {
-    for (const cb of callbacks) await cb.onTestBegin?.();
-    const sums = this.emptySums(compiled);
-    this.resetMetrics(compiled);
-    for (let s = 0; s < steps; s++) {
-      for (const cb of callbacks) await cb.onTestBatchBegin?.(s);
-      const batch = await next();
-      noGrad(() => {
-        const outs = this.forward(batch.xs, false);
-        const { total, parts } = this.lossesOf(compiled, outs, batch, 'evaluate');
-        this.updateMetrics(compiled, outs, batch.ys);
-        this.addSums(sums, { loss: total.item(), outputLosses: parts.map((l) => l.item()) }, batch.xs[0].shape[0]);
-      });
-      const running = this.logsOf(compiled, '', sums);
-      for (const cb of callbacks) await cb.onTestBatchEnd?.(s, running);
-    }
-    const logs = this.logsOf(compiled, '', sums);
-    for (const cb of callbacks) await cb.onTestEnd?.(logs);
-    return logs;
+  fitGenerator(data: BatchSource, options: FitGeneratorOptions): Promise<History> {
+    return fitModelOnGenerator(this.trainee(), data, options);
   }
 
   /** Loss and metrics over `x`, `y` (or `steps` batches of a generator), e.g. `{ loss, acc }`; `sampleWeight` weighs the loss as in fit. */
   evaluate(x: ModelData, y: ModelData, options?: EvaluateOptions): Promise<Logs>;
   evaluate(data: BatchSource, options: EvaluateOptions): Promise<Logs>;
-  async evaluate(a: ModelData | BatchSource, b?: ModelData | EvaluateOptions, c?: EvaluateOptions): Promise<Logs> {
-    const compiled = this.requireCompiled('evaluate');
-    if (isBatchSource(a)) {
-      const options = (b ?? {}) as EvaluateOptions;
-      checkKeys('evaluate', options, ['batchSize', 'steps', 'callbacks']);
-      const steps = numberOption('evaluate', 'steps', options.steps, Number.NaN, 'positive integer');
-      if (Number.isNaN(steps)) throw new Error('evaluate: a generator needs a positive integer steps');
-      return this.evaluateBatches(compiled, puller(a, 'evaluate'), steps, checkCallbacks('evaluate', options.callbacks ?? []));
-    }
-    const options = c ?? {};
-    checkKeys('evaluate', options, ['batchSize', 'steps', 'sampleWeight', 'callbacks']);
-    const batchSize = numberOption('evaluate', 'batchSize', options.batchSize, 32, 'positive integer');
-    const callbacks = checkCallbacks('evaluate', options.callbacks ?? []);
-    const pair = this.pair('evaluate', a, b, options.sampleWeight);
-    return this.evaluatePair(compiled, pair, batchSize, callbacks);
+  evaluate(a: ModelData | BatchSource, b?: ModelData | EvaluateOptions, c?: EvaluateOptions): Promise<Logs> {
+    return evaluateModel(this.trainee(), a, b, c);
   }
 
   /**
