@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { noGrad, randomUniform, setSeed } from '../../autograd/index.ts';
-import { fitExponent, fmt, interleaved, markdownTable, maxAbsDiff, median } from '../../bench/timing.ts';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fitExponent, fmt, markdownTable, maxAbsDiff, median } from '../../bench/timing.ts';
+import type { Measured } from '../../bench/timing.ts';
 import { targetTable, targets } from '../../bench/targets.ts';
 import { agreeing, bytesOf, prose, ratioVerdict, withinVerdict } from '../../bench/text.ts';
 import type { PeerResult } from '../../bench/peers.ts';
@@ -40,26 +43,24 @@ test('fmt and markdownTable', () => {
   assert.is(markdownTable(['a', 'n'], [['x', '1']], [false, true]), '| a | n |\n| --- | --: |\n| x | 1 |');
 });
 
-/** Spins until this process has used `ms` more milliseconds of CPU time (read from Node itself, not from timing.ts). */
-function busy(ms: number): void {
-  const start = process.cpuUsage();
-  for (;;) {
-    const { user, system } = process.cpuUsage(start);
-    if ((user + system) / 1000 >= ms) return;
+test('interleaved: runs every variant in turn and reports per-call medians of the CPU time each used, not the wall time', () => {
+  // In a process of its own with V8's background threads off: in this one, other threads (the collector, the compilers) add to the process's CPU time.
+  const probe = join(import.meta.dirname, 'cpu-probe.ts');
+  const out = execFileSync(process.execPath, ['--single-threaded', '--import', 'tsx', probe], { encoding: 'utf8' });
+  const { order, measured } = JSON.parse(out) as { order: string[]; measured: Measured[] };
+  const [a, b, c] = measured;
+  for (const m of measured) {
+    assert.is(m.runs.length, 5);
+    assert.is(m.reps, 1);
   }
-}
-
-test('interleaved: runs every variant in turn and reports per-call medians of the CPU time each used', async () => {
-  const order: string[] = [];
-  const [a, b] = await interleaved([() => { order.push('a'); busy(2); }, () => { order.push('b'); busy(6); }], { runs: 5, warmup: 1, runMs: 0 });
-  assert.is(a.runs.length, 5);
-  assert.is(b.runs.length, 5);
-  assert.is(a.reps, 1);
-  assert.equal(order.slice(-4), ['a', 'b', 'a', 'b']);
+  assert.equal(order.slice(-6), ['a', 'b', 'c', 'a', 'b', 'c']);
   // A call that burns 2 ms of CPU measures 2 ms (and not a little more, as wall time would on a loaded machine: the CPU time of waiting is zero).
   assert.ok(a.cpuMs >= 2 && a.cpuMs < 3, `2 ms of CPU measured as ${a.cpuMs} ms`);
   assert.ok(b.cpuMs >= 6 && b.cpuMs < 7.5, `6 ms of CPU measured as ${b.cpuMs} ms`);
   assert.ok(a.wallMs >= a.cpuMs * 0.9, `wall time ${a.wallMs} ms is at least the CPU time of one thread`);
+  // A call that sleeps 8 ms takes 8 ms of wall time and almost no CPU.
+  assert.ok(c.wallMs >= 7.5, `8 ms of sleep measured as ${c.wallMs} ms of wall time`);
+  assert.ok(c.cpuMs < 2, `8 ms of sleep measured as ${c.cpuMs} ms of CPU`);
 });
 
 test('FLOPs from the shapes: LSTM at D = H = 32 is 2·4·32·64 + 17·32 per sample and step; training is 3 × inference', () => {
