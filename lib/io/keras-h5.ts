@@ -36,7 +36,9 @@
  * and a decay of 0), compiles the model. A training config Unrolled cannot
  * honour leaves the model uncompiled instead of refusing the file: it still
  * loads for inference, and `compile()` makes it trainable. The optimizer's
- * state (`optimizer_weights`) is not restored; training starts it afresh.
+ * state (`optimizer_weights`) is restored into the compiled optimizer's
+ * slots in the layout each Keras version wrote; state that fits none of
+ * them leaves the model uncompiled too.
  */
 import type { Layer } from '../layers/layer.ts';
 import type { Model, ModelOutputs } from '../model/model.ts';
