@@ -1,8 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { noGrad, randomUniform, setSeed } from '../../autograd/index.ts';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { fitExponent, fmt, markdownTable, maxAbsDiff, median } from '../../bench/timing.ts';
 import type { Measured } from '../../bench/timing.ts';
 import { targetTable, targets } from '../../bench/targets.ts';
@@ -46,7 +46,8 @@ test('fmt and markdownTable', () => {
 test('interleaved: runs every variant in turn and reports per-call medians of the CPU time each used, not the wall time', () => {
   // In a process of its own with V8's background threads off: in this one, other threads (the collector, the compilers) add to the process's CPU time.
   const probe = join(import.meta.dirname, 'cpu-probe.ts');
-  const out = execFileSync(process.execPath, ['--single-threaded', '--import', 'tsx', probe], { encoding: 'utf8' });
+  const root = join(import.meta.dirname, '..', '..'); // where `--import tsx` finds tsx, wherever the spec is run from
+  const out = execFileSync(process.execPath, ['--single-threaded', '--import', 'tsx', probe], { cwd: root, encoding: 'utf8' });
   const { order, measured } = JSON.parse(out) as { order: string[]; measured: Measured[] };
   const [a, b, c] = measured;
   for (const m of measured) {
