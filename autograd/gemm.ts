@@ -84,7 +84,8 @@ export function gemmNaive<T extends FloatArray>(
  * overflow checks), and the packed operands in a plain Array of doubles
  * rather than a Float64Array: 1.4× the 3×4 tile on a Float64Array before it.
  * 3×4, 4×4 and 4×8 tiles and float32 panels were slower. A last odd row takes
- * a 1×4 tile, so one row (a batch of one: gemv) computes no zero row.
+ * a 1×4 tile, so one row (a batch of one: gemv) computes no zero row. gemm
+ * packs nothing for fewer than 4 rows or a depth under 4 (`direct`).
  *
  * So that those reads are adjacent whatever the transposes and strides, the
  * operands are first copied ("packed") into one Array (K = depth of one
@@ -123,8 +124,62 @@ let scratch = doubles(A_PANEL + NR * KC); // [MR·KC] a panel, then [⌈n/NR⌉,
 export function gemm<T extends FloatArray>(
   out: T, a: Readonly<FloatArray>, b: Readonly<FloatArray>, m: number, k: number, n: number, options: GemmOptions = PLAIN,
 ): T {
+  if (!packingPays(m, k)) {
+    setLayout(m, k, n, options);
+    clearOut(out, options.accumulate);
+    direct(out, a, b);
+    return out;
+  }
   gemmSharedRight([{ out, a, m, options }], b, k, n, options);
   return out;
+}
+
+/**
+ * Below this many rows of op(a), packing op(b) costs about as much as the
+ * product (op(b) is read m times); below this depth k, a tile does too few
+ * multiply-adds for what it costs to set up and store (a weight gradient
+ * over one or two steps of a batch of one). Such products read op(b) where
+ * it lies.
+ */
+const DIRECT_BELOW = 4;
+
+/** Whether gemm packs op(b) for a product of m rows and depth k (else it reads op(b) in place, summing alike). */
+export function packingPays(m: number, k: number): boolean {
+  return m >= DIRECT_BELOW && k >= DIRECT_BELOW;
+}
+
+const row = new Float64Array(KC); //   one row of op(a), one KC block of it
+let sums = new Float64Array(NR); //  that row's sums over the block, n of them
+
+/**
+ * out [m, n] += op(a) · op(b) with op(b) read in place (m or k below
+ * DIRECT_BELOW). Each element is summed as the tiles sum it, over k in order
+ * within each KC block, from 0, then added to out: the same bits as a packed
+ * product of any number of rows.
+ */
+function direct(out: FloatArray, a: Readonly<FloatArray>, b: Readonly<FloatArray>): void {
+  const { m, k, n, lda, ldb, transA, transB } = L;
+  if (sums.length < n) sums = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = Math.min(KC, k - p0);
+      for (let p = 0; p < kc; p++) row[p] = a[L.offsetA + (transA ? (p0 + p) * lda + i : i * lda + p0 + p)];
+      if (transB) { // sums[j] = row · (row j of b)
+        for (let j = 0, r = L.offsetB + p0; j < n; j++, r += ldb) {
+          let c = 0;
+          for (let p = 0; p < kc; p++) c += row[p] * b[r + p];
+          sums[j] = c;
+        }
+      } else { // sums += row[p] · (row p of b), p in order
+        sums.fill(0, 0, n);
+        for (let p = 0, r = L.offsetB + p0 * ldb; p < kc; p++, r += ldb) {
+          const x = row[p];
+          for (let j = 0; j < n; j++) sums[j] += x * b[r + j];
+        }
+      }
+      for (let j = 0, o = L.offsetC + i * L.ldc; j < n; j++) out[o + j] += sums[j];
+    }
+  }
 }
 
 /** One product of `gemmSharedRight`: out [m, n] = op(a) · op(b) (+= when accumulating); a's and out's options as for gemm. */
@@ -137,6 +192,10 @@ export interface LeftProduct { out: FloatArray; a: Readonly<FloatArray>; m: numb
  * gradients of the input and the recurrent kernel, both xᵀ·dZ over one dZ.
  */
 export function gemmSharedRight(products: readonly LeftProduct[], b: Readonly<FloatArray>, k: number, n: number, bOptions: GemmOptions): void {
+  if (!packingPays(Infinity, k)) {
+    for (const p of products) gemm(p.out, p.a, b, p.m, k, n, { ...p.options, transB: bOptions.transB, ldb: bOptions.ldb, offsetB: bOptions.offsetB });
+    return;
+  }
   for (const p of products) {
     setLayout(p.m, k, n, p.options);
     clearOut(p.out, p.options.accumulate);
@@ -231,10 +290,16 @@ function packB(dst: number[], bOff: number, b: Readonly<FloatArray>, p0: number,
     const cols = Math.min(NR, n - j0);
     if (cols < NR) dst.fill(0, base, base + kc * NR);
     if (L.transB) {
-      // b is [n, k]: column j of op(b) is row j of b.
-      for (let c = 0; c < cols; c++) {
-        const src = L.offsetB + (j0 + c) * ldb + p0;
-        for (let p = 0; p < kc; p++) dst[base + p * NR + c] = b[src + p];
+      // b is [n, k]: column j of op(b) is row j of b; the panel is written in order, reading its 4 rows side by side.
+      const src = L.offsetB + j0 * ldb + p0;
+      if (cols === NR) {
+        for (let p = 0, d = base, s0 = src, s1 = src + ldb, s2 = s1 + ldb, s3 = s2 + ldb; p < kc; p++, d += NR) {
+          dst[d] = b[s0 + p]; dst[d + 1] = b[s1 + p]; dst[d + 2] = b[s2 + p]; dst[d + 3] = b[s3 + p];
+        }
+      } else {
+        for (let c = 0; c < cols; c++) {
+          for (let p = 0, s0 = src + c * ldb; p < kc; p++) dst[base + p * NR + c] = b[s0 + p];
+        }
       }
     } else {
       // b is [k, n]: the columns j0.. of op(b) are adjacent within each row p of b.

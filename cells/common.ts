@@ -264,9 +264,12 @@ export interface SequenceGrads {
   initial: Array<FloatArray | null>;
 }
 
+function want(t: Tensor | null | undefined): FloatArray | null {
+  return t && t.requiresGrad ? gradOf(t) : null;
+}
+
 /** The gradient buffers of the inputs that require one (allocated when the backward runs). */
 export function sequenceGrads(x: Tensor, w: CellWeights, options: SequenceOptions): SequenceGrads {
-  const want = (t: Tensor | null | undefined): FloatArray | null => (t && t.requiresGrad ? gradOf(t) : null);
   return { x: want(x), W: want(w.kernel), U: want(w.recurrentKernel), b: want(w.bias), initial: (options.initialState ?? []).map(want) };
 }
 

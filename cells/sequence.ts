@@ -105,7 +105,7 @@ export function planSizes(cell: Cell, kind: 'train' | 'infer', d: SequenceDims, 
   const TB = T * B;
   const CB = (training ? T : inferChunk(T)) * B;
   const GH = cell.gates * H;
-  const grad = (n: number): number => (training ? n : 0);
+  const grad = training ? 1 : 0; // the gradient buffers: none at inference
   const input = maskLayout(options.dropoutMasks?.input ?? null);
   const recMasks = options.dropoutMasks?.recurrent ?? null;
   const recurrent = cell.products.filter((p) => p.masked).map((p) => maskLayout(recMasks && recMasks.slice(p.first, p.first + p.count)));
@@ -116,16 +116,16 @@ export function planSizes(cell: Cell, kind: 'train' | 'infer', d: SequenceDims, 
     inputH: input === 'perBlock' ? CB * H : 0, // [C·B, H] one block of it
     recK: recurrent.some((l) => l !== 'none') ? (training ? TB : B) * H : 0, // [T·B or B, H] hPrev ⊙ m
     recH: recurrent.includes('perBlock') ? B * H : 0, //                          [B, H] one block's product
-    dGates: grad(TB * GH), //                 [T·B, G·H] ∂L/∂(x W + bx), all steps
-    dXTM: grad(TB * D), //                    [T·B, D] ∂L/∂x in processing order
-    dOut: grad(B * H), //                     [B, H] ∂L/∂ the output of a masked step, carried to the output before
+    dGates: grad * TB * GH, //                 [T·B, G·H] ∂L/∂(x W + bx), all steps
+    dXTM: grad * TB * D, //                    [T·B, D] ∂L/∂x in processing order
+    dOut: grad * B * H, //                     [B, H] ∂L/∂ the output of a masked step, carried to the output before
   };
   for (const name of cell.states) {
     sizes[name] = (training ? T + 1 : 2) * B * H; // the state before step 0, then after each step (a ring of 2 at inference)
-    sizes[`d${name}`] = grad(B * H); //              ∂L/∂ the carried state, walking back
+    sizes[`d${name}`] = grad * B * H; //              ∂L/∂ the carried state, walking back
   }
   for (const [name, [kind, width]] of Object.entries(cell.buffers)) {
-    const rows = kind === 'cache' ? (training ? TB : B) : kind === 'scratch' ? B : kind === 'grad' ? grad(TB) : grad(B);
+    const rows = kind === 'cache' ? (training ? TB : B) : kind === 'scratch' ? B : kind === 'grad' ? grad * TB : grad * B;
     if (kind !== 'backward64') sizes[name] = rows * width * H;
   }
   return sizes;
@@ -143,15 +143,15 @@ export function preparePass(cell: Cell, d: SequenceDims, a: BlockArrays, flags: 
   const dtype = a.x instanceof Float64Array ? 'float64' : 'float32';
   const plan = workspace.plan(`${name}:${training ? 'train' : 'infer'}`, dtype, planSizes(cell, training ? 'train' : 'infer', d, a));
   const GH = cell.gates * H;
-  const per = (buffer: string, steps: number, size: number): FloatArray[] => workspace.blocks(plan[buffer], steps, size);
-  const rows: Record<string, FloatArray[]> = { gates: per('gates', C, B * GH), dGates: training ? per('dGates', T, B * GH) : [] };
-  for (const state of cell.states) rows[state] = per(state, training ? T + 1 : 2, B * H);
+  const rows: Record<string, FloatArray[]> = { gates: workspace.blocks(plan.gates, C, B * GH) };
+  rows.dGates = training ? workspace.blocks(plan.dGates, T, B * GH) : [];
+  for (const state of cell.states) rows[state] = workspace.blocks(plan[state], training ? T + 1 : 2, B * H);
   const buf: Record<string, FloatArray> = {};
   const perStep: string[] = [];
   for (const [buffer, [kind, width]] of Object.entries(cell.buffers)) {
     buf[buffer] = kind === 'backward64' ? workspace.float64(`${cell.name}:${buffer}`, training ? B * width * H : 0) : plan[buffer];
     if (kind === 'cache' || kind === 'grad') {
-      rows[buffer] = per(buffer, training ? T : 1, B * width * H);
+      rows[buffer] = workspace.blocks(plan[buffer], training ? T : 1, B * width * H);
       perStep.push(buffer);
     }
   }

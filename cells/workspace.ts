@@ -19,7 +19,7 @@ export class Workspace {
   allocations = 0;
   current = 0;
   /** The latest plan per name and dtype; a new shape replaces it (so varying lengths do not pile up plans). */
-  private readonly plans = new Map<string, { signature: string; sizes: Readonly<Record<string, number>>; views: Record<string, FloatArray> }>();
+  private readonly plans = new Map<string, { names: readonly string[]; sizes: Readonly<Record<string, number>>; views: Record<string, FloatArray> }>();
   /** The block views made from each plan buffer, per layout; they go with their buffer. */
   private readonly blockViews = new WeakMap<FloatArray, Map<string, FloatArray[]>>();
   /** The storage of the packed operands, and of the float64 buffers, per name. */
@@ -39,9 +39,8 @@ export class Workspace {
   plan<K extends string>(name: string, dtype: DType, sizes: Readonly<Record<K, number>>): Record<K, FloatArray> {
     const keys = Object.keys(sizes) as K[];
     const key = `${name}:${dtype}`;
-    const signature = keys.map((k) => `${k}=${sizes[k]}`).join(',');
     const found = this.plans.get(key);
-    if (found && found.signature === signature) return found.views as Record<K, FloatArray>;
+    if (found && sameSizes(found.names, found.sizes, sizes, keys)) return found.views as Record<K, FloatArray>;
     let total = 0;
     for (const k of keys) total += sizes[k];
     const block = allocate(dtype, total);
@@ -51,7 +50,7 @@ export class Workspace {
       views[k] = block.subarray(offset, offset + sizes[k]);
       offset += sizes[k];
     }
-    this.plans.set(key, { signature, sizes: Object.freeze({ ...sizes }), views });
+    this.plans.set(key, { names: keys, sizes: Object.freeze({ ...sizes }), views });
     this.allocations++;
     return views;
   }
@@ -100,4 +99,11 @@ export class Workspace {
     }
     return list;
   }
+}
+
+/** The same names with the same sizes, in the same order. */
+function sameSizes(names: readonly string[], held: Readonly<Record<string, number>>, sizes: Readonly<Record<string, number>>, keys: readonly string[]): boolean {
+  if (names.length !== keys.length) return false;
+  for (let i = 0; i < keys.length; i++) if (names[i] !== keys[i] || held[keys[i]] !== sizes[keys[i]]) return false;
+  return true;
 }

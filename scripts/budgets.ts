@@ -5,7 +5,7 @@
  *   - each cell file (cells/simple-rnn.ts, lstm.ts, gru.ts) at most 300 lines,
  *     opening with a doc comment that holds its equations and ends by line 30;
  *   - the sequence driver (cells/sequence.ts) at most 400 lines;
- *   - autograd/ at most 1,500 lines in all;
+ *   - autograd/ at most 1,600 lines in all;
  *   - no function in autograd/ or cells/ longer than 80 lines or with more
  *     than 8 parameters;
  *   - no block of 6 or more lines repeated inside cells/, the same or the
@@ -25,7 +25,7 @@ export const LIMITS = {
   cellFileLines: 300,
   equationsBy: 30,
   driverLines: 400,
-  autogradLines: 1500,
+  autogradLines: 1600,
   functionLines: 80,
   parameters: 8,
   repeatedLines: 6,

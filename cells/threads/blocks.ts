@@ -25,10 +25,17 @@ import { has, layout, slotSizes, type Job, type JobViews } from './regions.ts';
 export const BLOCK_ROWS = 16;
 export const MAX_BLOCKS = 4;
 
+const starts = new Map<number, readonly number[]>();
+
 /** Where each row block starts, and B at the end: clamp(⌊B / BLOCK_ROWS⌋, 1, MAX_BLOCKS) blocks of nearly equal size. */
-export function rowBlocks(B: number): number[] {
-  const n = Math.max(1, Math.min(MAX_BLOCKS, Math.floor(B / BLOCK_ROWS)));
-  return Array.from({ length: n + 1 }, (_, k) => Math.floor((k * B) / n));
+export function rowBlocks(B: number): readonly number[] {
+  let list = starts.get(B);
+  if (!list) {
+    const n = Math.max(1, Math.min(MAX_BLOCKS, Math.floor(B / BLOCK_ROWS)));
+    list = Object.freeze(Array.from({ length: n + 1 }, (_, k) => Math.floor((k * B) / n)));
+    if (starts.size < 256) starts.set(B, list); // the batch sizes a process meets are few; past 256 of them, made per call
+  }
+  return list;
 }
 
 /** What a thread keeps of a workspace: the workspace its plans live in, and its blocks' passes of the latest training forward. */
@@ -95,17 +102,20 @@ function blockGrads(v: Views, job: Job, k: number, r0: number, r1: number): Bloc
   const size = slotSizes(job.cell, job.d);
   const slot = v.direct ? null : v.slots.subarray(k * size.total, (k + 1) * size.total);
   const squares = has(job, Flag.Probe) ? v.squares.subarray(k * 2 * T, (k + 1) * 2 * T) : null;
-  const rows = (a: FloatArray, width: number): FloatArray => a.subarray(r0 * width, r1 * width);
   if (slot) slot.fill(0);
-  const dx = has(job, Flag.WantX) ? rows(v.dx, T * D) : null;
-  const initial = v.dInitial.map((d, i) => (has(job, Flag.WantInitial << i) ? rows(d, H) : null));
+  const dx = has(job, Flag.WantX) ? v.dx.subarray(r0 * T * D, r1 * T * D) : null;
+  const initial = v.dInitial.map((d, i) => (has(job, Flag.WantInitial << i) ? d.subarray(r0 * H, r1 * H) : null));
   if (v.zeroed) for (const t of [dx, ...initial]) t?.fill(0);
-  const pick = (bit: number, from: number, n: number, direct: FloatArray | null | undefined): FloatArray | null =>
-    !has(job, bit) ? null : slot ? slot.subarray(from, from + n) : direct ?? null;
   return {
-    dOutput: rows(v.dOutput, out), dFinal: v.dFinal.map((d) => rows(d, H)), x: dx, initial, squares,
-    W: pick(Flag.WantW, 0, size.W, v.direct?.W), U: pick(Flag.WantU, size.W, size.U, v.direct?.U), b: pick(Flag.WantB, size.W + size.U, size.b, v.direct?.b),
+    dOutput: v.dOutput.subarray(r0 * out, r1 * out), dFinal: v.dFinal.map((d) => d.subarray(r0 * H, r1 * H)), x: dx, initial, squares,
+    W: slotPart(job, Flag.WantW, slot, 0, size.W, v.direct?.W), U: slotPart(job, Flag.WantU, slot, size.W, size.U, v.direct?.U),
+    b: slotPart(job, Flag.WantB, slot, size.W + size.U, size.b, v.direct?.b),
   };
+}
+
+/** Where a block adds one weight gradient: its part of the block's slot, the caller's array directly, or nowhere (not wanted). */
+function slotPart(job: Job, bit: number, slot: Float64Array | null, from: number, n: number, direct: FloatArray | null | undefined): FloatArray | null {
+  return !has(job, bit) ? null : slot ? slot.subarray(from, from + n) : direct ?? null;
 }
 
 /**

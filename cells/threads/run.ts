@@ -5,7 +5,7 @@
  * Either way the same arithmetic runs on the same rows, and the blocks'
  * gradients are summed here in block order.
  */
-import { Tensor, allocate, axpy, type FloatArray } from '../../autograd/index.ts';
+import { Tensor, axpy, type FloatArray } from '../../autograd/index.ts';
 import type { CellWeights, GradientProbe, SequenceDims, SequenceGrads, SequenceOptions } from '../common.ts';
 import type { Cell } from '../cell.ts';
 import { maskLayout } from '../projection.ts';
@@ -22,8 +22,11 @@ export interface BlockRun {
   backward(dOutput: FloatArray, dFinal: FloatArray[], grads: SequenceGrads, probe: GradientProbe | null): void;
 }
 
+function bit(on: unknown, b: number): number {
+  return on ? b : 0;
+}
+
 function jobOf(cell: Cell, x: Tensor, w: CellWeights, options: SequenceOptions, d: SequenceDims, training: boolean, threads: number): Job {
-  const bit = (on: unknown, b: number): number => (on ? b : 0);
   const bits = bit(options.goBackwards, Flag.GoBackwards) | bit(options.returnSequences, Flag.ReturnSequences) | bit(w.bias, Flag.Bias) |
     bit(options.mask, Flag.Mask) | bit(options.initialState, Flag.Initial) | bit(training, Flag.Training) | bit(options.gradientProbe, Flag.Probe);
   return {
@@ -81,20 +84,24 @@ function shapes(job: Job): { output: number[]; state: number[] } {
   return { output: job.flags.returnSequences ? [B, T, H] : [B, H], state: [B, H] };
 }
 
+/** Empty arrays, for the views a call does not use (never written). */
+const NONE32 = new Float32Array(0);
+const NONE64 = new Float64Array(0);
+
 /** Every block on the calling thread, over the caller's own arrays. */
 function onCaller(job: Job, x: Tensor, w: CellWeights, options: SequenceOptions, workspace: Workspace): BlockRun {
   const { cell, d } = job;
   const blocks = rowBlocks(d.B).length - 1;
   const state: ThreadState = { workspace, passes: [] };
   const a = wholeArrays(cell, x, w, options, d);
-  const none = allocate(x.dtype, 0);
+  const none = x.dtype === 'float64' ? NONE64 : NONE32;
   const claims = new Int32Array(1 + blocks);
-  const empty = new Float64Array(0);
+  const empty = NONE64;
   runShare(state, job, { claims, a, dOutput: none, dFinal: [], dx: none, dInitial: [], slots: empty, squares: empty, direct: null, zeroed: false }, 0);
   const shape = shapes(job);
   return {
     output: new Tensor(a.output, shape.output), states: a.finals.map((f) => new Tensor(f, shape.state)),
-    backward: (dOutput, dFinal, grads, probe) => {
+    backward(dOutput, dFinal, grads, probe) {
       const back = backwardJob(job, grads);
       const v: Views = {
         claims, a, dOutput, dFinal, dx: grads.x ?? none, dInitial: grads.initial.map((g) => g ?? none),
@@ -145,7 +152,7 @@ function threaded(job: Job, x: Tensor, w: CellWeights, options: SequenceOptions,
   const shape = shapes(job);
   return {
     output: new Tensor(v.a.output.slice(), shape.output), states: v.a.finals.map((f) => new Tensor(f.slice(), shape.state)),
-    backward: (dOutput, dFinal, grads, probe) => {
+    backward(dOutput, dFinal, grads, probe) {
       v.dOutput.set(dOutput);
       v.dFinal.forEach((d, i) => d.set(dFinal[i]));
       const back = backwardJob(forwardJob, grads);

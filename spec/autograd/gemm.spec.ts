@@ -146,11 +146,12 @@ test('blocks of wider matrices in place (strides and offsets), every transpose, 
   }
 });
 
-test('rows are bit-identical whatever m: a product cut into row blocks (1, 2 and 3 rows), plain and packed, equals the whole', () => {
+test('rows are bit-identical whatever m and k: a product cut into row blocks (1, 2 and 3 rows, read in place), plain and packed, equals the whole', () => {
   setSeed('row blocks');
-  const [m, k, n] = [13, 300, 9]; // k spans two packed blocks; n leaves a partial tile
+  const [m, n] = [13, 9]; // n leaves a partial tile
   const blocks: Array<[number, number]> = [[0, 1], [1, 3], [3, 6], [6, 7], [7, 13]];
-  for (const dtype of ['float32', 'float64'] as const) {
+  // k = 300 spans two packed blocks; k = 1, 2, 3 are read in place by gemm at any m, and packed by gemmPacked.
+  for (const [dtype, k] of [['float32', 300], ['float64', 300], ['float32', 1], ['float64', 2], ['float64', 3]] as const) {
     for (const [transA, transB] of TRANSPOSES) {
       const a = randomArray(m * k, dtype); // [m, k], or [k, m] when transA
       const b = randomArray(k * n, dtype);
@@ -159,7 +160,7 @@ test('rows are bit-identical whatever m: a product cut into row blocks (1, 2 and
       const whole = gemm(start.slice(), a, b, m, k, n, options);
       const packed = packRight(b, k, n, { transB });
       const wholePacked = gemmPacked(start.slice(), a, packed, m, options);
-      const what = `${dtype} transA=${transA} transB=${transB}`;
+      const what = `${dtype} k=${k} transA=${transA} transB=${transB}`;
       assert.ok(whole.every((v, i) => Object.is(v, wholePacked[i])), `${what}: gemmPacked differs from gemm`);
       for (const [r0, r1] of blocks) {
         // Rows r0 … r1 of op(a): rows of a, or columns of a when transA.
