@@ -72,7 +72,7 @@ function modeOf(args: readonly string[]): Mode {
       name: 'quick',
       grid: { H: [32, 128], B: [1, 32], T: [10, 100], D },
       costTiming: { runs: 5, warmup: 1, runMs: 20 },
-      peerTiming: { runs: 5, warmup: 1, runMs: 100 },
+      peerTiming: { runs: 5, warmup: 1, runMs: 100, warmCall: true },
       peers: peerCases(false),
       brain: { H: 32, T: 100, D },
     };
@@ -81,7 +81,7 @@ function modeOf(args: readonly string[]): Mode {
     name: 'full',
     grid: { H: [32, 128, 256], B: [1, 32, 128], T: [10, 100, 500], D },
     costTiming: { runs: 5, warmup: 1, runMs: 100 },
-    peerTiming: { runs: 7, warmup: 2, runMs: 200 },
+    peerTiming: { runs: 7, warmup: 2, runMs: 200, warmCall: true },
     peers: peerCases(true),
     brain: { H: 32, T: 100, D },
   };
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
     say('One training step (trainOnBatch in both engines) of the same model: recurrent layer + Dense(1, sigmoid), binary cross-entropy, non-centered RMSprop (lr 0.001, ρ 0.9, ε 1e-7), ' +
       'Unrolled\'s initial weights copied into TF.js with setWeights, TF.js recurrentActivation set to sigmoid (its default is hard_sigmoid). ' +
       `Checked first: the first step's loss (tolerance ${LOSS_TOLERANCE}) and every weight after it (tolerance ${WEIGHT_TOLERANCE}) agree. ` +
-      `GRU: TF.js has only resetAfter=false, so that variant is compared. Engines interleaved (Unrolled, TF.js cpu, TF.js wasm, …), medians of ${mode.peerTiming.runs} runs after ${mode.peerTiming.warmup} warm-up; peer / Unrolled = how many times faster Unrolled is. Every model has D=${D} inputs; weights: max diff = the largest difference of any weight after the first step.`);
+      `GRU: TF.js has only resetAfter=false, so that variant is compared. Engines interleaved (Unrolled, TF.js cpu, TF.js wasm, …), medians of ${mode.peerTiming.runs} runs after ${mode.peerTiming.warmup} warm-up, each run after one untimed call of the same engine; peer / Unrolled = how many times faster Unrolled is. Every model has D=${D} inputs; weights: max diff = the largest difference of any weight after the first step.`);
     say(`TF.js wasm backend: SIMD ${wasm.simd ? 'on' : 'off'}, threads ${wasm.threads} (multithread support under Node: ${wasm.multithreadSupported}); ` +
       `median CPU/wall of its runs ${wasm.cpuPerWall?.toFixed(2) ?? '—'} (about 1 or less: one busy thread; V8's own background GC and compiler threads, counted in the process CPU time of every engine, can lift it a little above 1). All models: B=128, D=32.`);
     say(`Unrolled on 2 threads (setNumThreads(2)): the calling thread and one worker; its rows give its CPU time (both threads) and wall time, and TF.js wasm, 2 cores is TF.js wasm's wall time over it. Load average over the peer runs (1, 5, 15 min): ${peerLoad}. Cores to be had: an arithmetic loop run twice at once (here and on a worker) went ${cores.map((c) => `${c.toFixed(2)}×`).join(' and ')} as fast as twice in turn, before and after the peer runs (2× on two free cores, 1× on one).\n`);

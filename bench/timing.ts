@@ -39,6 +39,12 @@ export interface TimingOptions {
   warmup: number;
   /** Target length of one run, ms of CPU time: short calls are repeated to fill it. */
   runMs: number;
+  /**
+   * One untimed call of a variant before each of its timed runs, so that
+   * every run is timed warm, whatever ran before it (a worker pool that sat
+   * idle while the other engines ran takes its first call ~30% slower).
+   */
+  warmCall?: boolean;
 }
 
 /** CPU time of this process so far, ms (user + system, every thread). */
@@ -100,6 +106,7 @@ export async function interleaved(
   for (let r = 0; r < options.runs; r++) {
     for (let i = 0; i < variants.length; i++) {
       await before[i]?.();
+      if (options.warmCall) await timeRun(variants[i], 1);
       runs[i].push(await timeRun(variants[i], reps[i]));
     }
   }

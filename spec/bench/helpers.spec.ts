@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { noGrad, randomUniform, setSeed } from '../../autograd/index.ts';
-import { fitExponent, fmt, markdownTable, maxAbsDiff, median } from '../../bench/timing.ts';
+import { fitExponent, fmt, interleaved, markdownTable, maxAbsDiff, median } from '../../bench/timing.ts';
 import type { Measured } from '../../bench/timing.ts';
 import { targetTable, targets } from '../../bench/targets.ts';
 import { agreeing, bytesOf, prose, ratioVerdict, withinVerdict } from '../../bench/text.ts';
@@ -62,6 +62,17 @@ test('interleaved: runs every variant in turn and reports per-call medians of th
   // A call that sleeps 8 ms takes 8 ms of wall time and almost no CPU.
   assert.ok(c.wallMs >= 7.5, `8 ms of sleep measured as ${c.wallMs} ms of wall time`);
   assert.ok(c.cpuMs < 2, `8 ms of sleep measured as ${c.cpuMs} ms of CPU`);
+});
+
+test('interleaved with warmCall: one untimed call of a variant before each of its timed runs', async () => {
+  const calls: string[] = [];
+  const timedRuns = (warmCall: boolean) => interleaved([() => calls.push('a'), () => calls.push('b')], { runs: 5, warmup: 1, runMs: 0, warmCall }, [], [1, 1]);
+  await timedRuns(false);
+  assert.equal(calls.join(''), 'ab'.repeat(5), 'without: each variant once per run');
+  calls.length = 0;
+  const measured = await timedRuns(true);
+  assert.equal(calls.join(''), 'aabb'.repeat(5), 'with: a warm call, then the timed one');
+  assert.ok(measured.every((m) => m.runs.length === 5 && m.reps === 1), 'and the same timed runs');
 });
 
 test('FLOPs from the shapes: LSTM at D = H = 32 is 2·4·32·64 + 17·32 per sample and step; training is 3 × inference', () => {
