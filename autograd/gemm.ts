@@ -144,7 +144,7 @@ export function gemm<T extends FloatArray>(
 const DIRECT_BELOW = 4;
 
 /** Whether gemm packs op(b) for a product of m rows and depth k (else it reads op(b) in place, summing alike). */
-export function packingPays(m: number, k: number): boolean {
+function packingPays(m: number, k: number): boolean {
   return m >= DIRECT_BELOW && k >= DIRECT_BELOW;
 }
 
