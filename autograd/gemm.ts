@@ -164,21 +164,49 @@ function direct(out: FloatArray, a: Readonly<FloatArray>, b: Readonly<FloatArray
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       for (let p = 0; p < kc; p++) row[p] = a[L.offsetA + (transA ? (p0 + p) * lda + i : i * lda + p0 + p)];
-      if (transB) { // sums[j] = row · (row j of b)
-        for (let j = 0, r = L.offsetB + p0; j < n; j++, r += ldb) {
-          let c = 0;
-          for (let p = 0; p < kc; p++) c += row[p] * b[r + p];
-          sums[j] = c;
-        }
-      } else { // sums += row[p] · (row p of b), p in order
-        sums.fill(0, 0, n);
-        for (let p = 0, r = L.offsetB + p0 * ldb; p < kc; p++, r += ldb) {
-          const x = row[p];
-          for (let j = 0; j < n; j++) sums[j] += x * b[r + j];
-        }
-      }
+      if (transB) dotRows(b, kc, L.offsetB + p0);
+      else axpyRows(b, kc, L.offsetB + p0 * ldb);
       for (let j = 0, o = L.offsetC + i * L.ldc; j < n; j++) out[o + j] += sums[j];
     }
+  }
+}
+
+/** sums[j] = row · (row j of b), four rows of b at a time. */
+function dotRows(b: Readonly<FloatArray>, kc: number, start: number): void {
+  const { n, ldb } = L;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const r0 = start + j * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+    let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+    for (let p = 0; p < kc; p = (p + 1) | 0) {
+      const x = row[p];
+      c0 += x * b[(r0 + p) | 0]; c1 += x * b[(r1 + p) | 0]; c2 += x * b[(r2 + p) | 0]; c3 += x * b[(r3 + p) | 0];
+    }
+    sums[j] = c0; sums[j + 1] = c1; sums[j + 2] = c2; sums[j + 3] = c3;
+  }
+  for (; j < n; j++) {
+    let c = 0;
+    for (let p = 0, r = start + j * ldb; p < kc; p++) c += row[p] * b[r + p];
+    sums[j] = c;
+  }
+}
+
+/** sums = Σ_p row[p] · (row p of b), four rows of b at a time: (((s + x0·b0) + x1·b1) + x2·b2) + x3·b3 is four k-steps in order. */
+function axpyRows(b: Readonly<FloatArray>, kc: number, start: number): void {
+  const { n, ldb } = L;
+  const s = sums;
+  s.fill(0, 0, n);
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const x0 = row[p], x1 = row[p + 1], x2 = row[p + 2], x3 = row[p + 3];
+    const r0 = start + p * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+    for (let j = 0; j < n; j = (j + 1) | 0) {
+      s[j] = (((s[j] + x0 * b[(r0 + j) | 0]) + x1 * b[(r1 + j) | 0]) + x2 * b[(r2 + j) | 0]) + x3 * b[(r3 + j) | 0];
+    }
+  }
+  for (; p < kc; p++) {
+    const x = row[p];
+    for (let j = 0, r = start + p * ldb; j < n; j++) s[j] += x * b[r + j];
   }
 }
 
