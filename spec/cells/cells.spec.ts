@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describe, gradcheck } from '../../autograd/gradcheck.ts';
 import * as ops from '../../autograd/ops.ts';
-import { Tensor, noGrad, tensor } from '../../autograd/index.ts';
+import { Tensor, noGrad, tensor, type FloatArray } from '../../autograd/index.ts';
 import { INFER_CHUNK, Workspace, drawDropoutMasks, type ActivationName, type SequenceOptions } from '../../cells/common.ts';
 import { planSizes, traceSequence } from '../../cells/sequence.ts';
 import { CELLS } from '../../cells/index.ts';
@@ -164,6 +164,30 @@ for (const key of KEYS) {
       else noGrad(() => runOn(q, cell.fused, q.leaves, { workspace: w, ...options }));
       assert.equal(w.sizesOf(`${cell.name}:${kind}`, 'float64'), planSizes(c, kind, dims, options), `${kind}${options.dropoutMasks ? ' with dropout masks' : ''}: planSizes tells what is allocated`);
       assert.is(w.sizesOf(`${cell.name}:${kind === 'train' ? 'infer' : 'train'}`, 'float64'), null, 'and nothing of the other kind');
+    }
+  });
+
+  test(`${key}: one, two or three samples alone give the bits of their rows in a batch of 20 (output, final states, ∂L/∂x; float32 and float64)`, () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const dims = { B: 20, T: 3, D: 5, H: 7 }; // one sample: T·B = 3 rows, which gemm reads in place
+      const p = problem(cell, { name: 'rows alone', dims, returnSequences: true }, dtype);
+      const { T, D, H } = dims;
+      const run = (x: Tensor): { out: Tensor; dx: FloatArray; finals: Tensor[] } => {
+        const leaf = new Tensor(x.data.slice(), x.shape, true);
+        const result = runOn(p, cell.fused, [leaf, ...p.leaves.slice(1).map((t) => t.detach())]);
+        ops.sum(ops.mul(result.output, result.output)).backward();
+        return { out: result.output, dx: leaf.grad!, finals: result.states };
+      };
+      const whole = run(p.x);
+      for (const [r0, r1] of [[0, 1], [1, 3], [3, 6], [19, 20]]) {
+        const alone = run(new Tensor(p.x.data.slice(r0 * T * D, r1 * T * D), [r1 - r0, T, D]));
+        const same = (what: string, got: ArrayLike<number>, want: ArrayLike<number>, from: number): void => {
+          for (let i = 0; i < got.length; i++) assert.ok(Object.is(got[i], want[from + i]), `${dtype} rows ${r0}…${r1 - 1} alone: ${what}[${i}] ${got[i]} against ${want[from + i]} in the batch`);
+        };
+        same('output', alone.out.data, whole.out.data, r0 * T * H);
+        same('∂L/∂x', alone.dx, whole.dx, r0 * T * D);
+        alone.finals.forEach((f, i) => same(`state ${i}`, f.data, whole.finals[i].data, r0 * H));
+      }
     }
   });
 
