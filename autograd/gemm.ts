@@ -321,8 +321,8 @@ function packB(dst: number[], bOff: number, b: Readonly<FloatArray>, p0: number,
       // b is [n, k]: column j of op(b) is row j of b; the panel is written in order, reading its 4 rows side by side.
       const src = L.offsetB + j0 * ldb + p0;
       if (cols === NR) {
-        for (let p = 0, d = base, s0 = src, s1 = src + ldb, s2 = s1 + ldb, s3 = s2 + ldb; p < kc; p++, d += NR) {
-          dst[d] = b[s0 + p]; dst[d + 1] = b[s1 + p]; dst[d + 2] = b[s2 + p]; dst[d + 3] = b[s3 + p];
+        for (let p = 0, d = base, s0 = src, s1 = src + ldb, s2 = s1 + ldb, s3 = s2 + ldb; p < kc; p = (p + 1) | 0, d = (d + 4) | 0) {
+          dst[d] = b[(s0 + p) | 0]; dst[(d + 1) | 0] = b[(s1 + p) | 0]; dst[(d + 2) | 0] = b[(s2 + p) | 0]; dst[(d + 3) | 0] = b[(s3 + p) | 0];
         }
       } else {
         for (let c = 0; c < cols; c++) {
@@ -331,12 +331,13 @@ function packB(dst: number[], bOff: number, b: Readonly<FloatArray>, p0: number,
       }
     } else {
       // b is [k, n]: the columns j0.. of op(b) are adjacent within each row p of b.
-      for (let p = 0, d = base, src = L.offsetB + p0 * ldb + j0; p < kc; p++, d += NR, src += ldb) {
-        if (cols === NR) {
-          dst[d] = b[src]; dst[d + 1] = b[src + 1]; dst[d + 2] = b[src + 2]; dst[d + 3] = b[src + 3];
-        } else {
-          for (let c = 0; c < cols; c++) dst[d + c] = b[src + c];
+      const src = L.offsetB + p0 * ldb + j0;
+      if (cols === NR) {
+        for (let p = 0, d = base, s = src; p < kc; p = (p + 1) | 0, d = (d + 4) | 0, s = (s + ldb) | 0) {
+          dst[d] = b[s]; dst[(d + 1) | 0] = b[(s + 1) | 0]; dst[(d + 2) | 0] = b[(s + 2) | 0]; dst[(d + 3) | 0] = b[(s + 3) | 0];
         }
+      } else {
+        for (let p = 0, d = base, s = src; p < kc; p++, d += NR, s += ldb) for (let c = 0; c < cols; c++) dst[d + c] = b[s + c];
       }
     }
   }
