@@ -1,8 +1,8 @@
 /**
  * A workload to profile, and a reader for the profile.
  *
- *   node --cpu-prof --cpu-prof-dir=bench/out/prof --import tsx bench/profile.ts run lstm 32 128 100 step 20
- *     runs 20 times, at H units, batch B, T steps, D = 32, one of:
+ *   node --cpu-prof --cpu-prof-dir=bench/out/prof --import tsx bench/profile.ts run lstm 32 128 100 step 20 [threads]
+ *     runs 20 times, at H units, batch B, T steps, D = 32, on `threads` threads (default: getNumThreads()), one of:
  *       step   a training step (trainOnBatch) of <cell>(H) + Dense(1, sigmoid), RMSprop, binary cross-entropy
  *       fused  the fused cell's forward + backward (with dX), as bench/cells.ts times it
  *       ref    the reference cell's forward + backward through the tape, likewise
@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { backward, noGrad, randomUniform, setSeed } from '../autograd/index.ts';
 import { Workspace } from '../cells/common.ts';
-import { Dense, RMSprop, Sequential, tensor } from '../lib/index.ts';
+import { Dense, RMSprop, Sequential, setNumThreads, tensor } from '../lib/index.ts';
 import { fmt, markdownTable } from './timing.ts';
 import { variant, type VariantKey } from './variants.ts';
 
@@ -31,7 +31,8 @@ interface Profile {
 }
 
 function run(args: readonly string[]): void {
-  const [cell = 'lstm', h = '32', b = '128', t = '100', what = 'step', count = '20'] = args;
+  const [cell = 'lstm', h = '32', b = '128', t = '100', what = 'step', count = '20', threads] = args;
+  if (threads !== undefined) setNumThreads(Number(threads));
   const [H, B, T, D, n] = [Number(h), Number(b), Number(t), 32, Number(count)];
   const v = variant(cell as VariantKey);
   setSeed(1);
@@ -104,4 +105,4 @@ function read(args: readonly string[]): void {
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'run') run(rest);
 else if (command === 'read') read(rest);
-else throw new Error('profile: usage: profile.ts run <cell> <H> <B> <T> <step|fused|ref|infer> <count> | read <file.cpuprofile> [top] [root]');
+else throw new Error('profile: usage: profile.ts run <cell> <H> <B> <T> <step|fused|ref|infer> <count> [threads] | read <file.cpuprofile> [top] [root]');
