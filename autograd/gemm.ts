@@ -12,6 +12,7 @@
  * gH … (g+1)H of a [rows, G·H] buffer, is read or written in place: offset
  * gH, stride G·H.
  */
+import { packingPays, productInPlace, type Layout } from './gemm-direct.ts';
 import type { FloatArray } from './tensor.ts';
 
 export interface GemmOptions {
@@ -30,20 +31,25 @@ export interface GemmOptions {
 const PLAIN: GemmOptions = {};
 
 /** The layout of the product under way: every gemm sets it before it packs or multiplies. */
-const L = { m: 0, k: 0, n: 0, transA: false, transB: false, lda: 0, ldb: 0, ldc: 0, offsetA: 0, offsetB: 0, offsetC: 0 };
+const L: Layout = { m: 0, k: 0, n: 0, transA: false, transB: false, lda: 0, ldb: 0, ldc: 0, offsetA: 0, offsetB: 0, offsetC: 0 };
 
 function setLayout(m: number, k: number, n: number, o: GemmOptions): void {
   L.m = m;
   L.k = k;
   L.n = n;
   L.transA = o.transA ?? false;
-  L.transB = o.transB ?? false;
   L.lda = o.lda ?? (L.transA ? m : k);
-  L.ldb = o.ldb ?? (L.transB ? k : n);
   L.ldc = o.ldc ?? n;
   L.offsetA = o.offsetA ?? 0;
-  L.offsetB = o.offsetB ?? 0;
   L.offsetC = o.offsetC ?? 0;
+  setRight(k, n, o);
+}
+
+/** op(b)'s part of the layout alone, from its options (for a product whose a and out come from other options). */
+function setRight(k: number, n: number, o: GemmOptions): void {
+  L.transB = o.transB ?? false;
+  L.ldb = o.ldb ?? (L.transB ? k : n);
+  L.offsetB = o.offsetB ?? 0;
 }
 
 /** out = 0 over the [m, n] block (unless accumulating). */
@@ -85,7 +91,7 @@ export function gemmNaive<T extends FloatArray>(
  * rather than a Float64Array: 1.4× the 3×4 tile on a Float64Array before it.
  * 3×4, 4×4 and 4×8 tiles and float32 panels were slower. A last odd row takes
  * a 1×4 tile, so one row (a batch of one: gemv) computes no zero row. gemm
- * packs nothing for fewer than 4 rows or a depth under 4 (`direct`).
+ * packs nothing for fewer than 4 rows or a depth under 4 (gemm-direct.ts).
  *
  * So that those reads are adjacent whatever the transposes and strides, the
  * operands are first copied ("packed") into one Array (K = depth of one
@@ -124,90 +130,8 @@ let scratch = doubles(A_PANEL + NR * KC); // [MR·KC] a panel, then [⌈n/NR⌉,
 export function gemm<T extends FloatArray>(
   out: T, a: Readonly<FloatArray>, b: Readonly<FloatArray>, m: number, k: number, n: number, options: GemmOptions = PLAIN,
 ): T {
-  if (!packingPays(m, k)) {
-    setLayout(m, k, n, options);
-    clearOut(out, options.accumulate);
-    direct(out, a, b);
-    return out;
-  }
   gemmSharedRight([{ out, a, m, options }], b, k, n, options);
   return out;
-}
-
-/**
- * Below this many rows of op(a), packing op(b) costs about as much as the
- * product (op(b) is read m times); below this depth k, a tile does too few
- * multiply-adds for what it costs to set up and store (a weight gradient
- * over one or two steps of a batch of one). Such products read op(b) where
- * it lies.
- */
-const DIRECT_BELOW = 4;
-
-/** Whether gemm packs op(b) for a product of m rows and depth k (else it reads op(b) in place, summing alike). */
-function packingPays(m: number, k: number): boolean {
-  return m >= DIRECT_BELOW && k >= DIRECT_BELOW;
-}
-
-const row = new Float64Array(KC); //   one row of op(a), one KC block of it
-let sums = new Float64Array(NR); //  that row's sums over the block, n of them
-
-/**
- * out [m, n] += op(a) · op(b) with op(b) read in place (m or k below
- * DIRECT_BELOW). Each element is summed as the tiles sum it, over k in order
- * within each KC block, from 0, then added to out: the same bits as a packed
- * product of any number of rows.
- */
-function direct(out: FloatArray, a: Readonly<FloatArray>, b: Readonly<FloatArray>): void {
-  const { m, k, n, lda, ldb, transA, transB } = L;
-  if (sums.length < n) sums = new Float64Array(n);
-  for (let i = 0; i < m; i++) {
-    for (let p0 = 0; p0 < k; p0 += KC) {
-      const kc = Math.min(KC, k - p0);
-      for (let p = 0; p < kc; p++) row[p] = a[L.offsetA + (transA ? (p0 + p) * lda + i : i * lda + p0 + p)];
-      if (transB) dotRows(b, kc, L.offsetB + p0);
-      else axpyRows(b, kc, L.offsetB + p0 * ldb);
-      for (let j = 0, o = L.offsetC + i * L.ldc; j < n; j++) out[o + j] += sums[j];
-    }
-  }
-}
-
-/** sums[j] = row · (row j of b), four rows of b at a time. */
-function dotRows(b: Readonly<FloatArray>, kc: number, start: number): void {
-  const { n, ldb } = L;
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const r0 = start + j * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
-    let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-    for (let p = 0; p < kc; p = (p + 1) | 0) {
-      const x = row[p];
-      c0 += x * b[(r0 + p) | 0]; c1 += x * b[(r1 + p) | 0]; c2 += x * b[(r2 + p) | 0]; c3 += x * b[(r3 + p) | 0];
-    }
-    sums[j] = c0; sums[j + 1] = c1; sums[j + 2] = c2; sums[j + 3] = c3;
-  }
-  for (; j < n; j++) {
-    let c = 0;
-    for (let p = 0, r = start + j * ldb; p < kc; p++) c += row[p] * b[r + p];
-    sums[j] = c;
-  }
-}
-
-/** sums = Σ_p row[p] · (row p of b), four rows of b at a time: (((s + x0·b0) + x1·b1) + x2·b2) + x3·b3 is four k-steps in order. */
-function axpyRows(b: Readonly<FloatArray>, kc: number, start: number): void {
-  const { n, ldb } = L;
-  const s = sums;
-  s.fill(0, 0, n);
-  let p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    const x0 = row[p], x1 = row[p + 1], x2 = row[p + 2], x3 = row[p + 3];
-    const r0 = start + p * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
-    for (let j = 0; j < n; j = (j + 1) | 0) {
-      s[j] = (((s[j] + x0 * b[(r0 + j) | 0]) + x1 * b[(r1 + j) | 0]) + x2 * b[(r2 + j) | 0]) + x3 * b[(r3 + j) | 0];
-    }
-  }
-  for (; p < kc; p++) {
-    const x = row[p];
-    for (let j = 0, r = start + p * ldb; j < n; j++) s[j] += x * b[r + j];
-  }
 }
 
 /** One product of `gemmSharedRight`: out [m, n] = op(a) · op(b) (+= when accumulating); a's and out's options as for gemm. */
@@ -220,15 +144,19 @@ export interface LeftProduct { out: FloatArray; a: Readonly<FloatArray>; m: numb
  * gradients of the input and the recurrent kernel, both xᵀ·dZ over one dZ.
  */
 export function gemmSharedRight(products: readonly LeftProduct[], b: Readonly<FloatArray>, k: number, n: number, bOptions: GemmOptions): void {
-  if (!packingPays(Infinity, k)) {
-    for (const p of products) gemm(p.out, p.a, b, p.m, k, n, { ...p.options, transB: bOptions.transB, ldb: bOptions.ldb, offsetB: bOptions.offsetB });
-    return;
-  }
   for (const p of products) {
     setLayout(p.m, k, n, p.options);
     clearOut(p.out, p.options.accumulate);
   }
   if (n === 0) return;
+  if (!products.some((p) => packingPays(p.m, k))) {
+    for (const p of products) {
+      setLayout(p.m, k, n, p.options);
+      setRight(k, n, bOptions);
+      productInPlace(p.out, p.a, b, L, KC);
+    }
+    return;
+  }
   scratch = doubles(A_PANEL + Math.ceil(n / NR) * Math.min(k, KC) * NR, scratch);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
