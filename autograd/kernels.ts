@@ -6,6 +6,7 @@
 import type { FloatArray } from './tensor.ts';
 
 export { gemm, gemmNaive, gemmPacked, gemmSharedRight, packRight, type GemmOptions, type LeftProduct, type PackedRight } from './gemm.ts';
+export { packingPays } from './gemm-direct.ts';
 
 /** out[r, :] = row for every row r of a [rows, cols] matrix; row is [cols]. */
 export function fillRows<T extends FloatArray>(out: T, row: Readonly<FloatArray>, rows: number, cols: number): T {

@@ -28,7 +28,7 @@
  * done as copies and resets of rows.
  */
 import {
-  Tensor, axpy, fillRows, gradOf, isGradEnabled, record, sumRows, type FloatArray,
+  Tensor, axpy, fillRows, gradOf, isGradEnabled, packingPays, record, sumRows, type FloatArray,
 } from '../autograd/index.ts';
 import type { Cell, Step } from './cell.ts';
 import {
@@ -164,7 +164,7 @@ export function preparePass(cell: Cell, d: SequenceDims, a: BlockArrays, flags: 
     W: a.U, K: H, colsW: GH, H, first: p.first, count: p.count,
     masks: p.masked && masks?.recurrent ? masks.recurrent.slice(p.first, p.first + p.count) : null, B,
     outCols: p.out[0] * H, outStart: p.out[1] * H, gradCols: p.grad[0] * H, gradStart: p.grad[1] * H,
-    scratchK: plan.recK, scratchH: plan.recH, packIn: { workspace, name: `${cell.name}:U${k}` },
+    scratchK: plan.recK, scratchH: plan.recH, packIn: packingPaysOver(B, H, T) ? { workspace, name: `${cell.name}:U${k}` } : null,
   }));
   // A plain literal with every field, so that the step functions always see one shape of Step.
   const s: Step = {
@@ -392,4 +392,9 @@ export function sequenceFunctions<O extends SequenceOptions>(pick: (options: O) 
     (x, w, options = {} as O) => runSequence(pick(options), x, w, options),
     (x, w, options = {} as O) => referenceSequence(pick(options), x, w, options),
   ];
+}
+
+/** Whether U is packed once per pass: when gemm would pack it at every step anyway, or when the steps are enough to repay one pack (else it is read in place, with the same bits). */
+function packingPaysOver(B: number, H: number, T: number): boolean {
+  return packingPays(B, H) || T >= 3;
 }
