@@ -45,7 +45,7 @@ export interface ProjectionLayout {
   /** Scratch: [rows, K] for a ⊙ m (or an input gradient before ⊙ m); [rows, H] for one block's product. */
   scratchK: FloatArray;
   scratchH: FloatArray;
-  /** For products of B rows at every step: W packed once per pass, held by the workspace under `name`. */
+  /** For products of B rows at every step: W packed once per pass, held by the workspace under `name`; null where packing does not pay. */
   packIn: { workspace: Workspace; name: string } | null;
 }
 

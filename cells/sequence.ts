@@ -394,7 +394,7 @@ export function sequenceFunctions<O extends SequenceOptions>(pick: (options: O) 
   ];
 }
 
-/** Whether U is packed once per pass: when gemm would pack it at every step anyway, or when the steps are enough to repay one pack (else it is read in place, with the same bits). */
+/** Whether U is packed once per pass: when gemm would pack it at every step anyway, or from 3 steps, which repay one pack (else it is read in place, with the same bits). */
 function packingPaysOver(B: number, H: number, T: number): boolean {
   return packingPays(B, H) || T >= 3;
 }
